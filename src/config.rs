@@ -1,0 +1,121 @@
+//! Policies from `wrangler.toml` vars, each with a safe default. Parsing is pure
+//! (a lookup function in, a `Config` out) so it is unit-tested natively.
+
+pub const DEFAULT_CATEGORIES: &str = "general,technical,billing,account,other";
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    Any,
+    List(Vec<String>),
+}
+
+impl AllowedOrigins {
+    /// `*` (or empty) allows every origin; otherwise a comma-separated list of exact origins.
+    fn parse(value: &str) -> Self {
+        let list: Vec<String> = value
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        if list.is_empty() || list.iter().any(|o| o == "*") {
+            AllowedOrigins::Any
+        } else {
+            AllowedOrigins::List(list)
+        }
+    }
+
+    /// The `Access-Control-Allow-Origin` value for a request's `Origin`, if allowed.
+    pub fn allow(&self, origin: Option<&str>) -> Option<String> {
+        match (self, origin) {
+            (AllowedOrigins::Any, _) => Some("*".to_owned()),
+            (AllowedOrigins::List(list), Some(origin)) => {
+                list.iter().find(|o| *o == origin).cloned()
+            }
+            (AllowedOrigins::List(_), None) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Ticket categories accepted on create; the first is the default.
+    pub categories: Vec<String>,
+    /// Origins allowed to call the public endpoints from a browser.
+    pub public_origins: AllowedOrigins,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Where a plain HTML form post is redirected (303) after a successful create.
+    pub form_success_url: Option<String>,
+    /// Honour the `X-Test-Now` header. Only ever set by the test harness.
+    pub allow_test_clock: bool,
+}
+
+impl Config {
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Self {
+        let non_empty = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let categories: Vec<String> = non_empty("CATEGORIES")
+            .unwrap_or_else(|| DEFAULT_CATEGORIES.to_owned())
+            .split(',')
+            .map(|c| c.trim().to_ascii_lowercase())
+            .filter(|c| !c.is_empty())
+            .collect();
+        Config {
+            categories: if categories.is_empty() {
+                vec!["general".to_owned()]
+            } else {
+                categories
+            },
+            public_origins: AllowedOrigins::parse(&non_empty("PUBLIC_ALLOWED_ORIGINS").unwrap_or_default()),
+            max_body_bytes: non_empty("MAX_BODY_BYTES")
+                .and_then(|v| v.parse().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            form_success_url: non_empty("FORM_SUCCESS_URL"),
+            allow_test_clock: non_empty("ALLOW_TEST_CLOCK").as_deref() == Some("true"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Config {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let c = config(&[]);
+        assert_eq!(c.categories, ["general", "technical", "billing", "account", "other"]);
+        assert_eq!(c.public_origins, AllowedOrigins::Any);
+        assert_eq!(c.max_body_bytes, 65536);
+        assert_eq!(c.form_success_url, None);
+        assert!(!c.allow_test_clock);
+    }
+
+    #[test]
+    fn parses_values() {
+        let c = config(&[
+            ("CATEGORIES", " Sales, support ,,"),
+            ("PUBLIC_ALLOWED_ORIGINS", "https://a.example, https://b.example/"),
+            ("MAX_BODY_BYTES", "nonsense"),
+            ("ALLOW_TEST_CLOCK", "yes"),
+        ]);
+        assert_eq!(c.categories, ["sales", "support"]);
+        assert_eq!(c.max_body_bytes, 65536);
+        assert!(!c.allow_test_clock);
+        assert_eq!(
+            c.public_origins.allow(Some("https://b.example")).as_deref(),
+            Some("https://b.example")
+        );
+        assert_eq!(c.public_origins.allow(Some("https://evil.example")), None);
+        assert_eq!(c.public_origins.allow(None), None);
+    }
+}

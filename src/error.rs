@@ -1,0 +1,152 @@
+//! The one error type. Each variant knows its HTTP status and stable `code`, and
+//! renders the seed's JSON envelope. Internal causes are logged by the caller with
+//! the request id and never sent to the client.
+
+use serde_json::{json, Value};
+
+use crate::domain::validation::ValidationError;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400 `validation_failed`: one or more fields are wrong (with `details`).
+    Validation(ValidationError),
+    /// 400: the body or a header could not be read at all (`malformed_json`, ...).
+    BadRequest {
+        code: &'static str,
+        message: String,
+    },
+    /// 404 `not_found`.
+    NotFound,
+    /// 405 `method_not_allowed`, answered with an `Allow` header.
+    MethodNotAllowed { allow: &'static str },
+    /// 413 `payload_too_large`.
+    PayloadTooLarge { limit: usize },
+    /// 415 `unsupported_media_type`.
+    UnsupportedMediaType { accepted: &'static str },
+    /// 503 `service_unavailable`: a dependency (D1) cannot be reached.
+    Unavailable(String),
+    /// 500 `internal_error`: the cause is logged, the client sees a generic message.
+    Internal(String),
+}
+
+/// The seed's guidance for failures the client cannot fix.
+const CONTACT_SUPPORT: &str = "Please try again or contact support.";
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::Validation(_) | ApiError::BadRequest { .. } => 400,
+            ApiError::NotFound => 404,
+            ApiError::MethodNotAllowed { .. } => 405,
+            ApiError::PayloadTooLarge { .. } => 413,
+            ApiError::UnsupportedMediaType { .. } => 415,
+            ApiError::Unavailable(_) => 503,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::BadRequest { code, .. } => code,
+            ApiError::NotFound => "not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            ApiError::Unavailable(_) => "service_unavailable",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The cause to log, for errors whose details must stay server-side.
+    pub fn internal_cause(&self) -> Option<&str> {
+        match self {
+            ApiError::Internal(cause) | ApiError::Unavailable(cause) => Some(cause),
+            _ => None,
+        }
+    }
+
+    /// The failure envelope: `{success: false, error, message, code, details?}`.
+    pub fn body(&self) -> Value {
+        let (error, message) = match self {
+            ApiError::Validation(v) => (v.headline.clone(), v.summary()),
+            ApiError::BadRequest { message, .. } => ("Bad request".to_owned(), message.clone()),
+            ApiError::NotFound => (
+                "Not found".to_owned(),
+                "No resource exists at this path.".to_owned(),
+            ),
+            ApiError::MethodNotAllowed { allow } => (
+                "Method not allowed".to_owned(),
+                format!("This path accepts: {allow}."),
+            ),
+            ApiError::PayloadTooLarge { limit } => (
+                "Request body too large".to_owned(),
+                format!("The body must be at most {limit} bytes."),
+            ),
+            ApiError::UnsupportedMediaType { accepted } => (
+                "Unsupported media type".to_owned(),
+                format!("Send the body as {accepted}."),
+            ),
+            ApiError::Unavailable(_) => (
+                "Service unavailable".to_owned(),
+                CONTACT_SUPPORT.to_owned(),
+            ),
+            ApiError::Internal(_) => ("Internal error".to_owned(), CONTACT_SUPPORT.to_owned()),
+        };
+        let mut body = json!({
+            "success": false,
+            "error": error,
+            "message": message,
+            "code": self.code(),
+        });
+        if let ApiError::Validation(v) = self {
+            body["details"] = json!(v.details);
+        }
+        body
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        ApiError::Validation(e)
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_envelope_has_details() {
+        let e = ApiError::from(ValidationError::single("subject", "required", "Subject is required"));
+        let body = e.body();
+        assert_eq!(e.status(), 400);
+        assert_eq!(body["success"], false);
+        assert_eq!(body["code"], "validation_failed");
+        assert_eq!(body["error"], "Subject is required");
+        assert_eq!(body["details"][0]["field"], "subject");
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let e = ApiError::Internal("D1_ERROR: no such table: support_tickets".into());
+        let text = e.body().to_string();
+        assert_eq!(e.status(), 500);
+        assert!(!text.contains("D1_ERROR"));
+        assert!(!text.contains("support_tickets"));
+        assert_eq!(e.internal_cause(), Some("D1_ERROR: no such table: support_tickets"));
+    }
+}

@@ -1,0 +1,173 @@
+//! HTTP plumbing shared by every handler: the request context, reading bodies under
+//! a cap, decoding JSON and form bodies, and building envelope responses.
+
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use worker::{Env, Headers, Request, Response};
+
+use crate::config::Config;
+use crate::domain::clock::Now;
+use crate::domain::fields::Fields;
+use crate::error::ApiError;
+
+/// What a handler gets besides the request.
+pub struct Ctx {
+    pub env: Env,
+    pub config: Config,
+    pub now: Now,
+    pub request_id: String,
+}
+
+impl Ctx {
+    pub fn db(&self) -> Result<worker::D1Database, ApiError> {
+        self.env.d1("DB").map_err(ApiError::from)
+    }
+}
+
+/// The media types a create accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    Json,
+    Form,
+}
+
+const ACCEPTED_BODIES: &str = "application/json or application/x-www-form-urlencoded";
+
+/// Classifies `Content-Type`, ignoring parameters such as `charset`.
+pub fn body_kind(req: &Request) -> Result<BodyKind, ApiError> {
+    let header = req.headers().get("Content-Type").ok().flatten().unwrap_or_default();
+    let media = header.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match media.as_str() {
+        "application/json" => Ok(BodyKind::Json),
+        "application/x-www-form-urlencoded" => Ok(BodyKind::Form),
+        _ => Err(ApiError::UnsupportedMediaType {
+            accepted: ACCEPTED_BODIES,
+        }),
+    }
+}
+
+/// Reads the whole body, refusing it by `Content-Length` before reading when that
+/// is over `cap`, and cutting a chunked body off as soon as it passes `cap`.
+pub async fn read_body(req: &mut Request, cap: usize) -> Result<Vec<u8>, ApiError> {
+    let too_large = ApiError::PayloadTooLarge { limit: cap };
+    if let Some(length) = req.headers().get("Content-Length").ok().flatten() {
+        match length.trim().parse::<u64>() {
+            Ok(n) if n > cap as u64 => return Err(too_large),
+            Ok(_) => {}
+            Err(_) => return Err(ApiError::bad_request("invalid_header", "Content-Length is not a number.")),
+        }
+    }
+    if req.inner().body().is_none() {
+        return Ok(Vec::new());
+    }
+    let mut stream = req.stream()?;
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::bad_request("invalid_body", format!("The body could not be read: {e}")))?;
+        if body.len() + chunk.len() > cap {
+            return Err(too_large);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Decodes a body into fields: a JSON object, or form pairs (the first of repeated names wins).
+pub fn decode_fields(kind: BodyKind, body: &[u8]) -> Result<Fields, ApiError> {
+    match kind {
+        BodyKind::Json if body.iter().all(u8::is_ascii_whitespace) => Err(ApiError::bad_request(
+            "malformed_json",
+            "The request body is empty; send a JSON object.",
+        )),
+        BodyKind::Json => match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(fields)) => Ok(fields),
+            Ok(other) => Err(ApiError::bad_request(
+                "invalid_body",
+                format!(
+                    "The JSON body must be an object, not {}.",
+                    crate::domain::fields::json_type(&other)
+                ),
+            )),
+            Err(e) => Err(ApiError::bad_request(
+                "malformed_json",
+                format!("The body is not valid JSON: {e}."),
+            )),
+        },
+        BodyKind::Form => {
+            let text = std::str::from_utf8(body).map_err(|_| {
+                ApiError::bad_request("invalid_body", "The form body is not valid UTF-8.")
+            })?;
+            let mut fields = Fields::new();
+            for (name, value) in worker::url::form_urlencoded::parse(text.as_bytes()) {
+                fields
+                    .entry(name.into_owned())
+                    .or_insert_with(|| Value::String(value.into_owned()));
+            }
+            Ok(fields)
+        }
+    }
+}
+
+/// A success envelope: `{success: true, message, data}`.
+pub fn success(status: u16, message: &str, data: Value) -> Response {
+    json_response(
+        status,
+        &json!({"success": true, "message": message, "data": data}),
+    )
+}
+
+/// A JSON response. Infallible: building a fixed body cannot fail.
+pub fn json_response(status: u16, body: &Value) -> Response {
+    let headers = Headers::new();
+    let _ = headers.set("Content-Type", "application/json; charset=utf-8");
+    Response::builder()
+        .with_status(status)
+        .with_headers(headers)
+        .fixed(body.to_string().into_bytes())
+}
+
+/// Renders an error as the failure envelope.
+pub fn error_response(error: &ApiError) -> Response {
+    let response = json_response(error.status(), &error.body());
+    if let ApiError::MethodNotAllowed { allow } = error {
+        let _ = response.headers().set("Allow", allow);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_bodies_must_be_objects() {
+        assert!(decode_fields(BodyKind::Json, br#"{"a": 1}"#).is_ok());
+        for (body, code) in [
+            (&b"[1,2]"[..], "invalid_body"),
+            (b"\"text\"", "invalid_body"),
+            (b"{\"a\":", "malformed_json"),
+            (b"", "malformed_json"),
+            (b"  ", "malformed_json"),
+        ] {
+            let err = decode_fields(BodyKind::Json, body).unwrap_err();
+            assert_eq!(err.code(), code, "{:?}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
+    fn malformed_json_says_where() {
+        let err = decode_fields(BodyKind::Json, b"{\"subject\": \"x\",\n}").unwrap_err();
+        assert!(err.body()["message"].as_str().unwrap().contains("line 2"));
+    }
+
+    #[test]
+    fn form_bodies_decode_and_first_value_wins() {
+        let fields = decode_fields(
+            BodyKind::Form,
+            b"subject=Hello+world&description=caf%C3%A9%20%26%20more&subject=second",
+        )
+        .unwrap();
+        assert_eq!(fields["subject"], "Hello world");
+        assert_eq!(fields["description"], "café & more");
+    }
+}

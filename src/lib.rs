@@ -1,0 +1,109 @@
+//! helpdesk-worker: a support-ticket API on Cloudflare Workers, D1 and KV.
+//!
+//! This file is only the entry point: it resolves the route, runs the handler,
+//! renders any error as the JSON envelope and adds the headers every answer carries.
+
+pub mod config;
+pub mod domain;
+pub mod error;
+mod http;
+mod routes;
+mod store;
+
+use worker::{console_error, event, Context, Env, Headers, Request, Response};
+
+use crate::config::Config;
+use crate::domain::clock::Now;
+use crate::error::ApiError;
+use crate::http::{error_response, Ctx};
+use crate::routes::{Audience, Route};
+
+/// Request headers a browser client may send (answered in preflights).
+const CORS_ALLOW_HEADERS: &str = "Content-Type, Authorization, Idempotency-Key, X-Ticket-Token";
+/// Response headers a browser client may read.
+const CORS_EXPOSE_HEADERS: &str =
+    "Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Idempotent-Replayed";
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let method = req.method().to_string();
+    let path = req.path();
+    let origin = req.headers().get("Origin").ok().flatten();
+    let config = Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()));
+    let mut ctx = Ctx {
+        env,
+        config,
+        now: Now::new(chrono::Utc::now()),
+        request_id: new_request_id(),
+    };
+
+    let response = match handle(req, &mut ctx, &method, &path).await {
+        Ok(response) => response,
+        Err(error) => {
+            if let Some(cause) = error.internal_cause() {
+                console_error!("request {}: {method} {path}: {cause}", ctx.request_id);
+            }
+            error_response(&error)
+        }
+    };
+    decorate(response.headers(), &ctx, routes::audience(&path), origin.as_deref());
+    Ok(response)
+}
+
+async fn handle(req: Request, ctx: &mut Ctx, method: &str, path: &str) -> Result<Response, ApiError> {
+    if let Some(now) = test_clock(&req, &ctx.config)? {
+        ctx.now = now;
+    }
+    match routes::resolve(method, path)? {
+        Route::Endpoint(endpoint) => routes::dispatch(endpoint, req, ctx).await,
+        Route::Preflight { allow } => Ok(preflight(allow)),
+    }
+}
+
+/// `X-Test-Now` moves the clock, only when the test harness set `ALLOW_TEST_CLOCK`.
+fn test_clock(req: &Request, config: &Config) -> Result<Option<Now>, ApiError> {
+    if !config.allow_test_clock {
+        return Ok(None);
+    }
+    match req.headers().get("X-Test-Now").ok().flatten() {
+        None => Ok(None),
+        Some(value) => Now::parse_override(&value).map(Some).ok_or_else(|| {
+            ApiError::bad_request("invalid_test_clock", "X-Test-Now must be an RFC 3339 timestamp.")
+        }),
+    }
+}
+
+fn preflight(allow: &'static str) -> Response {
+    let response = Response::builder().with_status(204).empty();
+    let headers = response.headers();
+    let _ = headers.set("Access-Control-Allow-Methods", allow);
+    let _ = headers.set("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
+    let _ = headers.set("Access-Control-Max-Age", "86400");
+    response
+}
+
+/// Headers on every answer: the request id, no caching of API data, and CORS.
+fn decorate(headers: &Headers, ctx: &Ctx, audience: Option<Audience>, origin: Option<&str>) {
+    let _ = headers.set("X-Request-Id", &ctx.request_id);
+    let _ = headers.set("Cache-Control", "no-store");
+    let _ = headers.set("X-Content-Type-Options", "nosniff");
+    let allowed = match audience {
+        Some(Audience::Public) | None => &ctx.config.public_origins,
+    };
+    let _ = headers.set("Vary", "Origin");
+    if let Some(allow_origin) = allowed.allow(origin) {
+        let _ = headers.set("Access-Control-Allow-Origin", &allow_origin);
+        let _ = headers.set("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+    }
+}
+
+/// 128 random bits as hex: unique per request, also used to claim ticket numbers.
+fn new_request_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Without randomness, fall back to the clock: still unique enough to trace.
+        let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
+        bytes[..8].copy_from_slice(&nanos.to_le_bytes());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
