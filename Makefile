@@ -39,7 +39,7 @@ test-unit: ## native unit tests of the pure domain
 	cargo test --quiet
 
 test-integration: ## Miniflare integration tests against build/
-	node --test --test-concurrency=1 tests/
+	node --test --test-concurrency=1 --test-reporter=spec 'tests/*.test.mjs'
 
 fmt: ## format the Rust code
 	cargo fmt --all

@@ -1,0 +1,102 @@
+// Starts the built worker (build/index.js + index_bg.wasm) in Miniflare with a fresh,
+// migrated in-memory D1 and KV, and calls it the way a client does: over HTTP.
+import { Miniflare } from "miniflare";
+import { readFileSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+// The same compatibility date as wrangler.toml, so tests run what deploys.
+const compatibilityDate = readFileSync(path.join(root, "wrangler.toml"), "utf8").match(
+  /^compatibility_date = "([^"]+)"/m,
+)[1];
+
+/** The migration files' statements, in order (comments removed, split on `;`). */
+export function migrationStatements() {
+  const dir = path.join(root, "migrations");
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()
+    .flatMap((f) =>
+      readFileSync(path.join(dir, f), "utf8")
+        .replace(/--[^\n]*/g, "")
+        .split(/;\s*(?:\n|$)/)
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+}
+
+/**
+ * Starts a worker. `bindings` override vars (the test clock is enabled unless
+ * `ALLOW_TEST_CLOCK` is overridden); `outbound` intercepts the worker's fetch().
+ */
+export async function startWorker({ bindings = {}, outbound } = {}) {
+  const mf = new Miniflare({
+    cf: false,
+    workers: [
+      {
+        name: "helpdesk-worker",
+        scriptPath: path.join(root, "build/index.js"),
+        modulesRoot: path.join(root, "build"),
+        modules: true,
+        modulesRules: [
+          { type: "ESModule", include: ["**/*.js"] },
+          { type: "CompiledWasm", include: ["**/*.wasm"] },
+        ],
+        compatibilityDate,
+        d1Databases: ["DB"],
+        kvNamespaces: ["SESSIONS"],
+        bindings: { ALLOW_TEST_CLOCK: "true", ...bindings },
+        ...(outbound ? { outboundService: outbound } : {}),
+      },
+    ],
+  });
+  const db = await mf.getD1Database("DB");
+  await db.batch(migrationStatements().map((s) => db.prepare(s)));
+  const kv = await mf.getKVNamespace("SESSIONS");
+
+  /** Raw fetch against the worker; returns the Response. */
+  const fetch = (urlPath, init = {}) =>
+    mf.dispatchFetch(new URL(urlPath, "http://localhost").toString(), { redirect: "manual", ...init });
+
+  /** Fetch and decode: { status, headers, body (parsed JSON or text) }. */
+  const call = async (urlPath, init = {}) => {
+    const res = await fetch(urlPath, init);
+    const text = await res.text();
+    let body = text;
+    try {
+      body = JSON.parse(text);
+    } catch {}
+    return { status: res.status, headers: res.headers, body, text };
+  };
+
+  /** POST a JSON value (objects are stringified; strings are sent as they are). */
+  const postJson = (urlPath, value, headers = {}) =>
+    call(urlPath, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...headers },
+      body: typeof value === "string" ? value : JSON.stringify(value),
+    });
+
+  return { mf, db, kv, fetch, call, postJson, dispose: () => mf.dispose() };
+}
+
+/** A valid public create body, with overrides. */
+export function ticket(overrides = {}) {
+  return {
+    subject: "Issue with mining machine",
+    description: "Detailed description of the problem",
+    customer_name: "John Smith",
+    customer_email: "john@example.com",
+    priority: "medium",
+    category: "technical",
+    ...overrides,
+  };
+}
+
+/** Rows of a query against the worker's D1. */
+export async function rows(db, sql, ...params) {
+  const { results } = await db.prepare(sql).bind(...params).all();
+  return results;
+}
