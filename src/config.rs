@@ -53,7 +53,11 @@ pub struct Config {
 
 impl Config {
     pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Self {
-        let non_empty = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let non_empty = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let categories: Vec<String> = non_empty("CATEGORIES")
             .unwrap_or_else(|| DEFAULT_CATEGORIES.to_owned())
             .split(',')
@@ -66,7 +70,9 @@ impl Config {
             } else {
                 categories
             },
-            public_origins: AllowedOrigins::parse(&non_empty("PUBLIC_ALLOWED_ORIGINS").unwrap_or_default()),
+            public_origins: AllowedOrigins::parse(
+                &non_empty("PUBLIC_ALLOWED_ORIGINS").unwrap_or_default(),
+            ),
             max_body_bytes: non_empty("MAX_BODY_BYTES")
                 .and_then(|v| v.parse().ok())
                 .filter(|n| *n > 0)
@@ -93,7 +99,10 @@ mod tests {
     #[test]
     fn defaults_are_safe() {
         let c = config(&[]);
-        assert_eq!(c.categories, ["general", "technical", "billing", "account", "other"]);
+        assert_eq!(
+            c.categories,
+            ["general", "technical", "billing", "account", "other"]
+        );
         assert_eq!(c.public_origins, AllowedOrigins::Any);
         assert_eq!(c.max_body_bytes, 65536);
         assert_eq!(c.form_success_url, None);
@@ -104,7 +113,10 @@ mod tests {
     fn parses_values() {
         let c = config(&[
             ("CATEGORIES", " Sales, support ,,"),
-            ("PUBLIC_ALLOWED_ORIGINS", "https://a.example, https://b.example/"),
+            (
+                "PUBLIC_ALLOWED_ORIGINS",
+                "https://a.example, https://b.example/",
+            ),
             ("MAX_BODY_BYTES", "nonsense"),
             ("ALLOW_TEST_CLOCK", "yes"),
         ]);

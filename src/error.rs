@@ -11,10 +11,7 @@ pub enum ApiError {
     /// 400 `validation_failed`: one or more fields are wrong (with `details`).
     Validation(ValidationError),
     /// 400: the body or a header could not be read at all (`malformed_json`, ...).
-    BadRequest {
-        code: &'static str,
-        message: String,
-    },
+    BadRequest { code: &'static str, message: String },
     /// 404 `not_found`.
     NotFound,
     /// 405 `method_not_allowed`, answered with an `Allow` header.
@@ -94,10 +91,9 @@ impl ApiError {
                 "Unsupported media type".to_owned(),
                 format!("Send the body as {accepted}."),
             ),
-            ApiError::Unavailable(_) => (
-                "Service unavailable".to_owned(),
-                CONTACT_SUPPORT.to_owned(),
-            ),
+            ApiError::Unavailable(_) => {
+                ("Service unavailable".to_owned(), CONTACT_SUPPORT.to_owned())
+            }
             ApiError::Internal(_) => ("Internal error".to_owned(), CONTACT_SUPPORT.to_owned()),
         };
         let mut body = json!({
@@ -131,7 +127,11 @@ mod tests {
 
     #[test]
     fn validation_envelope_has_details() {
-        let e = ApiError::from(ValidationError::single("subject", "required", "Subject is required"));
+        let e = ApiError::from(ValidationError::single(
+            "subject",
+            "required",
+            "Subject is required",
+        ));
         let body = e.body();
         assert_eq!(e.status(), 400);
         assert_eq!(body["success"], false);
@@ -147,6 +147,9 @@ mod tests {
         assert_eq!(e.status(), 500);
         assert!(!text.contains("D1_ERROR"));
         assert!(!text.contains("support_tickets"));
-        assert_eq!(e.internal_cause(), Some("D1_ERROR: no such table: support_tickets"));
+        assert_eq!(
+            e.internal_cause(),
+            Some("D1_ERROR: no such table: support_tickets")
+        );
     }
 }

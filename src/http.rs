@@ -35,8 +35,18 @@ const ACCEPTED_BODIES: &str = "application/json or application/x-www-form-urlenc
 
 /// Classifies `Content-Type`, ignoring parameters such as `charset`.
 pub fn body_kind(req: &Request) -> Result<BodyKind, ApiError> {
-    let header = req.headers().get("Content-Type").ok().flatten().unwrap_or_default();
-    let media = header.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let header = req
+        .headers()
+        .get("Content-Type")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let media = header
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match media.as_str() {
         "application/json" => Ok(BodyKind::Json),
         "application/x-www-form-urlencoded" => Ok(BodyKind::Form),
@@ -54,7 +64,12 @@ pub async fn read_body(req: &mut Request, cap: usize) -> Result<Vec<u8>, ApiErro
         match length.trim().parse::<u64>() {
             Ok(n) if n > cap as u64 => return Err(too_large),
             Ok(_) => {}
-            Err(_) => return Err(ApiError::bad_request("invalid_header", "Content-Length is not a number.")),
+            Err(_) => {
+                return Err(ApiError::bad_request(
+                    "invalid_header",
+                    "Content-Length is not a number.",
+                ))
+            }
         }
     }
     if req.inner().body().is_none() {
@@ -63,7 +78,9 @@ pub async fn read_body(req: &mut Request, cap: usize) -> Result<Vec<u8>, ApiErro
     let mut stream = req.stream()?;
     let mut body = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ApiError::bad_request("invalid_body", format!("The body could not be read: {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            ApiError::bad_request("invalid_body", format!("The body could not be read: {e}"))
+        })?;
         if body.len() + chunk.len() > cap {
             return Err(too_large);
         }

@@ -46,11 +46,21 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
             error_response(&error)
         }
     };
-    decorate(response.headers(), &ctx, routes::audience(&path), origin.as_deref());
+    decorate(
+        response.headers(),
+        &ctx,
+        routes::audience(&path),
+        origin.as_deref(),
+    );
     Ok(response)
 }
 
-async fn handle(req: Request, ctx: &mut Ctx, method: &str, path: &str) -> Result<Response, ApiError> {
+async fn handle(
+    req: Request,
+    ctx: &mut Ctx,
+    method: &str,
+    path: &str,
+) -> Result<Response, ApiError> {
     if let Some(now) = test_clock(&req, &ctx.config)? {
         ctx.now = now;
     }
@@ -68,7 +78,10 @@ fn test_clock(req: &Request, config: &Config) -> Result<Option<Now>, ApiError> {
     match req.headers().get("X-Test-Now").ok().flatten() {
         None => Ok(None),
         Some(value) => Now::parse_override(&value).map(Some).ok_or_else(|| {
-            ApiError::bad_request("invalid_test_clock", "X-Test-Now must be an RFC 3339 timestamp.")
+            ApiError::bad_request(
+                "invalid_test_clock",
+                "X-Test-Now must be an RFC 3339 timestamp.",
+            )
         }),
     }
 }

@@ -29,9 +29,10 @@ export function migrationStatements() {
 
 /**
  * Starts a worker. `bindings` override vars (the test clock is enabled unless
- * `ALLOW_TEST_CLOCK` is overridden); `outbound` intercepts the worker's fetch().
+ * `ALLOW_TEST_CLOCK` is overridden); `outbound` intercepts the worker's fetch();
+ * `database: false` leaves the D1 binding out.
  */
-export async function startWorker({ bindings = {}, outbound } = {}) {
+export async function startWorker({ bindings = {}, outbound, database = true } = {}) {
   const mf = new Miniflare({
     cf: false,
     workers: [
@@ -45,15 +46,15 @@ export async function startWorker({ bindings = {}, outbound } = {}) {
           { type: "CompiledWasm", include: ["**/*.wasm"] },
         ],
         compatibilityDate,
-        d1Databases: ["DB"],
+        d1Databases: database ? ["DB"] : [],
         kvNamespaces: ["SESSIONS"],
         bindings: { ALLOW_TEST_CLOCK: "true", ...bindings },
         ...(outbound ? { outboundService: outbound } : {}),
       },
     ],
   });
-  const db = await mf.getD1Database("DB");
-  await db.batch(migrationStatements().map((s) => db.prepare(s)));
+  const db = database ? await mf.getD1Database("DB") : null;
+  if (db) await db.batch(migrationStatements().map((s) => db.prepare(s)));
   const kv = await mf.getKVNamespace("SESSIONS");
 
   /** Raw fetch against the worker; returns the Response. */

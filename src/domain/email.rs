@@ -34,9 +34,12 @@ fn valid_local(local: &str) -> bool {
     const SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~";
     !local.is_empty()
         && local.chars().count() <= 64
-        && local
-            .split('.')
-            .all(|atom| !atom.is_empty() && atom.chars().all(|c| c.is_alphanumeric() || SPECIALS.contains(c)))
+        && local.split('.').all(|atom| {
+            !atom.is_empty()
+                && atom
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || SPECIALS.contains(c))
+        })
 }
 
 fn valid_domain(domain: &str) -> bool {
@@ -71,10 +74,7 @@ mod tests {
         ] {
             assert!(EmailAddress::parse(ok).is_ok(), "{ok}");
         }
-        assert_eq!(
-            EmailAddress::parse(" a@b.co ").unwrap().as_str(),
-            "a@b.co"
-        );
+        assert_eq!(EmailAddress::parse(" a@b.co ").unwrap().as_str(), "a@b.co");
     }
 
     #[test]

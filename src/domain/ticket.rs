@@ -112,20 +112,22 @@ impl NewTicket {
         let subject = required_text(fields, "subject", SUBJECT, &mut errors);
         let description = required_text(fields, "description", DESCRIPTION, &mut errors);
         let customer_name = optional_text(fields, "customer_name", CUSTOMER_NAME, &mut errors);
-        let customer_email = required_text(fields, "customer_email", EMAIL, &mut errors)
-            .and_then(|raw| match EmailAddress::parse(&raw) {
-                Ok(email) => Some(email),
-                Err(code) => {
-                    let message = if code == "too_long" {
-                        format!(
-                            "Customer email must be at most {} characters",
-                            super::email::MAX_EMAIL_CHARS
-                        )
-                    } else {
-                        "Customer email is not a valid email address".to_owned()
-                    };
-                    errors.push(FieldError::new("customer_email", code, message));
-                    None
+        let customer_email =
+            required_text(fields, "customer_email", EMAIL, &mut errors).and_then(|raw| {
+                match EmailAddress::parse(&raw) {
+                    Ok(email) => Some(email),
+                    Err(code) => {
+                        let message = if code == "too_long" {
+                            format!(
+                                "Customer email must be at most {} characters",
+                                super::email::MAX_EMAIL_CHARS
+                            )
+                        } else {
+                            "Customer email is not a valid email address".to_owned()
+                        };
+                        errors.push(FieldError::new("customer_email", code, message));
+                        None
+                    }
                 }
             });
         let priority = choice(

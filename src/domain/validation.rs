@@ -47,6 +47,6 @@ impl ValidationError {
             .iter()
             .map(|d| d.message.as_str())
             .collect::<Vec<_>>()
-            .join(" ")
+            .join("; ")
     }
 }

@@ -7,9 +7,9 @@ use crate::store;
 
 /// `GET /api/health`: 200 when D1 answers, 503 when it does not.
 pub async fn get(ctx: &Ctx) -> Result<Response, ApiError> {
-    store::health::ping(&ctx.db()?)
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("health check: D1 unreachable: {e}")))?;
+    let unavailable = |e: worker::Error| ApiError::Unavailable(format!("health check: D1: {e}"));
+    let db = ctx.env.d1("DB").map_err(unavailable)?;
+    store::health::ping(&db).await.map_err(unavailable)?;
     Ok(success(
         200,
         "ok",

@@ -27,7 +27,9 @@ pub enum Audience {
 pub enum Route {
     Endpoint(Endpoint),
     /// A CORS preflight (`OPTIONS`) for a known path.
-    Preflight { allow: &'static str },
+    Preflight {
+        allow: &'static str,
+    },
 }
 
 /// The path's audience, or `None` when no endpoint lives there.
@@ -41,7 +43,9 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (allow, endpoint) = match segments.as_slice() {
         ["api", "health"] => ("GET, OPTIONS", get(method, Endpoint::Health)),
-        ["api", "tickets", "create"] => ("POST, OPTIONS", post(method, Endpoint::CreatePublicTicket)),
+        ["api", "tickets", "create"] => {
+            ("POST, OPTIONS", post(method, Endpoint::CreatePublicTicket))
+        }
         _ => return Err(ApiError::NotFound),
     };
     match endpoint {
@@ -82,7 +86,9 @@ mod tests {
         );
         assert_eq!(
             resolve("OPTIONS", "/api/tickets/create").unwrap(),
-            Route::Preflight { allow: "POST, OPTIONS" }
+            Route::Preflight {
+                allow: "POST, OPTIONS"
+            }
         );
     }
 
@@ -96,8 +102,18 @@ mod tests {
 
     #[test]
     fn unknown_paths_are_404() {
-        for path in ["/", "/api", "/api/tickets", "/api/tickets/create/", "/api/health/x", "/API/health"] {
-            assert!(matches!(resolve("GET", path), Err(ApiError::NotFound)), "{path}");
+        for path in [
+            "/",
+            "/api",
+            "/api/tickets",
+            "/api/tickets/create/",
+            "/api/health/x",
+            "/API/health",
+        ] {
+            assert!(
+                matches!(resolve("GET", path), Err(ApiError::NotFound)),
+                "{path}"
+            );
         }
     }
 }

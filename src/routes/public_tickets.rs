@@ -34,11 +34,9 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     )
     .await?
     .map_err(|refused| match refused {
-        CreateRefused::UnknownUser => ValidationError::single(
-            "user_id",
-            "unknown_user",
-            "User id does not match any user",
-        ),
+        CreateRefused::UnknownUser => {
+            ValidationError::single("user_id", "unknown_user", "User id does not match any user")
+        }
     })?;
 
     let location = format!("/api/tickets/{}", created.ticket_number);
@@ -46,7 +44,11 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         (Some(url), BodyKind::Form) => {
             let separator = if url.contains('?') { '&' } else { '?' };
             let target = format!("{url}{separator}ticket={}", created.ticket_number);
-            let response = success(303, CREATED_MESSAGE, json!({"ticket_number": created.ticket_number}));
+            let response = success(
+                303,
+                CREATED_MESSAGE,
+                json!({"ticket_number": created.ticket_number}),
+            );
             let _ = response.headers().set("Location", &target);
             response
         }

@@ -2,6 +2,8 @@ use worker::D1Database;
 
 /// One trivial query: proves the binding works and the database answers.
 pub async fn ping(db: &D1Database) -> worker::Result<()> {
-    db.prepare("SELECT 1 AS ok").first::<serde_json::Value>(None).await?;
+    db.prepare("SELECT 1 AS ok")
+        .first::<serde_json::Value>(None)
+        .await?;
     Ok(())
 }
