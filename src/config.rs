@@ -1,6 +1,8 @@
 //! Policies from `wrangler.toml` vars, each with a safe default. Parsing is pure
 //! (a lookup function in, a `Config` out) so it is unit-tested natively.
 
+use crate::domain::password::MAX_ITERATIONS;
+
 pub const DEFAULT_CATEGORIES: &str = "general,technical,billing,account,other";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -11,14 +13,15 @@ pub enum AllowedOrigins {
 }
 
 impl AllowedOrigins {
-    /// `*` (or empty) allows every origin; otherwise a comma-separated list of exact origins.
+    /// `*` allows every origin; otherwise a comma-separated list of exact origins
+    /// (empty: none, same-origin only).
     fn parse(value: &str) -> Self {
         let list: Vec<String> = value
             .split(',')
             .map(|o| o.trim().trim_end_matches('/').to_owned())
             .filter(|o| !o.is_empty())
             .collect();
-        if list.is_empty() || list.iter().any(|o| o == "*") {
+        if list.iter().any(|o| o == "*") {
             AllowedOrigins::Any
         } else {
             AllowedOrigins::List(list)
@@ -49,6 +52,16 @@ pub struct Config {
     pub form_success_url: Option<String>,
     /// Honour the `X-Test-Now` header. Only ever set by the test harness.
     pub allow_test_clock: bool,
+    /// Origins allowed to call `/api/crm/*` from a browser (the admin panel).
+    pub crm_origins: AllowedOrigins,
+    /// Lifetime of a staff session.
+    pub session_ttl_seconds: u64,
+    /// PBKDF2 iterations for newly hashed passwords (stored hashes keep their own).
+    pub password_iterations: u32,
+    /// Failed logins allowed per email, and per client IP, within the window.
+    pub login_max_failures_per_email: u32,
+    pub login_max_failures_per_ip: u32,
+    pub login_window_seconds: u64,
 }
 
 impl Config {
@@ -64,6 +77,11 @@ impl Config {
             .map(|c| c.trim().to_ascii_lowercase())
             .filter(|c| !c.is_empty())
             .collect();
+        let number = |name: &str, default: u64, min: u64, max: u64| {
+            non_empty(name)
+                .and_then(|v| v.parse::<u64>().ok())
+                .map_or(default, |n| n.clamp(min, max))
+        };
         Config {
             categories: if categories.is_empty() {
                 vec!["general".to_owned()]
@@ -71,8 +89,23 @@ impl Config {
                 categories
             },
             public_origins: AllowedOrigins::parse(
-                &non_empty("PUBLIC_ALLOWED_ORIGINS").unwrap_or_default(),
+                &non_empty("PUBLIC_ALLOWED_ORIGINS").unwrap_or_else(|| "*".to_owned()),
             ),
+            crm_origins: AllowedOrigins::parse(
+                &non_empty("CRM_ALLOWED_ORIGINS").unwrap_or_default(),
+            ),
+            // KV refuses expiration TTLs under 60 s.
+            session_ttl_seconds: number("SESSION_TTL_SECONDS", 12 * 3600, 60, 30 * 86400),
+            password_iterations: number(
+                "PASSWORD_ITERATIONS",
+                u64::from(MAX_ITERATIONS),
+                1_000,
+                u64::from(MAX_ITERATIONS),
+            ) as u32,
+            login_max_failures_per_email: number("LOGIN_MAX_FAILURES_PER_EMAIL", 5, 1, 1_000)
+                as u32,
+            login_max_failures_per_ip: number("LOGIN_MAX_FAILURES_PER_IP", 20, 1, 100_000) as u32,
+            login_window_seconds: number("LOGIN_WINDOW_SECONDS", 900, 1, 86_400),
             max_body_bytes: non_empty("MAX_BODY_BYTES")
                 .and_then(|v| v.parse().ok())
                 .filter(|n| *n > 0)
@@ -107,6 +140,21 @@ mod tests {
         assert_eq!(c.max_body_bytes, 65536);
         assert_eq!(c.form_success_url, None);
         assert!(!c.allow_test_clock);
+        assert_eq!(c.crm_origins, AllowedOrigins::List(vec![]));
+        assert_eq!(c.crm_origins.allow(Some("https://any.example")), None);
+        assert_eq!(c.session_ttl_seconds, 43_200);
+        assert_eq!(c.password_iterations, 100_000);
+        assert_eq!(c.login_max_failures_per_email, 5);
+    }
+
+    #[test]
+    fn numbers_are_clamped_to_what_the_platform_accepts() {
+        let c = config(&[
+            ("SESSION_TTL_SECONDS", "5"),
+            ("PASSWORD_ITERATIONS", "600000"),
+        ]);
+        assert_eq!(c.session_ttl_seconds, 60);
+        assert_eq!(c.password_iterations, 100_000);
     }
 
     #[test]

@@ -12,14 +12,27 @@ pub enum ApiError {
     Validation(ValidationError),
     /// 400: the body or a header could not be read at all (`malformed_json`, ...).
     BadRequest { code: &'static str, message: String },
+    /// 401 `unauthorized`: no, or no valid, bearer credentials (`WWW-Authenticate: Bearer`).
+    Unauthorized { message: &'static str },
+    /// 403 `forbidden`: authenticated, but this route needs another role.
+    Forbidden { message: &'static str },
     /// 404 `not_found`.
-    NotFound,
+    NotFound { message: &'static str },
     /// 405 `method_not_allowed`, answered with an `Allow` header.
     MethodNotAllowed { allow: &'static str },
+    /// 409: the request conflicts with the resource's state (`stale_version`,
+    /// `invalid_transition`, `email_taken`, ...); `details` says what would work.
+    Conflict {
+        code: &'static str,
+        message: String,
+        details: Option<Value>,
+    },
     /// 413 `payload_too_large`.
     PayloadTooLarge { limit: usize },
     /// 415 `unsupported_media_type`.
     UnsupportedMediaType { accepted: &'static str },
+    /// 429 `rate_limited`, with `Retry-After` in seconds.
+    RateLimited { retry_after: u64, message: String },
     /// 503 `service_unavailable`: a dependency (D1) cannot be reached.
     Unavailable(String),
     /// 500 `internal_error`: the cause is logged, the client sees a generic message.
@@ -40,7 +53,11 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
             ApiError::Validation(_) | ApiError::BadRequest { .. } => 400,
-            ApiError::NotFound => 404,
+            ApiError::Unauthorized { .. } => 401,
+            ApiError::Forbidden { .. } => 403,
+            ApiError::NotFound { .. } => 404,
+            ApiError::Conflict { .. } => 409,
+            ApiError::RateLimited { .. } => 429,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType { .. } => 415,
@@ -53,7 +70,11 @@ impl ApiError {
         match self {
             ApiError::Validation(_) => "validation_failed",
             ApiError::BadRequest { code, .. } => code,
-            ApiError::NotFound => "not_found",
+            ApiError::Unauthorized { .. } => "unauthorized",
+            ApiError::Forbidden { .. } => "forbidden",
+            ApiError::NotFound { .. } => "not_found",
+            ApiError::Conflict { code, .. } => code,
+            ApiError::RateLimited { .. } => "rate_limited",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
@@ -75,10 +96,15 @@ impl ApiError {
         let (error, message) = match self {
             ApiError::Validation(v) => (v.headline.clone(), v.summary()),
             ApiError::BadRequest { message, .. } => ("Bad request".to_owned(), message.clone()),
-            ApiError::NotFound => (
-                "Not found".to_owned(),
-                "No resource exists at this path.".to_owned(),
-            ),
+            ApiError::Unauthorized { message } => {
+                ("Authentication required".to_owned(), (*message).to_owned())
+            }
+            ApiError::Forbidden { message } => ("Forbidden".to_owned(), (*message).to_owned()),
+            ApiError::NotFound { message } => ("Not found".to_owned(), (*message).to_owned()),
+            ApiError::Conflict { message, .. } => ("Conflict".to_owned(), message.clone()),
+            ApiError::RateLimited { message, .. } => {
+                ("Too many requests".to_owned(), message.clone())
+            }
             ApiError::MethodNotAllowed { allow } => (
                 "Method not allowed".to_owned(),
                 format!("This path accepts: {allow}."),
@@ -102,16 +128,48 @@ impl ApiError {
             "message": message,
             "code": self.code(),
         });
-        if let ApiError::Validation(v) = self {
-            body["details"] = json!(v.details);
+        match self {
+            ApiError::Validation(v) => body["details"] = json!(v.details),
+            ApiError::Conflict {
+                details: Some(details),
+                ..
+            } => body["details"] = details.clone(),
+            _ => {}
         }
         body
+    }
+
+    /// Headers the status code calls for.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        match self {
+            ApiError::MethodNotAllowed { allow } => vec![("Allow", (*allow).to_owned())],
+            ApiError::Unauthorized { .. } => {
+                vec![("WWW-Authenticate", r#"Bearer realm="crm""#.to_owned())]
+            }
+            ApiError::RateLimited { retry_after, .. } => {
+                vec![("Retry-After", retry_after.to_string())]
+            }
+            _ => vec![],
+        }
+    }
+
+    /// The 404 for a path no route serves.
+    pub fn no_route() -> Self {
+        ApiError::NotFound {
+            message: "No resource exists at this path.",
+        }
     }
 }
 
 impl From<ValidationError> for ApiError {
     fn from(e: ValidationError) -> Self {
         ApiError::Validation(e)
+    }
+}
+
+impl From<worker::KvError> for ApiError {
+    fn from(e: worker::KvError) -> Self {
+        ApiError::Internal(format!("KV: {e}"))
     }
 }
 

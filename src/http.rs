@@ -125,6 +125,39 @@ pub fn decode_fields(kind: BodyKind, body: &[u8]) -> Result<Fields, ApiError> {
     }
 }
 
+/// Reads a JSON object body (the CRM API speaks JSON only).
+pub async fn read_json(req: &mut Request, ctx: &Ctx) -> Result<Fields, ApiError> {
+    if body_kind(req)? != BodyKind::Json {
+        return Err(ApiError::UnsupportedMediaType {
+            accepted: "application/json",
+        });
+    }
+    let body = read_body(req, ctx.config.max_body_bytes).await?;
+    decode_fields(BodyKind::Json, &body)
+}
+
+/// Like `read_json`, but an action without a body (or an empty one) reads as `{}`.
+pub async fn read_optional_json(req: &mut Request, ctx: &Ctx) -> Result<Fields, ApiError> {
+    let has_type = req.headers().get("Content-Type").ok().flatten().is_some();
+    if !has_type {
+        let body = read_body(req, ctx.config.max_body_bytes).await?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Fields::new());
+        }
+        return Err(ApiError::UnsupportedMediaType {
+            accepted: "application/json",
+        });
+    }
+    read_json(req, ctx).await
+}
+
+/// The URL's query pairs, decoded.
+pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    req.url()
+        .map(|url| url.query_pairs().into_owned().collect())
+        .unwrap_or_default()
+}
+
 /// A success envelope: `{success: true, message, data}`.
 pub fn success(status: u16, message: &str, data: Value) -> Response {
     json_response(
@@ -146,8 +179,8 @@ pub fn json_response(status: u16, body: &Value) -> Response {
 /// Renders an error as the failure envelope.
 pub fn error_response(error: &ApiError) -> Response {
     let response = json_response(error.status(), &error.body());
-    if let ApiError::MethodNotAllowed { allow } = error {
-        let _ = response.headers().set("Allow", allow);
+    for (name, value) in error.headers() {
+        let _ = response.headers().set(name, &value);
     }
     response
 }

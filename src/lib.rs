@@ -3,7 +3,9 @@
 //! This file is only the entry point: it resolves the route, runs the handler,
 //! renders any error as the JSON envelope and adds the headers every answer carries.
 
+mod auth;
 pub mod config;
+mod crypto;
 pub mod domain;
 pub mod error;
 mod http;
@@ -96,12 +98,13 @@ fn preflight(allow: &'static str) -> Response {
 }
 
 /// Headers on every answer: the request id, no caching of API data, and CORS.
-fn decorate(headers: &Headers, ctx: &Ctx, audience: Option<Audience>, origin: Option<&str>) {
+fn decorate(headers: &Headers, ctx: &Ctx, audience: Audience, origin: Option<&str>) {
     let _ = headers.set("X-Request-Id", &ctx.request_id);
     let _ = headers.set("Cache-Control", "no-store");
     let _ = headers.set("X-Content-Type-Options", "nosniff");
     let allowed = match audience {
-        Some(Audience::Public) | None => &ctx.config.public_origins,
+        Audience::Public => &ctx.config.public_origins,
+        Audience::Crm => &ctx.config.crm_origins,
     };
     let _ = headers.set("Vary", "Origin");
     if let Some(allow_origin) = allowed.allow(origin) {

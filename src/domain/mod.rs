@@ -2,6 +2,11 @@
 
 pub mod clock;
 pub mod email;
+pub mod encoding;
 pub mod fields;
+pub mod lifecycle;
+pub mod listing;
+pub mod password;
+pub mod staff;
 pub mod ticket;
 pub mod validation;

@@ -48,6 +48,10 @@ pub enum Priority {
 }
 
 impl Priority {
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
     pub const PUBLIC: [Priority; 3] = [Priority::Low, Priority::Medium, Priority::High];
     pub const ALL: [Priority; 4] = [
         Priority::Low,
@@ -75,6 +79,17 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Open,
+        Status::Assigned,
+        Status::Resolved,
+        Status::Closed,
+    ];
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Open => "open",
@@ -164,6 +179,55 @@ impl NewTicket {
                 user_id,
             }),
             _ => Err(create_error(errors)),
+        }
+    }
+}
+
+/// A CRM edit: only the fields sent change. At least one is required.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketEdit {
+    pub subject: Option<String>,
+    pub description: Option<String>,
+    pub priority: Option<Priority>,
+    pub category: Option<String>,
+}
+
+impl TicketEdit {
+    pub fn parse(fields: &Fields, categories: &[String]) -> Result<Self, ValidationError> {
+        let mut errors = Vec::new();
+        let edit = TicketEdit {
+            subject: optional_text(fields, "subject", SUBJECT, &mut errors),
+            description: optional_text(fields, "description", DESCRIPTION, &mut errors),
+            priority: choice(
+                fields,
+                "priority",
+                "Priority",
+                &Priority::ALL,
+                |p| p.as_str(),
+                &mut errors,
+            )
+            .copied(),
+            category: choice(
+                fields,
+                "category",
+                "Category",
+                categories,
+                |c| c.as_str(),
+                &mut errors,
+            )
+            .cloned(),
+        };
+        if errors.is_empty() && edit == TicketEdit::default() {
+            errors.push(FieldError::new(
+                "subject",
+                "required",
+                "Send at least one of subject, description, priority, category",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(edit)
+        } else {
+            Err(ValidationError::from_details(errors))
         }
     }
 }
@@ -324,6 +388,17 @@ mod tests {
             ]
         );
         assert_eq!(e.headline, "Some fields are invalid");
+    }
+
+    #[test]
+    fn edits_need_a_field_and_allow_urgent() {
+        let cats = categories();
+        let fields = |v: Value| v.as_object().unwrap().clone();
+        let e = TicketEdit::parse(&fields(json!({"priority": "urgent"})), &cats).unwrap();
+        assert_eq!(e.priority, Some(Priority::Urgent));
+        assert!(TicketEdit::parse(&fields(json!({})), &cats).is_err());
+        assert!(TicketEdit::parse(&fields(json!({"subject": " "})), &cats).is_err());
+        assert!(TicketEdit::parse(&fields(json!({"category": "sales"})), &cats).is_err());
     }
 
     #[test]

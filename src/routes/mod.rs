@@ -2,18 +2,37 @@
 //! to its handler. Literal paths are matched before parameterized ones, so
 //! `/api/tickets/create` can never be read as a ticket number.
 
+mod crm_auth;
+mod crm_staff;
+mod crm_tickets;
 mod health;
 mod public_tickets;
 
 use worker::{Request, Response};
 
+use crate::domain::lifecycle::Action;
+use crate::domain::ticket::parse_ticket_number;
 use crate::error::ApiError;
 use crate::http::Ctx;
+use crate::store::tickets::TicketRef;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Endpoint {
     Health,
     CreatePublicTicket,
+    Login,
+    Logout,
+    Me,
+    ListStaff,
+    CreateStaff,
+    UpdateStaff(i64),
+    SetStaffPassword(i64),
+    CreateCrmTicket,
+    ListTickets,
+    GetTicket(TicketRef),
+    EditTicket(i64),
+    TicketAction(i64, Action),
+    Stats,
 }
 
 /// Which CORS policy a path falls under.
@@ -21,9 +40,11 @@ pub enum Endpoint {
 pub enum Audience {
     /// Anyone, from the configured public origins (default: any).
     Public,
+    /// The CRM admin panel, from `CRM_ALLOWED_ORIGINS` only.
+    Crm,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Route {
     Endpoint(Endpoint),
     /// A CORS preflight (`OPTIONS`) for a known path.
@@ -32,21 +53,73 @@ pub enum Route {
     },
 }
 
-/// The path's audience, or `None` when no endpoint lives there.
-pub fn audience(path: &str) -> Option<Audience> {
-    path.starts_with("/api/").then_some(Audience::Public)
+pub fn audience(path: &str) -> Audience {
+    if path.starts_with("/api/crm/") {
+        Audience::Crm
+    } else {
+        Audience::Public
+    }
 }
 
 /// Maps a method and path to an endpoint: 404 for unknown paths, 405 (with the
 /// `Allow` list) for a known path with another method.
 pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
+    use Endpoint::*;
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (allow, endpoint) = match segments.as_slice() {
-        ["api", "health"] => ("GET, OPTIONS", get(method, Endpoint::Health)),
+        ["api", "health"] => ("GET, OPTIONS", on(method, [("GET", Health)])),
         ["api", "tickets", "create"] => {
-            ("POST, OPTIONS", post(method, Endpoint::CreatePublicTicket))
+            ("POST, OPTIONS", on(method, [("POST", CreatePublicTicket)]))
         }
-        _ => return Err(ApiError::NotFound),
+
+        ["api", "crm", "auth", "login"] => ("POST, OPTIONS", on(method, [("POST", Login)])),
+        ["api", "crm", "auth", "logout"] => ("POST, OPTIONS", on(method, [("POST", Logout)])),
+        ["api", "crm", "auth", "me"] => ("GET, OPTIONS", on(method, [("GET", Me)])),
+
+        ["api", "crm", "staff"] => (
+            "GET, POST, OPTIONS",
+            on(method, [("GET", ListStaff), ("POST", CreateStaff)]),
+        ),
+        ["api", "crm", "staff", id] => {
+            let id = parse_id(id)?;
+            ("PATCH, OPTIONS", on(method, [("PATCH", UpdateStaff(id))]))
+        }
+        ["api", "crm", "staff", id, "password"] => {
+            let id = parse_id(id)?;
+            (
+                "POST, OPTIONS",
+                on(method, [("POST", SetStaffPassword(id))]),
+            )
+        }
+
+        ["api", "crm", "stats"] => ("GET, OPTIONS", on(method, [("GET", Stats)])),
+        ["api", "crm", "tickets"] => ("GET, OPTIONS", on(method, [("GET", ListTickets)])),
+        ["api", "crm", "tickets", "create"] => {
+            ("POST, OPTIONS", on(method, [("POST", CreateCrmTicket)]))
+        }
+        ["api", "crm", "tickets", reference] => {
+            let reference = parse_ticket_ref(reference)?;
+            let edit = match &reference {
+                TicketRef::Id(id) => Some(("PATCH", EditTicket(*id))),
+                TicketRef::Number(_) => None,
+            };
+            let allow = if edit.is_some() {
+                "GET, PATCH, OPTIONS"
+            } else {
+                "GET, OPTIONS"
+            };
+            let get = ("GET", GetTicket(reference));
+            (allow, on(method, [Some(get), edit].into_iter().flatten()))
+        }
+        ["api", "crm", "tickets", id, action] => {
+            let id = parse_id(id)?;
+            let action = Action::parse(action).ok_or_else(ApiError::no_route)?;
+            (
+                "POST, OPTIONS",
+                on(method, [("POST", TicketAction(id, action))]),
+            )
+        }
+        _ => return Err(ApiError::no_route()),
     };
     match endpoint {
         Some(endpoint) => Ok(Route::Endpoint(endpoint)),
@@ -55,18 +128,53 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
     }
 }
 
-fn get(method: &str, endpoint: Endpoint) -> Option<Endpoint> {
-    (method == "GET").then_some(endpoint)
+/// The endpoint registered for `method`, if any.
+fn on(
+    method: &str,
+    endpoints: impl IntoIterator<Item = (&'static str, Endpoint)>,
+) -> Option<Endpoint> {
+    endpoints
+        .into_iter()
+        .find_map(|(m, endpoint)| (m == method).then_some(endpoint))
 }
 
-fn post(method: &str, endpoint: Endpoint) -> Option<Endpoint> {
-    (method == "POST").then_some(endpoint)
+/// A positive integer id segment; anything else is no route.
+fn parse_id(segment: &str) -> Result<i64, ApiError> {
+    let valid =
+        !segment.is_empty() && segment.len() <= 15 && segment.bytes().all(|b| b.is_ascii_digit());
+    segment
+        .parse::<i64>()
+        .ok()
+        .filter(|id| valid && *id > 0)
+        .ok_or_else(ApiError::no_route)
+}
+
+fn parse_ticket_ref(segment: &str) -> Result<TicketRef, ApiError> {
+    if parse_ticket_number(segment).is_some() {
+        Ok(TicketRef::Number(segment.to_owned()))
+    } else {
+        parse_id(segment).map(TicketRef::Id)
+    }
 }
 
 pub async fn dispatch(endpoint: Endpoint, req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
+    use Endpoint::*;
     match endpoint {
-        Endpoint::Health => health::get(ctx).await,
-        Endpoint::CreatePublicTicket => public_tickets::create(req, ctx).await,
+        Health => health::get(ctx).await,
+        CreatePublicTicket => public_tickets::create(req, ctx).await,
+        Login => crm_auth::login(req, ctx).await,
+        Logout => crm_auth::logout(req, ctx).await,
+        Me => crm_auth::me(req, ctx).await,
+        ListStaff => crm_staff::list(req, ctx).await,
+        CreateStaff => crm_staff::create(req, ctx).await,
+        UpdateStaff(id) => crm_staff::update(req, ctx, id).await,
+        SetStaffPassword(id) => crm_staff::set_password(req, ctx, id).await,
+        CreateCrmTicket => crm_tickets::create(req, ctx).await,
+        ListTickets => crm_tickets::list(req, ctx).await,
+        GetTicket(reference) => crm_tickets::get(req, ctx, reference).await,
+        EditTicket(id) => crm_tickets::edit(req, ctx, id).await,
+        TicketAction(id, action) => crm_tickets::act(req, ctx, id, action).await,
+        Stats => crm_tickets::stats(req, ctx).await,
     }
 }
 
@@ -74,29 +182,60 @@ pub async fn dispatch(endpoint: Endpoint, req: Request, ctx: &Ctx) -> Result<Res
 mod tests {
     use super::*;
 
+    fn endpoint(method: &str, path: &str) -> String {
+        match resolve(method, path) {
+            Ok(Route::Endpoint(e)) => format!("{e:?}"),
+            Ok(Route::Preflight { allow }) => format!("Preflight({allow})"),
+            Err(e) => format!("{}", e.status()),
+        }
+    }
+
     #[test]
     fn resolves_known_routes() {
-        assert_eq!(
-            resolve("POST", "/api/tickets/create").unwrap(),
-            Route::Endpoint(Endpoint::CreatePublicTicket)
-        );
-        assert_eq!(
-            resolve("GET", "/api/health").unwrap(),
-            Route::Endpoint(Endpoint::Health)
-        );
-        assert_eq!(
-            resolve("OPTIONS", "/api/tickets/create").unwrap(),
-            Route::Preflight {
-                allow: "POST, OPTIONS"
-            }
-        );
+        for (method, path, expected) in [
+            ("POST", "/api/tickets/create", "CreatePublicTicket"),
+            ("GET", "/api/health", "Health"),
+            ("OPTIONS", "/api/tickets/create", "Preflight(POST, OPTIONS)"),
+            ("POST", "/api/crm/tickets/create", "CreateCrmTicket"),
+            ("GET", "/api/crm/tickets/12", "GetTicket(Id(12))"),
+            (
+                "GET",
+                "/api/crm/tickets/TKT-2026-0008",
+                "GetTicket(Number(\"TKT-2026-0008\"))",
+            ),
+            ("PATCH", "/api/crm/tickets/12", "EditTicket(12)"),
+            (
+                "POST",
+                "/api/crm/tickets/12/resolve",
+                "TicketAction(12, Resolve)",
+            ),
+            ("PATCH", "/api/crm/staff/3", "UpdateStaff(3)"),
+            ("POST", "/api/crm/staff/3/password", "SetStaffPassword(3)"),
+        ] {
+            assert_eq!(endpoint(method, path), expected, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn literal_paths_never_become_parameters() {
+        assert_eq!(endpoint("GET", "/api/crm/tickets/create"), "405");
+        assert_eq!(endpoint("PATCH", "/api/crm/tickets/TKT-2026-0008"), "405");
+        for path in [
+            "/api/crm/tickets/0",
+            "/api/crm/tickets/-1",
+            "/api/crm/tickets/abc",
+            "/api/crm/tickets/12/delete",
+            "/api/crm/tickets/99999999999999999999",
+        ] {
+            assert_eq!(endpoint("GET", path), "404", "{path}");
+        }
     }
 
     #[test]
     fn wrong_method_is_405_with_allow() {
         match resolve("GET", "/api/tickets/create") {
             Err(ApiError::MethodNotAllowed { allow }) => assert_eq!(allow, "POST, OPTIONS"),
-            other => panic!("{other:?}"),
+            _ => panic!("expected 405"),
         }
     }
 
@@ -111,7 +250,7 @@ mod tests {
             "/API/health",
         ] {
             assert!(
-                matches!(resolve("GET", path), Err(ApiError::NotFound)),
+                matches!(resolve("GET", path), Err(ApiError::NotFound { .. })),
                 "{path}"
             );
         }

@@ -7,7 +7,7 @@ use crate::domain::ticket::{CreatePolicy, NewTicket, Priority};
 use crate::domain::validation::ValidationError;
 use crate::error::ApiError;
 use crate::http::{body_kind, decode_fields, read_body, success, BodyKind, Ctx};
-use crate::store::tickets::{self, Actor, CreateRefused};
+use crate::store::tickets::{self, Actor, CreateRefused, CreateTicket};
 
 pub const CREATED_MESSAGE: &str = "Support ticket created successfully";
 
@@ -26,18 +26,17 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
 
     let created = tickets::create(
         &ctx.db()?,
-        &ticket,
-        Actor::Public,
-        &ctx.request_id,
-        ctx.now.year(),
-        &ctx.now.rfc3339(),
+        &CreateTicket {
+            ticket: &ticket,
+            actor: Actor::Public,
+            assigned_to: None,
+            request_id: &ctx.request_id,
+            year: ctx.now.year(),
+            now: &ctx.now.rfc3339(),
+        },
     )
     .await?
-    .map_err(|refused| match refused {
-        CreateRefused::UnknownUser => {
-            ValidationError::single("user_id", "unknown_user", "User id does not match any user")
-        }
-    })?;
+    .map_err(create_refused)?;
 
     let location = format!("/api/tickets/{}", created.ticket_number);
     let response = match (&ctx.config.form_success_url, kind) {
@@ -70,4 +69,19 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         }
     };
     Ok(response)
+}
+
+/// Explains a create that wrote nothing.
+pub fn create_refused(refused: CreateRefused) -> ApiError {
+    match refused {
+        CreateRefused::UnknownUser => {
+            ValidationError::single("user_id", "unknown_user", "User id does not match any user")
+        }
+        CreateRefused::InactiveAssignee => ValidationError::single(
+            "assigned_to",
+            "inactive_staff",
+            "Assigned to does not match any active staff member",
+        ),
+    }
+    .into()
 }

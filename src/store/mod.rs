@@ -3,6 +3,7 @@
 //! sends them as one D1 batch: one transaction, one round trip.
 
 pub mod health;
+pub mod staff;
 pub mod tickets;
 
 use worker::wasm_bindgen::JsValue;
@@ -15,4 +16,14 @@ fn int(value: Option<i64>) -> JsValue {
 
 fn text(value: &str) -> JsValue {
     JsValue::from_str(value)
+}
+
+fn opt_text(value: Option<&str>) -> JsValue {
+    value.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// SQLite has no boolean: D1 returns 0/1.
+fn sqlite_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let n: f64 = serde::Deserialize::deserialize(d)?;
+    Ok(n != 0.0)
 }

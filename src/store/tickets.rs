@@ -1,43 +1,102 @@
-use serde::Deserialize;
-use serde_json::json;
+//! Tickets and their audit trail.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use worker::wasm_bindgen::JsValue;
 use worker::D1Database;
 
 use super::{int, text};
-use crate::domain::ticket::{NewTicket, Status};
+use crate::domain::lifecycle::Action;
+use crate::domain::listing::{priority_rank, AssigneeFilter, Order, SortField, TicketQuery};
+use crate::domain::ticket::{NewTicket, Priority, Status, TicketEdit};
 
 /// The number SQL gives a ticket from the counter row; `format_ticket_number` in the
 /// domain is its Rust twin.
 const NUMBER_FROM_COUNTER: &str = "printf('TKT-%d-%04d', c.year, c.last_seq)";
+
+const TICKET_COLUMNS: &str = "t.id, t.ticket_number, t.subject, t.description, t.user_id, \
+    t.customer_name, t.customer_email, t.priority, t.category, t.status, t.assigned_to, \
+    t.assigned_at, t.resolved_at, t.closed_at, t.created_by, t.created_at, t.updated_at, t.version";
 
 /// Who caused a change, as recorded in `ticket_events`.
 #[derive(Debug, Clone, Copy)]
 pub enum Actor {
     /// An anonymous caller of the public API.
     Public,
+    Staff(i64),
 }
 
 impl Actor {
     fn kind(self) -> &'static str {
         match self {
             Actor::Public => "public",
+            Actor::Staff(_) => "staff",
         }
     }
 
     fn id(self) -> Option<i64> {
         match self {
             Actor::Public => None,
+            Actor::Staff(id) => Some(id),
         }
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct CreatedTicket {
+/// A ticket row, as the CRM sees it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ticket {
     pub id: i64,
     pub ticket_number: String,
-    pub status: String,
+    pub subject: String,
+    pub description: String,
+    pub user_id: Option<i64>,
+    pub customer_name: Option<String>,
+    pub customer_email: String,
     pub priority: String,
-    pub category: String,
+    pub category: Option<String>,
+    pub status: String,
+    pub assigned_to: Option<i64>,
+    pub assigned_at: Option<String>,
+    pub resolved_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub created_by: Option<i64>,
     pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl Ticket {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Open)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TicketEvent {
+    pub id: i64,
+    pub kind: String,
+    pub actor_type: String,
+    pub actor_id: Option<i64>,
+    #[serde(deserialize_with = "json_text")]
+    pub data: Value,
+    pub created_at: String,
+}
+
+/// `ticket_events.data` is JSON stored as text.
+fn json_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+    let raw: String = Deserialize::deserialize(d)?;
+    Ok(serde_json::from_str(&raw).unwrap_or(Value::Null))
+}
+
+/// Everything a create writes besides the validated fields.
+pub struct CreateTicket<'a> {
+    pub ticket: &'a NewTicket,
+    pub actor: Actor,
+    pub assigned_to: Option<i64>,
+    /// Random and unique per request: marks the counter row this create claimed.
+    pub request_id: &'a str,
+    pub year: i32,
+    pub now: &'a str,
 }
 
 /// Why a create wrote nothing.
@@ -45,60 +104,72 @@ pub struct CreatedTicket {
 pub enum CreateRefused {
     /// `user_id` names no user.
     UnknownUser,
+    /// `assigned_to` names no active staff member.
+    InactiveAssignee,
 }
 
 /// Creates a ticket in one D1 batch (one transaction, one round trip):
-/// 1. claim the year's next number, only if the guards hold (the user exists),
-///    marking the counter row with this request's id;
+/// 1. claim the year's next number, only if the guards hold (the user exists, the
+///    assignee is active staff), marking the counter row with this request's id;
 /// 2. insert the ticket numbered from the counter row this request claimed;
-/// 3. append the `created` event for that ticket.
+/// 3. append the `created` event for that ticket;
+/// 4. report which guard failed, if one did.
 ///
 /// When a guard fails, statement 1 changes nothing, so 2 and 3 find no claimed row
 /// and write nothing either: no number is used up, no gap appears.
 pub async fn create(
     db: &D1Database,
-    ticket: &NewTicket,
-    actor: Actor,
-    request_id: &str,
-    year: i32,
-    now: &str,
-) -> Result<Result<CreatedTicket, CreateRefused>, worker::Error> {
+    c: &CreateTicket<'_>,
+) -> worker::Result<Result<Ticket, CreateRefused>> {
+    let t = c.ticket;
+    let status = if c.assigned_to.is_some() {
+        Status::Assigned
+    } else {
+        Status::Open
+    };
+    let year = int(Some(c.year.into()));
+    let guards = "(?3 IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = ?3))
+        AND (?4 IS NULL OR EXISTS (SELECT 1 FROM crm_staff WHERE id = ?4 AND active = 1))";
     let claim = db
-        .prepare(
+        .prepare(format!(
             "INSERT INTO ticket_counters (year, last_seq, claimed_by)
-             SELECT ?1, 1, ?2
-             WHERE ?3 IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = ?3)
-             ON CONFLICT (year) DO UPDATE SET last_seq = last_seq + 1, claimed_by = excluded.claimed_by",
-        )
-        .bind(&[int(Some(year.into())), text(request_id), int(ticket.user_id)])?;
+             SELECT ?1, 1, ?2 WHERE {guards}
+             ON CONFLICT (year) DO UPDATE SET last_seq = last_seq + 1, claimed_by = excluded.claimed_by"
+        ))
+        .bind(&[year.clone(), text(c.request_id), int(t.user_id), int(c.assigned_to)])?;
 
     let insert = db
         .prepare(format!(
             "INSERT INTO support_tickets
                (ticket_number, subject, description, user_id, customer_name, customer_email,
-                priority, category, status, created_at, updated_at)
-             SELECT {NUMBER_FROM_COUNTER}, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11
+                priority, category, status, assigned_to, assigned_at, created_by, created_at, updated_at)
+             SELECT {NUMBER_FROM_COUNTER}, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
+                    CASE WHEN ?11 IS NULL THEN NULL ELSE ?13 END, ?12, ?13, ?13
              FROM ticket_counters c WHERE c.year = ?1 AND c.claimed_by = ?2
-             RETURNING id, ticket_number, status, priority, category, created_at"
+             RETURNING {}",
+            TICKET_COLUMNS.replace("t.", "")
         ))
         .bind(&[
-            int(Some(year.into())),
-            text(request_id),
-            text(&ticket.subject),
-            text(&ticket.description),
-            int(ticket.user_id),
-            text(&ticket.customer_name),
-            text(ticket.customer_email.as_str()),
-            text(ticket.priority.as_str()),
-            text(&ticket.category),
-            text(Status::Open.as_str()),
-            text(now),
+            year.clone(),
+            text(c.request_id),
+            text(&t.subject),
+            text(&t.description),
+            int(t.user_id),
+            text(&t.customer_name),
+            text(t.customer_email.as_str()),
+            text(t.priority.as_str()),
+            text(&t.category),
+            text(status.as_str()),
+            int(c.assigned_to),
+            int(c.actor.id()),
+            text(c.now),
         ])?;
 
     let event_data = json!({
-        "status": Status::Open.as_str(),
-        "priority": ticket.priority.as_str(),
-        "category": ticket.category,
+        "status": status.as_str(),
+        "priority": t.priority.as_str(),
+        "category": t.category,
+        "assigned_to": c.assigned_to,
     });
     let event = db
         .prepare(format!(
@@ -108,19 +179,456 @@ pub async fn create(
              WHERE c.year = ?1 AND c.claimed_by = ?2"
         ))
         .bind(&[
-            int(Some(year.into())),
-            text(request_id),
-            text(actor.kind()),
-            int(actor.id()),
+            year,
+            text(c.request_id),
+            text(c.actor.kind()),
+            int(c.actor.id()),
             text(&event_data.to_string()),
-            text(now),
+            text(c.now),
         ])?;
 
-    let results = db.batch(vec![claim, insert, event]).await?;
-    let created = results
-        .get(1)
-        .map(|r| r.results::<CreatedTicket>())
-        .transpose()?
-        .and_then(|rows| rows.into_iter().next());
-    Ok(created.ok_or(CreateRefused::UnknownUser))
+    let diagnose = db
+        .prepare(format!(
+            "SELECT ({}) AS user_ok, ({}) AS assignee_ok",
+            "?1 IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = ?1)",
+            "?2 IS NULL OR EXISTS (SELECT 1 FROM crm_staff WHERE id = ?2 AND active = 1)"
+        ))
+        .bind(&[int(t.user_id), int(c.assigned_to)])?;
+
+    let results = db.batch(vec![claim, insert, event, diagnose]).await?;
+    if let Some(ticket) = results[1].results::<Ticket>()?.into_iter().next() {
+        return Ok(Ok(ticket));
+    }
+    let checks: Vec<Value> = results[3].results()?;
+    let user_ok = checks.first().and_then(|r| r["user_ok"].as_f64()) == Some(1.0);
+    Ok(Err(if user_ok {
+        CreateRefused::InactiveAssignee
+    } else {
+        CreateRefused::UnknownUser
+    }))
+}
+
+/// A ticket is addressed by id or by ticket number.
+#[derive(Debug, Clone)]
+pub enum TicketRef {
+    Id(i64),
+    Number(String),
+}
+
+impl TicketRef {
+    fn condition(&self) -> (&'static str, JsValue) {
+        match self {
+            TicketRef::Id(id) => ("t.id = ?1", int(Some(*id))),
+            TicketRef::Number(n) => ("t.ticket_number = ?1", text(n)),
+        }
+    }
+}
+
+/// The ticket with its whole event timeline, in one round trip.
+pub async fn get_with_events(
+    db: &D1Database,
+    reference: &TicketRef,
+) -> worker::Result<Option<(Ticket, Vec<TicketEvent>)>> {
+    let (condition, value) = reference.condition();
+    let ticket = db
+        .prepare(format!(
+            "SELECT {TICKET_COLUMNS} FROM support_tickets t WHERE {condition}"
+        ))
+        .bind(std::slice::from_ref(&value))?;
+    let events = db
+        .prepare(format!(
+            "SELECT e.id, e.kind, e.actor_type, e.actor_id, e.data, e.created_at
+             FROM ticket_events e JOIN support_tickets t ON t.id = e.ticket_id
+             WHERE {condition} ORDER BY e.id"
+        ))
+        .bind(&[value])?;
+    let results = db.batch(vec![ticket, events]).await?;
+    let Some(ticket) = results[0].results::<Ticket>()?.into_iter().next() else {
+        return Ok(None);
+    };
+    Ok(Some((ticket, results[1].results()?)))
+}
+
+/// The outcome of a guarded change.
+pub enum Change {
+    Done(Ticket),
+    /// Nothing changed; this is the ticket as it is now (`None`: no such ticket),
+    /// with whether the target staff member is active (assign only).
+    Refused {
+        current: Option<Ticket>,
+        assignee_active: bool,
+    },
+}
+
+/// The SQL expression for a status, as a priority rank.
+fn priority_rank_sql() -> String {
+    let arms: String = Priority::ALL
+        .iter()
+        .map(|p| format!(" WHEN '{}' THEN {}", p.as_str(), priority_rank(*p)))
+        .collect();
+    format!("(CASE t.priority{arms} END)")
+}
+
+/// Runs a guarded change as one batch: the event is inserted and the row updated
+/// under the same WHERE (both see the same state inside the transaction), then the
+/// current row is read back so a refusal can be explained.
+/// The SQL of one guarded change (see `guarded_change`).
+struct ChangeSql<'a> {
+    /// Extra WHERE condition besides the id and version: what the state must be.
+    guard: &'a str,
+    event_kind: &'a str,
+    /// A JSON expression over the old row `t` for the event's data.
+    event_data: &'a str,
+    /// The SET list of the update.
+    set: &'a str,
+}
+
+async fn guarded_change(
+    db: &D1Database,
+    id: i64,
+    sql: ChangeSql<'_>,
+    params: Vec<JsValue>,
+    assignee: Option<i64>,
+) -> worker::Result<Change> {
+    let ChangeSql {
+        guard,
+        event_kind,
+        event_data: event_data_sql,
+        set: set_sql,
+    } = sql;
+    // Shared parameters: ?1 id, ?2 now, ?3 actor type, ?4 actor id, ?5 version (or NULL), ?6 assignee.
+    let where_sql = format!("t.id = ?1 AND (?5 IS NULL OR t.version = ?5) AND {guard}");
+    let event = db
+        .prepare(format!(
+            "INSERT INTO ticket_events (ticket_id, kind, actor_type, actor_id, data, created_at)
+             SELECT t.id, '{event_kind}', ?3, ?4, {event_data_sql}, ?2 FROM support_tickets t WHERE {where_sql}"
+        ))
+        .bind(&params)?;
+    let update = db
+        .prepare(format!(
+            "UPDATE support_tickets AS t SET {set_sql}, version = t.version + 1, updated_at = ?2
+             WHERE {where_sql} RETURNING {}",
+            TICKET_COLUMNS.replace("t.", "")
+        ))
+        .bind(&params)?;
+    let current = db
+        .prepare(format!(
+            "SELECT {TICKET_COLUMNS}, EXISTS (SELECT 1 FROM crm_staff WHERE id = ?2 AND active = 1) AS assignee_active
+             FROM support_tickets t WHERE t.id = ?1"
+        ))
+        .bind(&[int(Some(id)), int(assignee)])?;
+    let results = db.batch(vec![event, update, current]).await?;
+    if let Some(ticket) = results[1].results::<Ticket>()?.into_iter().next() {
+        return Ok(Change::Done(ticket));
+    }
+    let rows: Vec<Value> = results[2].results()?;
+    let assignee_active = rows.first().and_then(|r| r["assignee_active"].as_f64()) == Some(1.0);
+    let current = rows
+        .into_iter()
+        .next()
+        .and_then(|row| serde_json::from_value::<Ticket>(row).ok());
+    Ok(Change::Refused {
+        current,
+        assignee_active,
+    })
+}
+
+fn shared_params(
+    id: i64,
+    now: &str,
+    actor: Actor,
+    version: Option<i64>,
+    assignee: Option<i64>,
+) -> Vec<JsValue> {
+    vec![
+        int(Some(id)),
+        text(now),
+        text(actor.kind()),
+        int(actor.id()),
+        int(version),
+        int(assignee),
+    ]
+}
+
+fn statuses_sql(statuses: &[Status]) -> String {
+    let list: Vec<String> = statuses
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("t.status IN ({})", list.join(", "))
+}
+
+/// Applies a lifecycle action if the ticket's status allows it (and, for assign,
+/// the staff member is active). The statuses and targets come from the domain's
+/// state machine; SQL only evaluates them atomically.
+pub async fn act(
+    db: &D1Database,
+    id: i64,
+    action: Action,
+    assignee: Option<i64>,
+    version: Option<i64>,
+    actor: Actor,
+    now: &str,
+) -> worker::Result<Change> {
+    let target = format!(
+        "(CASE WHEN t.assigned_to IS NULL THEN '{}' ELSE '{}' END)",
+        action.target(false).as_str(),
+        action.target(true).as_str()
+    );
+    let mut guard = statuses_sql(action.allowed_from());
+    let (set_sql, data_sql) = match action {
+        Action::Assign => {
+            guard.push_str(" AND EXISTS (SELECT 1 FROM crm_staff WHERE id = ?6 AND active = 1)");
+            (
+                format!("status = {target}, assigned_to = ?6, assigned_at = ?2"),
+                format!("json_object('from', t.status, 'to', {target}, 'assigned_to', ?6, 'previous_assignee', t.assigned_to)"),
+            )
+        }
+        Action::Unassign => (
+            format!("status = {target}, assigned_to = NULL, assigned_at = NULL"),
+            format!(
+                "json_object('from', t.status, 'to', {target}, 'previous_assignee', t.assigned_to)"
+            ),
+        ),
+        Action::Resolve => (
+            format!("status = {target}, resolved_at = ?2"),
+            format!("json_object('from', t.status, 'to', {target})"),
+        ),
+        Action::Close => (
+            format!("status = {target}, closed_at = ?2"),
+            format!("json_object('from', t.status, 'to', {target})"),
+        ),
+        Action::Reopen => (
+            format!("status = {target}, resolved_at = NULL, closed_at = NULL"),
+            format!("json_object('from', t.status, 'to', {target})"),
+        ),
+    };
+    let kind = match action {
+        Action::Assign => "assigned",
+        Action::Unassign => "unassigned",
+        Action::Resolve => "resolved",
+        Action::Close => "closed",
+        Action::Reopen => "reopened",
+    };
+    let params = shared_params(id, now, actor, version, assignee);
+    let sql = ChangeSql {
+        guard: &guard,
+        event_kind: kind,
+        event_data: &data_sql,
+        set: &set_sql,
+    };
+    guarded_change(db, id, sql, params, assignee).await
+}
+
+/// Edits subject, description, priority or category of a ticket that is not closed.
+pub async fn edit(
+    db: &D1Database,
+    id: i64,
+    edit: &TicketEdit,
+    version: Option<i64>,
+    actor: Actor,
+    now: &str,
+) -> worker::Result<Change> {
+    let mut params = shared_params(id, now, actor, version, None);
+    let mut sets = Vec::new();
+    let mut changes = Vec::new();
+    let mut push = |column: &str, value: JsValue| {
+        params.push(value);
+        let n = params.len();
+        sets.push(format!("{column} = ?{n}"));
+        changes.push(format!(
+            "'{column}', json_object('from', t.{column}, 'to', ?{n})"
+        ));
+    };
+    if let Some(v) = &edit.subject {
+        push("subject", text(v));
+    }
+    if let Some(v) = &edit.description {
+        push("description", text(v));
+    }
+    if let Some(v) = edit.priority {
+        push("priority", text(v.as_str()));
+    }
+    if let Some(v) = &edit.category {
+        push("category", text(v));
+    }
+    let guard = format!("t.status != '{}'", Status::Closed.as_str());
+    let data_sql = format!(
+        "json_object('changes', json_object({}))",
+        changes.join(", ")
+    );
+    let set = sets.join(", ");
+    let sql = ChangeSql {
+        guard: &guard,
+        event_kind: "updated",
+        event_data: &data_sql,
+        set: &set,
+    };
+    guarded_change(db, id, sql, params, None).await
+}
+
+/// One page of the CRM list, and the total when asked for.
+pub async fn list(db: &D1Database, q: &TicketQuery) -> worker::Result<(Vec<Ticket>, Option<i64>)> {
+    let mut params = Params::default();
+    let mut filters: Vec<String> = vec!["1 = 1".into()];
+    if !q.statuses.is_empty() {
+        filters.push(statuses_sql(&q.statuses));
+    }
+    if !q.priorities.is_empty() {
+        let list: Vec<String> = q
+            .priorities
+            .iter()
+            .map(|p| params.bind(text(p.as_str())))
+            .collect();
+        filters.push(format!("t.priority IN ({})", list.join(", ")));
+    }
+    if let Some(category) = &q.category {
+        filters.push(format!("t.category = {}", params.bind(text(category))));
+    }
+    match q.assigned_to {
+        Some(AssigneeFilter::Staff(id)) => {
+            filters.push(format!("t.assigned_to = {}", params.bind(int(Some(id)))))
+        }
+        Some(AssigneeFilter::Unassigned) => filters.push("t.assigned_to IS NULL".into()),
+        None => {}
+    }
+    if let Some(email) = &q.customer_email {
+        filters.push(format!(
+            "t.customer_email = {} COLLATE NOCASE",
+            params.bind(text(email))
+        ));
+    }
+    if let Some(needle) = &q.text {
+        let escaped = needle
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let p = params.bind(text(&format!("%{escaped}%")));
+        let like: Vec<String> = [
+            "ticket_number",
+            "subject",
+            "description",
+            "customer_name",
+            "customer_email",
+        ]
+        .iter()
+        .map(|c| format!("t.{c} LIKE {p} ESCAPE '\\'"))
+        .collect();
+        filters.push(format!("({})", like.join(" OR ")));
+    }
+    if let Some(after) = &q.created_after {
+        filters.push(format!("t.created_at > {}", params.bind(text(after))));
+    }
+    if let Some(before) = &q.created_before {
+        filters.push(format!("t.created_at < {}", params.bind(text(before))));
+    }
+    let filter_sql = filters.join(" AND ");
+    let filter_params = params.values.clone();
+
+    let sort_sql = match q.sort {
+        SortField::CreatedAt => "t.created_at".to_owned(),
+        SortField::UpdatedAt => "t.updated_at".to_owned(),
+        SortField::Priority => priority_rank_sql(),
+    };
+    let (direction, comparison) = match q.order {
+        Order::Asc => ("ASC", ">"),
+        Order::Desc => ("DESC", "<"),
+    };
+    let mut page_sql = filter_sql.clone();
+    if let Some(cursor) = &q.cursor {
+        let key = match &cursor.key {
+            Value::String(s) => params.bind(text(s)),
+            other => params.bind(JsValue::from_f64(other.as_f64().unwrap_or(0.0))),
+        };
+        let id = params.bind(int(Some(cursor.id)));
+        page_sql.push_str(&format!(
+            " AND ({sort_sql}, t.id) {comparison} ({key}, {id})"
+        ));
+    }
+    let limit = params.bind(JsValue::from_f64(f64::from(q.limit + 1)));
+    let page = db
+        .prepare(format!(
+            "SELECT {TICKET_COLUMNS} FROM support_tickets t WHERE {page_sql}
+             ORDER BY {sort_sql} {direction}, t.id {direction} LIMIT {limit}"
+        ))
+        .bind(&params.values)?;
+    let mut statements = vec![page];
+    if q.include_total {
+        statements.push(
+            db.prepare(format!(
+                "SELECT count(*) AS total FROM support_tickets t WHERE {filter_sql}"
+            ))
+            .bind(&filter_params)?,
+        );
+    }
+    let results = db.batch(statements).await?;
+    let tickets = results[0].results::<Ticket>()?;
+    let total = match results.get(1) {
+        Some(r) => r
+            .results::<Value>()?
+            .first()
+            .and_then(|row| row["total"].as_f64())
+            .map(|n| n as i64),
+        None => None,
+    };
+    Ok((tickets, total))
+}
+
+/// Numbered parameters for SQL built from optional parts.
+#[derive(Default)]
+struct Params {
+    values: Vec<JsValue>,
+}
+
+impl Params {
+    /// Adds a value and returns its placeholder (`?N`).
+    fn bind(&mut self, value: JsValue) -> String {
+        self.values.push(value);
+        format!("?{}", self.values.len())
+    }
+}
+
+/// The cursor key of a row for the given sort.
+pub fn sort_key(ticket: &Ticket, sort: SortField) -> Value {
+    match sort {
+        SortField::CreatedAt => json!(ticket.created_at),
+        SortField::UpdatedAt => json!(ticket.updated_at),
+        SortField::Priority => json!(Priority::parse(&ticket.priority).map_or(0, priority_rank)),
+    }
+}
+
+/// Dashboard counts in one round trip.
+pub async fn stats(db: &D1Database) -> worker::Result<Value> {
+    let by_status =
+        db.prepare("SELECT status AS k, count(*) AS n FROM support_tickets GROUP BY status");
+    let by_priority =
+        db.prepare("SELECT priority AS k, count(*) AS n FROM support_tickets GROUP BY priority");
+    let unassigned = db.prepare(
+        "SELECT count(*) AS n FROM support_tickets WHERE status = 'open' AND assigned_to IS NULL",
+    );
+    let results = db.batch(vec![by_status, by_priority, unassigned]).await?;
+    let count = |row: &Value| row["n"].as_f64().unwrap_or(0.0) as i64;
+    let counts = |rows: Vec<Value>, keys: &[&str]| {
+        let mut map = serde_json::Map::new();
+        for k in keys {
+            map.insert((*k).to_owned(), json!(0));
+        }
+        for row in rows {
+            if let Some(k) = row["k"].as_str() {
+                map.insert(k.to_owned(), json!(count(&row)));
+            }
+        }
+        Value::Object(map)
+    };
+    let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+    let priorities: Vec<&str> = Priority::ALL.iter().map(|p| p.as_str()).collect();
+    let status_rows: Vec<Value> = results[0].results()?;
+    let total: i64 = status_rows.iter().map(count).sum();
+    let unassigned = results[2].results::<Value>()?.first().map_or(0, count);
+    Ok(json!({
+        "total": total,
+        "by_status": counts(status_rows, &statuses),
+        "by_priority": counts(results[1].results()?, &priorities),
+        "unassigned_open": unassigned,
+    }))
 }

@@ -1,0 +1,135 @@
+//! Staff sign-in: login, logout, whoami.
+
+use serde_json::{json, Value};
+use worker::{Request, Response};
+
+use crate::auth::{self, Session};
+use crate::crypto;
+use crate::domain::password::{PasswordHash, HASH_BYTES, SALT_BYTES};
+use crate::domain::staff::Role;
+use crate::domain::validation::{FieldError, ValidationError};
+use crate::error::ApiError;
+use crate::http::{read_json, success, Ctx};
+use crate::store;
+
+const WRONG_CREDENTIALS: &str = "Email or password is incorrect.";
+
+/// `POST /api/crm/auth/login` `{email, password}` -> `{token, expires_at, staff}`.
+///
+/// Unknown emails, wrong passwords and deactivated accounts get the same 401 after
+/// the same PBKDF2 work. Failures are counted per email and per client IP; past the
+/// limit the login is refused with 429 before any password is checked.
+pub async fn login(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
+    let fields = read_json(&mut req, ctx).await?;
+    let mut errors = Vec::new();
+    let mut string = |name: &str, label: &str| match fields.get(name) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+        _ => {
+            errors.push(FieldError::new(
+                name,
+                "required",
+                format!("{label} is required"),
+            ));
+            None
+        }
+    };
+    let (Some(email), Some(password)) = (string("email", "Email"), string("password", "Password"))
+    else {
+        return Err(ValidationError::from_details(errors).into());
+    };
+    let email = email.trim().to_lowercase();
+    if email.chars().count() > 254 || password.chars().count() > 1024 {
+        return Err(ApiError::Unauthorized {
+            message: WRONG_CREDENTIALS,
+        });
+    }
+    let ip = req
+        .headers()
+        .get("CF-Connecting-IP")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "unknown".to_owned());
+    let email_key = format!("email:{email}");
+    let ip_key = format!("ip:{ip}");
+    let keys = [email_key.as_str(), ip_key.as_str()];
+    let window = ctx.config.login_window_seconds;
+    let window_start = ctx.now.minus_seconds(window).rfc3339();
+    let now = ctx.now.rfc3339();
+    let db = ctx.db()?;
+
+    let (account, attempts) = store::staff::login_lookup(&db, &email, keys, &window_start).await?;
+    for attempt in &attempts {
+        let limit = if attempt.key == email_key {
+            ctx.config.login_max_failures_per_email
+        } else {
+            ctx.config.login_max_failures_per_ip
+        };
+        if attempt.failures >= i64::from(limit) {
+            let reopens = crate::domain::clock::Now::parse_override(&attempt.window_started_at)
+                .map(|start| start.plus_seconds(window).rfc3339())
+                .unwrap_or_default();
+            let retry_after = ctx.now.seconds_until(&reopens).max(1);
+            return Err(ApiError::RateLimited {
+                retry_after,
+                message: format!(
+                    "Too many failed logins. Try again in {} minute(s).",
+                    retry_after.div_ceil(60)
+                ),
+            });
+        }
+    }
+
+    let stored = account
+        .as_ref()
+        .and_then(|a| PasswordHash::parse(&a.password_hash));
+    let password_ok = match &stored {
+        Some(hash) => crypto::verify_password(&password, hash).await?,
+        None => {
+            // Same work for an unknown email, so timing does not reveal accounts.
+            let decoy = PasswordHash {
+                iterations: ctx.config.password_iterations,
+                salt: vec![0; SALT_BYTES],
+                hash: vec![0; HASH_BYTES],
+            };
+            crypto::verify_password(&password, &decoy).await?;
+            false
+        }
+    };
+    let account = match account {
+        Some(a) if password_ok && a.staff.active => a,
+        _ => {
+            store::staff::record_login_failure(&db, keys, &now, &window_start).await?;
+            return Err(ApiError::Unauthorized {
+                message: WRONG_CREDENTIALS,
+            });
+        }
+    };
+
+    store::staff::clear_login_failures(&db, &email_key).await?;
+    let (token, expires_at) =
+        auth::create_session(ctx, account.staff.id, account.session_epoch).await?;
+    Ok(success(
+        200,
+        "Logged in",
+        json!({"token": token, "expires_at": expires_at, "staff": account.staff}),
+    ))
+}
+
+/// `POST /api/crm/auth/logout`: ends this session everywhere at once.
+pub async fn logout(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
+    let session = auth::require_staff(&req, ctx, Role::Agent).await?;
+    auth::revoke_session(ctx, &session).await?;
+    Ok(success(200, "Logged out", json!({})))
+}
+
+/// `GET /api/crm/auth/me`: who this session belongs to.
+pub async fn me(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
+    let Session {
+        staff, expires_at, ..
+    } = auth::require_staff(&req, ctx, Role::Agent).await?;
+    Ok(success(
+        200,
+        "Current session",
+        json!({"staff": staff, "expires_at": expires_at}),
+    ))
+}

@@ -1,0 +1,241 @@
+//! Staff accounts, their login throttle and revoked sessions.
+
+use serde::{Deserialize, Serialize};
+use worker::D1Database;
+
+use super::{int, opt_text, text};
+use crate::domain::staff::{NewStaff, Role, StaffUpdate};
+
+/// A staff row as the API shows it (never the password hash).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StaffMember {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    #[serde(deserialize_with = "super::sqlite_bool")]
+    pub active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl StaffMember {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Agent)
+    }
+}
+
+const STAFF_COLUMNS: &str = "id, email, name, role, active, created_at, updated_at";
+
+/// What authenticating a session needs, read in one query.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionCheck {
+    #[serde(flatten)]
+    pub staff: StaffMember,
+    pub session_epoch: i64,
+    #[serde(deserialize_with = "super::sqlite_bool")]
+    pub revoked: bool,
+}
+
+/// The staff row for a session, with whether the session was revoked.
+pub async fn session_check(
+    db: &D1Database,
+    staff_id: i64,
+    token_hash: &str,
+) -> worker::Result<Option<SessionCheck>> {
+    db.prepare(format!(
+        "SELECT {STAFF_COLUMNS}, session_epoch,
+                EXISTS (SELECT 1 FROM revoked_sessions WHERE token_hash = ?2) AS revoked
+         FROM crm_staff WHERE id = ?1"
+    ))
+    .bind(&[int(Some(staff_id)), text(token_hash)])?
+    .first(None)
+    .await
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LoginCandidate {
+    #[serde(flatten)]
+    pub staff: StaffMember,
+    pub password_hash: String,
+    pub session_epoch: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LoginAttempts {
+    pub key: String,
+    pub failures: i64,
+    pub window_started_at: String,
+}
+
+/// One round trip for everything a login must know before checking the password:
+/// the account (if any) and the failure counters of its email and of the client IP
+/// in the current window.
+pub async fn login_lookup(
+    db: &D1Database,
+    email: &str,
+    keys: [&str; 2],
+    window_start: &str,
+) -> worker::Result<(Option<LoginCandidate>, Vec<LoginAttempts>)> {
+    let account = db
+        .prepare(format!(
+            "SELECT {STAFF_COLUMNS}, password_hash, session_epoch FROM crm_staff WHERE email = ?1"
+        ))
+        .bind(&[text(email)])?;
+    let attempts = db
+        .prepare(
+            "SELECT key, failures, window_started_at FROM login_attempts
+             WHERE key IN (?1, ?2) AND window_started_at > ?3",
+        )
+        .bind(&[text(keys[0]), text(keys[1]), text(window_start)])?;
+    let results = db.batch(vec![account, attempts]).await?;
+    let account = results[0].results::<LoginCandidate>()?.into_iter().next();
+    Ok((account, results[1].results()?))
+}
+
+/// Counts a failed login against each key, starting a new window where the old one ended.
+pub async fn record_login_failure(
+    db: &D1Database,
+    keys: [&str; 2],
+    now: &str,
+    window_start: &str,
+) -> worker::Result<()> {
+    let statements = keys
+        .iter()
+        .map(|key| {
+            db.prepare(
+                "INSERT INTO login_attempts (key, failures, window_started_at) VALUES (?1, 1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET
+                   failures = CASE WHEN window_started_at <= ?3 THEN 1 ELSE failures + 1 END,
+                   window_started_at = CASE WHEN window_started_at <= ?3 THEN ?2 ELSE window_started_at END",
+            )
+            .bind(&[text(key), text(now), text(window_start)])
+        })
+        .collect::<worker::Result<Vec<_>>>()?;
+    db.batch(statements).await?;
+    Ok(())
+}
+
+pub async fn clear_login_failures(db: &D1Database, key: &str) -> worker::Result<()> {
+    db.prepare("DELETE FROM login_attempts WHERE key = ?1")
+        .bind(&[text(key)])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+pub async fn revoke_session(
+    db: &D1Database,
+    token_hash: &str,
+    expires_at: &str,
+) -> worker::Result<()> {
+    db.prepare(
+        "INSERT INTO revoked_sessions (token_hash, expires_at) VALUES (?1, ?2)
+         ON CONFLICT (token_hash) DO NOTHING",
+    )
+    .bind(&[text(token_hash), text(expires_at)])?
+    .run()
+    .await?;
+    Ok(())
+}
+
+pub async fn list(db: &D1Database) -> worker::Result<Vec<StaffMember>> {
+    db.prepare(format!("SELECT {STAFF_COLUMNS} FROM crm_staff ORDER BY id"))
+        .all()
+        .await?
+        .results()
+}
+
+/// Inserts a staff member; `None` when the email is taken.
+pub async fn create(
+    db: &D1Database,
+    staff: &NewStaff,
+    password_hash: &str,
+    now: &str,
+) -> worker::Result<Option<StaffMember>> {
+    db.prepare(format!(
+        "INSERT INTO crm_staff (email, name, role, password_hash, active, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)
+         ON CONFLICT (email) DO NOTHING
+         RETURNING {STAFF_COLUMNS}"
+    ))
+    .bind(&[
+        text(staff.email.as_str()),
+        text(&staff.name),
+        text(staff.role.as_str()),
+        text(password_hash),
+        text(now),
+    ])?
+    .first(None)
+    .await
+}
+
+/// Why a staff update wrote nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateRefused {
+    NotFound,
+    /// It would leave no active admin.
+    LastAdmin,
+}
+
+/// Updates name, role or active. Role changes and deactivation bump the session
+/// epoch, ending the person's live sessions at once. Refuses to demote or deactivate
+/// the last active admin.
+pub async fn update(
+    db: &D1Database,
+    id: i64,
+    change: &StaffUpdate,
+    now: &str,
+) -> worker::Result<Result<StaffMember, UpdateRefused>> {
+    let role = change.role.map(Role::as_str);
+    let active = change.active.map(i64::from);
+    let bump = i64::from(change.revokes_sessions());
+    // The row stops being an active admin when it is demoted or deactivated.
+    let leaves_admins = "role = 'admin' AND active = 1 AND (COALESCE(?3, 'admin') != 'admin' OR COALESCE(?4, 1) = 0)";
+    let update = db
+        .prepare(format!(
+            "UPDATE crm_staff SET
+               name = COALESCE(?2, name), role = COALESCE(?3, role), active = COALESCE(?4, active),
+               session_epoch = session_epoch + ?5, updated_at = ?6
+             WHERE id = ?1 AND NOT ({leaves_admins}
+               AND NOT EXISTS (SELECT 1 FROM crm_staff o WHERE o.role = 'admin' AND o.active = 1 AND o.id != ?1))
+             RETURNING {STAFF_COLUMNS}"
+        ))
+        .bind(&[
+            int(Some(id)),
+            opt_text(change.name.as_deref()),
+            opt_text(role),
+            int(active),
+            int(Some(bump)),
+            text(now),
+        ])?;
+    let exists = db
+        .prepare("SELECT id FROM crm_staff WHERE id = ?1")
+        .bind(&[int(Some(id))])?;
+    let results = db.batch(vec![update, exists]).await?;
+    if let Some(staff) = results[0].results::<StaffMember>()?.into_iter().next() {
+        return Ok(Ok(staff));
+    }
+    let found = !results[1].results::<serde_json::Value>()?.is_empty();
+    Ok(Err(if found {
+        UpdateRefused::LastAdmin
+    } else {
+        UpdateRefused::NotFound
+    }))
+}
+
+/// Replaces the password hash and ends every live session of that person.
+pub async fn set_password(
+    db: &D1Database,
+    id: i64,
+    password_hash: &str,
+    now: &str,
+) -> worker::Result<Option<StaffMember>> {
+    db.prepare(format!(
+        "UPDATE crm_staff SET password_hash = ?2, session_epoch = session_epoch + 1, updated_at = ?3
+         WHERE id = ?1 RETURNING {STAFF_COLUMNS}"
+    ))
+    .bind(&[int(Some(id)), text(password_hash), text(now)])?
+    .first(None)
+    .await
+}
