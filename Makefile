@@ -16,7 +16,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 WRANGLER := $(NODE_BIN)/node $(CURDIR)/node_modules/wrangler/bin/wrangler.js
 PORT ?= 8787
 
-.PHONY: help setup build dev migrate test test-unit test-integration fmt lint clean
+.PHONY: help setup build dev admin migrate test test-unit test-integration fmt lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -30,8 +30,12 @@ build: setup ## build the release worker into build/ (index.js + index_bg.wasm)
 migrate: setup ## apply migrations to the local D1 (.wrangler/state)
 	$(WRANGLER) d1 migrations apply DB --local
 
-dev: setup migrate ## build, migrate the local D1, serve on http://localhost:$(PORT)
+dev: setup migrate ## build, migrate the local D1, ensure a local admin, serve on http://localhost:$(PORT)
+	@node scripts/create-admin.mjs --ensure-local
 	$(WRANGLER) dev --port $(PORT) --ip 127.0.0.1
+
+admin: setup ## create or reset an admin: make admin EMAIL=... NAME="..." [REMOTE=1] (password: prompt or ADMIN_PASSWORD)
+	@node scripts/create-admin.mjs
 
 test: build test-unit test-integration ## build, then run every test
 

@@ -101,3 +101,27 @@ export async function rows(db, sql, ...params) {
   const { results } = await db.prepare(sql).bind(...params).all();
   return results;
 }
+
+/**
+ * Inserts a staff member straight into D1 (the way `make admin` does) and returns
+ * its id. Hashes use few iterations: the format carries its count, so logins stay fast.
+ */
+export async function createStaff(db, { email, name = "Staff Member", role = "agent", password = "correct horse battery", active = 1 }) {
+  const { hashPassword } = await import("../scripts/password-hash.mjs");
+  const now = new Date().toISOString();
+  const row = await db
+    .prepare(
+      `INSERT INTO crm_staff (email, name, role, password_hash, active, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    )
+    .bind(email, name, role, hashPassword(password, 1000), active, now, now)
+    .first();
+  return row.id;
+}
+
+/** Logs in through the API; returns { token, auth } where auth is the header object. */
+export async function login(w, email, password = "correct horse battery", headers = {}) {
+  const res = await w.postJson("/api/crm/auth/login", { email, password }, headers);
+  if (res.status !== 200) throw new Error(`login ${email}: ${res.status} ${res.text}`);
+  return { token: res.body.data.token, auth: { Authorization: `Bearer ${res.body.data.token}` }, body: res.body };
+}

@@ -1,0 +1,32 @@
+// Settings of `make bench`. Each can be overridden from the environment, e.g.
+//   BENCH_DURATION=2 BENCH_ROUNDS=1 BENCH_CONNECTIONS=8 BENCH_SCENARIOS=create make bench
+const env = process.env;
+const list = (v) => v.split(",").map((s) => s.trim()).filter(Boolean);
+
+export default {
+  /** Concurrent connections, one load run per level (per round and target). */
+  connections: env.BENCH_CONNECTIONS ? list(env.BENCH_CONNECTIONS).map(Number) : [1, 8, 32],
+  /** Seconds per load run. */
+  duration: Number(env.BENCH_DURATION ?? 5),
+  /** Alternating rounds (product, reference, product, reference, ...) per level. */
+  rounds: Number(env.BENCH_ROUNDS ?? 3),
+  /** Seconds of unmeasured load per scenario and target before its first round. */
+  warmup: Number(env.BENCH_WARMUP ?? 1),
+  /** Only these scenarios (names from bench/scenarios.mjs); empty = all. */
+  only: env.BENCH_SCENARIOS ? list(env.BENCH_SCENARIOS) : [],
+  /** Fresh-start measurements per worker (startup time). */
+  startups: Number(env.BENCH_STARTUPS ?? 3),
+  /** Hard stop: the run aborts (and cleans up) past this many seconds. */
+  deadlineSeconds: Number(env.BENCH_DEADLINE ?? 570),
+  /** Where the JSON and markdown go (latest.json, latest.md, plus a timestamped copy). */
+  outDir: env.BENCH_OUT ?? "bench/results",
+
+  /**
+   * Vars given to both workers on top of wrangler.toml's [vars]. Raise every rate limit
+   * here so the load measures the code, not the limiter; a run that still gets 429s says
+   * so in its report. (The product has no rate limits yet; add their vars as they land.)
+   */
+  vars: {
+    // e.g. PUBLIC_CREATE_RATE_LIMIT: "1000000000",
+  },
+};

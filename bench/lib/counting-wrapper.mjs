@@ -1,0 +1,103 @@
+// The benchmark's instrumented entry module. Miniflare loads it as the worker's main
+// module, beside the worker under test, which it imports as "./index.js" (the product's
+// build/index.js with its index_bg.wasm, or the bundled reference). Every D1 and KV
+// binding in env is replaced by a counting proxy before the worker sees it, so the
+// harness counts round trips instead of estimating them:
+//   D1: first/run/all/raw on a statement, batch (one round trip whatever its size),
+//       exec, dump; prepare/bind are local and only tallied.
+//   KV: get/getWithMetadata/put/delete/list.
+// GET /__bench/counters answers the totals since the worker started; the harness
+// reads them before and after each load run and divides the delta by the requests.
+import Entry from "./index.js";
+
+const zero = () => ({
+  requests: 0,
+  d1: { roundTrips: 0, first: 0, run: 0, all: 0, raw: 0, batch: 0, batchStatements: 0, exec: 0, dump: 0, prepare: 0, bind: 0 },
+  kv: { roundTrips: 0, get: 0, getWithMetadata: 0, put: 0, delete: 0, list: 0 },
+});
+let counters = zero();
+
+const D1_STATEMENT_CALLS = new Set(["first", "run", "all", "raw"]);
+const KV_CALLS = new Set(["get", "getWithMetadata", "put", "delete", "list"]);
+const unwrap = new WeakMap(); // counting proxy -> the real object
+
+function roundTrip(area, name, extra = 0) {
+  counters[area][name] += 1;
+  counters[area].roundTrips += 1;
+  if (extra) counters.d1.batchStatements += extra;
+}
+
+// A proxy that forwards everything to `target` (calling methods on the real object, so
+// native bindings do not see a foreign `this`) except the methods `hook` returns for.
+// `constructor` is passed through untouched: workers-rs checks the binding's
+// constructor name ("D1Database", "KvNamespace") before using it.
+function forward(target, hook) {
+  const proxy = new Proxy(target, {
+    get(t, key) {
+      const value = Reflect.get(t, key, t);
+      if (typeof value !== "function" || key === "constructor") return value;
+      return hook(key, value) ?? value.bind(t);
+    },
+  });
+  unwrap.set(proxy, target);
+  return proxy;
+}
+
+function statement(stmt) {
+  return forward(stmt, (key, fn) => {
+    if (key === "bind") return (...args) => (counters.d1.bind++, statement(fn.apply(stmt, args)));
+    if (D1_STATEMENT_CALLS.has(key)) return (...args) => (roundTrip("d1", key), fn.apply(stmt, args));
+  });
+}
+
+function d1(db) {
+  return forward(db, (key, fn) => {
+    if (key === "prepare") return (...args) => (counters.d1.prepare++, statement(fn.apply(db, args)));
+    if (key === "batch")
+      return (stmts, ...rest) => {
+        const real = Array.from(stmts, (s) => unwrap.get(s) ?? s);
+        roundTrip("d1", "batch", real.length);
+        return fn.call(db, real, ...rest);
+      };
+    if (key === "exec" || key === "dump") return (...args) => (roundTrip("d1", key), fn.apply(db, args));
+    if (key === "withSession") return (...args) => d1(fn.apply(db, args));
+  });
+}
+
+function kv(ns) {
+  return forward(ns, (key, fn) => {
+    if (KV_CALLS.has(key)) return (...args) => (roundTrip("kv", key), fn.apply(ns, args));
+  });
+}
+
+function instrument(value) {
+  const kind = value?.constructor?.name;
+  if (kind === "D1Database" || kind === "BetaDatabase") return d1(value);
+  if (kind === "KvNamespace") return kv(value);
+  return value;
+}
+
+const wrappedEnvs = new WeakMap();
+function wrapEnv(env) {
+  let wrapped = wrappedEnvs.get(env);
+  if (!wrapped) {
+    wrapped = {};
+    for (const key of Object.keys(env)) wrapped[key] = instrument(env[key]);
+    wrappedEnvs.set(env, wrapped);
+  }
+  return wrapped;
+}
+
+// workers-rs exports a WorkerEntrypoint class; a plain JS worker exports { fetch }.
+const isClass = typeof Entry === "function";
+
+export default {
+  async fetch(request, env, ctx) {
+    const path = new URL(request.url).pathname;
+    if (path === "/__bench/counters") return Response.json(counters);
+    if (path === "/__bench/reset") return (counters = zero()), Response.json(counters);
+    counters.requests++;
+    const wrapped = wrapEnv(env);
+    return isClass ? new Entry(ctx, wrapped).fetch(request) : Entry.fetch(request, wrapped, ctx);
+  },
+};

@@ -1,0 +1,103 @@
+// One load run: autocannon against one target for one scenario at one concurrency,
+// with the binding counters and the workerd process's CPU time read around it.
+import autocannon from "autocannon";
+import { percentile } from "./stats.mjs";
+
+let sequence = 0; // unique per request across the whole bench (emails etc.)
+
+/** Resolves a scenario field that may be a function of { state, seq, target }. */
+const resolve = (v, args) => (typeof v === "function" ? v(args) : v);
+
+/** The request a scenario makes for one sequence number. */
+export function requestFor(scenario, prepared, target) {
+  const args = { state: prepared.state, seq: ++sequence, target };
+  return {
+    method: scenario.method,
+    path: resolve(scenario.path, args),
+    headers: { ...(prepared.headers ?? {}), ...(resolve(scenario.headers, args) ?? {}) },
+    body: scenario.body ? scenario.body(args) : undefined,
+  };
+}
+
+/**
+ * Runs autocannon; answers the run's numbers. `onTicket(number)` is called for every
+ * ticket number a 2xx answer of a `creates` scenario carries.
+ */
+export async function loadRun({ target, scenario, prepared, connections, duration, onTicket, measure = true }) {
+  const latencies = [];
+  const statuses = {};
+  let throttled = 0;
+  const before = measure ? await target.counters() : null;
+  const cpuBefore = target.cpuMs();
+  const clientBefore = process.cpuUsage();
+
+  const instance = autocannon({
+    url: target.url,
+    connections,
+    duration,
+    timeout: 10,
+    requests: [
+      {
+        setupRequest: (req) => Object.assign(req, requestFor(scenario, prepared, target.name)),
+        onResponse: (status, body) => {
+          statuses[status] = (statuses[status] ?? 0) + 1;
+          if (status === 429) throttled++;
+          if (scenario.creates && status >= 200 && status < 300) {
+            try {
+              const number = JSON.parse(body)?.data?.ticket_number;
+              if (number) onTicket(number);
+            } catch {}
+          }
+        },
+      },
+    ],
+  });
+  instance.on("response", (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+  const result = await instance;
+
+  const cpuAfter = target.cpuMs();
+  const client = process.cpuUsage(clientBefore);
+  const after = measure ? await target.counters() : null;
+  const responses = latencies.length;
+  const per = (n) => (responses ? n / responses : null);
+  const ok = Object.entries(statuses).reduce((n, [s, c]) => (s >= 200 && s < 300 ? n + c : n), 0);
+  latencies.sort((a, b) => a - b);
+
+  return {
+    target: target.name,
+    scenario: scenario.name,
+    connections,
+    duration: result.duration,
+    responses,
+    sent: result.requests.sent ?? responses,
+    rps: responses / result.duration,
+    latencyMs: {
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      p99: percentile(latencies, 99),
+      max: latencies.at(-1) ?? null,
+      mean: responses ? latencies.reduce((a, b) => a + b, 0) / responses : null,
+    },
+    ok,
+    non2xx: responses - ok,
+    throttled,
+    socketErrors: result.errors,
+    timeouts: result.timeouts,
+    statuses,
+    // Round trips counted by the wrapper: the counter delta over this run per response.
+    // (Requests the harness itself makes during a run: none; the counters endpoint is not counted.)
+    d1PerRequest: measure ? per(after.d1.roundTrips - before.d1.roundTrips) : null,
+    kvPerRequest: measure ? per(after.kv.roundTrips - before.kv.roundTrips) : null,
+    d1StatementsPerRequest: measure
+      ? per(
+          after.d1.first + after.d1.run + after.d1.all + after.d1.raw + after.d1.batchStatements -
+            (before.d1.first + before.d1.run + before.d1.all + before.d1.raw + before.d1.batchStatements),
+        )
+      : null,
+    workerRequests: measure ? after.requests - before.requests : null,
+    // workerd's whole process (runtime, HTTP, the worker, D1's SQLite) per response.
+    cpuMsPerRequest: cpuBefore != null && cpuAfter != null && responses ? (cpuAfter - cpuBefore) / responses : null,
+    workerdCpuPercent: cpuBefore != null && cpuAfter != null ? ((cpuAfter - cpuBefore) / 10 / result.duration) : null,
+    clientCpuPercent: (client.user + client.system) / 10_000 / result.duration,
+  };
+}

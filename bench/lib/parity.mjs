@@ -1,0 +1,128 @@
+// Keeps the yardstick honest: the same requests go to the product and the reference,
+// and their answers must match (status, body with the volatile values masked, and the
+// headers clients read). Runs in `make bench` before the load, on fresh databases, so
+// ids and ticket numbers line up too.
+
+const json = { "Content-Type": "application/json" };
+const form = { "Content-Type": "application/x-www-form-urlencoded" };
+const valid = {
+  subject: "Issue with mining machine",
+  description: "Detailed description of the problem",
+  customer_name: "John Smith",
+  customer_email: "john@example.com",
+  priority: "medium",
+  category: "technical",
+};
+const post = (body, headers = json) => ({
+  method: "POST",
+  path: "/api/tickets/create",
+  headers,
+  body: typeof body === "string" ? body : JSON.stringify(body),
+});
+
+export const cases = [
+  ["health", { method: "GET", path: "/api/health" }],
+  ["create: README example", post(valid)],
+  ["create: defaults, trimming", post({ subject: "  Hi  ", description: "d", customer_email: " a@b.co " })],
+  ["create: choices case-insensitive", post({ ...valid, priority: "HIGH", category: " Billing " })],
+  ["create: unicode", post({ ...valid, customer_name: "Zoë 用户", customer_email: "用户@例子.广告", subject: "😀".repeat(200) })],
+  ["create: Rust's trim (U+0085 yes, U+FEFF no)", post({ ...valid, subject: "\u0085Hi\uFEFF", customer_name: "\u3000Zoë\u00a0" })],
+  ["create: multiline description", post({ ...valid, description: "line 1\nline 2\r\n\ttabbed" })],
+  ["create: missing fields", post({ subject: "Test" })],
+  ["create: missing email", post({ subject: "s", description: "d" })],
+  ["create: every problem", post({ subject: "x".repeat(201), description: 5, customer_email: "nope", category: "sales", user_id: "abc" })],
+  ["create: too long (characters)", post({ ...valid, subject: "😀".repeat(201) })],
+  ["create: control characters", post({ ...valid, subject: "a\nb", customer_name: "a\u0000b" })],
+  ["create: U+2028 in description", post({ ...valid, description: "a\u2028b" })],
+  ["create: urgent refused", post({ ...valid, priority: "urgent" })],
+  ["create: wrong types", post({ ...valid, customer_name: 5, priority: true, category: [], user_id: {} })],
+  ["create: unknown user", post({ ...valid, user_id: 42 })],
+  ["create: user id as string", post({ ...valid, user_id: " 7 " })],
+  ["create: bad ids", post({ ...valid, user_id: -3 })],
+  ["create: huge id", post({ ...valid, user_id: "99999999999999999999" })],
+  ["create: fractional id", post({ ...valid, user_id: 1.5 })],
+  ["create: null and blanks", post({ ...valid, customer_name: null, priority: "", category: "   ", user_id: "" })],
+  ...[
+    "plainaddress",
+    "john@localhost",
+    "john..smith@example.com",
+    "john@-example.com",
+    "john@127.0.0.1",
+    '"quoted"@example.com',
+    "o'brien@example.ie",
+    "josé@exämple.de",
+    `${"a".repeat(65)}@example.com`,
+    `a@${"b.".repeat(130)}com`,
+  ].map((email) => [`create: email ${email.slice(0, 30)}`, post({ ...valid, customer_email: email })]),
+  ["create: form post", post("subject=Hello+world&description=caf%C3%A9&customer_email=a%40b.co&subject=second", form)],
+  ["create: JSON with charset", post(valid, { "Content-Type": "application/json; charset=utf-8" })],
+  ["create: text/plain", post(valid, { "Content-Type": "text/plain" })],
+  ["create: empty body", post("", json)],
+  ["create: array body", post("[1,2]")],
+  ["create: too large", post({ ...valid, description: "x".repeat(70_000) })],
+  ["create: wrong method", { method: "GET", path: "/api/tickets/create" }],
+  ["health: wrong method", { method: "DELETE", path: "/api/health" }],
+  ["preflight", { method: "OPTIONS", path: "/api/tickets/create", headers: { Origin: "https://example.com", "Access-Control-Request-Method": "POST" } }],
+  ["unknown path", { method: "GET", path: "/api/nope" }],
+  ["trailing slash", { method: "POST", path: "/api/tickets/create/", headers: json, body: "{}" }],
+];
+
+const HEADERS = [
+  "content-type",
+  "location",
+  "allow",
+  "cache-control",
+  "x-content-type-options",
+  "vary",
+  "access-control-allow-origin",
+  "access-control-expose-headers",
+  "access-control-allow-methods",
+  "access-control-allow-headers",
+];
+
+async function answer(target, req) {
+  const res = await target.fetch(req.path, { method: req.method, headers: req.headers, body: req.body });
+  const text = await res.text();
+  let body = text;
+  try {
+    body = JSON.parse(text);
+  } catch {}
+  const headers = Object.fromEntries(HEADERS.map((h) => [h, res.headers.get(h)]));
+  headers["x-request-id"] = /^[0-9a-f]{32}$/.test(res.headers.get("x-request-id") ?? "") ? "<32 hex>" : res.headers.get("x-request-id");
+  return { status: res.status, headers, body };
+}
+
+/** Masks values that legitimately differ: clocks, and serde's vs V8's JSON error text. */
+function normalize(a) {
+  const body = structuredClone(a.body);
+  if (body?.data?.time) body.data.time = "<time>";
+  if (body?.data?.created_at) body.data.created_at = "<time>";
+  if (body?.code === "malformed_json" && /not valid JSON/.test(body.message)) body.message = "<parser message>";
+  return { ...a, body };
+}
+
+/** Paths where two JSON values differ (key order ignored): ["body.message: a | b", ...]. */
+export function differences(a, b, at = "") {
+  if (a && b && typeof a === "object" && typeof b === "object" && Array.isArray(a) === Array.isArray(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    return keys.flatMap((k) => differences(a[k], b[k], at ? `${at}.${k}` : k));
+  }
+  return Object.is(a, b) ? [] : [`${at}: ${JSON.stringify(a)} | ${JSON.stringify(b)}`];
+}
+
+/** Runs every case against both; answers { total, matched, mismatches: [{ name, diff: [product | reference] }] }. */
+export async function checkParity(product, reference, onTicket) {
+  const mismatches = [];
+  for (const [name, req] of cases) {
+    const p = await answer(product, req);
+    const r = await answer(reference, req);
+    for (const [target, a] of [[product, p], [reference, r]]) {
+      if (a.status >= 200 && a.status < 300 && a.body?.data?.ticket_number) onTicket(target.name, a.body.data.ticket_number);
+    }
+    const pn = normalize(p);
+    const rn = normalize(r);
+    const diff = differences(pn, rn);
+    if (diff.length) mismatches.push({ name, diff });
+  }
+  return { total: cases.length, matched: cases.length - mismatches.length, mismatches };
+}

@@ -1,0 +1,156 @@
+// Turns the runs into per-(scenario, connections) summaries and the markdown report.
+import { median, sum, fmt, fmtRatio, fmtBytes } from "./stats.mjs";
+
+/** One side's numbers over its rounds: medians of per-round values, sums of counts. */
+function side(runs) {
+  if (!runs.length) return null;
+  const mean = (xs) => {
+    const v = xs.filter((x) => x != null);
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  };
+  return {
+    rounds: runs.length,
+    rps: median(runs.map((r) => r.rps)),
+    rpsPerRound: runs.map((r) => r.rps),
+    p50: median(runs.map((r) => r.latencyMs.p50)),
+    p95: median(runs.map((r) => r.latencyMs.p95)),
+    p99: median(runs.map((r) => r.latencyMs.p99)),
+    responses: sum(runs.map((r) => r.responses)),
+    non2xx: sum(runs.map((r) => r.non2xx)),
+    throttled: sum(runs.map((r) => r.throttled)),
+    socketErrors: sum(runs.map((r) => r.socketErrors)),
+    statuses: runs.reduce((acc, r) => {
+      for (const [s, n] of Object.entries(r.statuses)) acc[s] = (acc[s] ?? 0) + n;
+      return acc;
+    }, {}),
+    d1PerRequest: mean(runs.map((r) => r.d1PerRequest)),
+    kvPerRequest: mean(runs.map((r) => r.kvPerRequest)),
+    d1StatementsPerRequest: mean(runs.map((r) => r.d1StatementsPerRequest)),
+    cpuMsPerRequest: median(runs.map((r) => r.cpuMsPerRequest)),
+    workerdCpuPercent: median(runs.map((r) => r.workerdCpuPercent)),
+    clientCpuPercent: median(runs.map((r) => r.clientCpuPercent)),
+  };
+}
+
+export function summarize(runs) {
+  const keys = [...new Set(runs.map((r) => `${r.scenario}\u0000${r.connections}`))];
+  return keys.map((key) => {
+    const [scenario, c] = key.split("\u0000");
+    const mine = runs.filter((r) => r.scenario === scenario && r.connections === Number(c));
+    const product = side(mine.filter((r) => r.target === "product"));
+    const reference = side(mine.filter((r) => r.target === "reference"));
+    // Only same-round ratios mean anything (run-to-run noise is 15-25%).
+    const ratios = [];
+    for (const p of mine.filter((r) => r.target === "product")) {
+      const r = mine.find((x) => x.target === "reference" && x.round === p.round);
+      if (r && r.rps > 0) ratios.push(p.rps / r.rps);
+    }
+    return { scenario, connections: Number(c), product, reference, ratios, medianRatio: median(ratios) };
+  });
+}
+
+const lat = (s) => (s ? `${fmt(s.p50, 2)} / ${fmt(s.p95, 2)} / ${fmt(s.p99, 2)}` : "—");
+const pair = (a, b, digits) => (b === undefined ? fmt(a, digits) : `${fmt(a, digits)} / ${fmt(b, digits)}`);
+
+export function markdown(r) {
+  const out = [];
+  const w = (line = "") => out.push(line);
+  w("# helpdesk-worker benchmark");
+  w();
+  w(
+    `${r.date} · revision \`${r.revision}\` · ${r.machine.cpus} cores (${r.machine.model}) · Node ${r.machine.node} · ` +
+      `Miniflare ${r.tools.miniflare} (workerd ${r.tools.workerd}) · autocannon ${r.tools.autocannon} · reference: Hono ${r.tools.hono}`,
+  );
+  w();
+  w(
+    `Each run: ${r.settings.duration} s of autocannon on 127.0.0.1; ${r.settings.rounds} alternating rounds ` +
+      `(product, reference, product, ...) per concurrency level; ${r.settings.warmup} s warm-up per scenario and target. ` +
+      `Product = build/ (Rust, workers-rs, wasm); reference = bench/reference (Hono, JS), same endpoints, same SQL. ` +
+      `Total ${r.elapsedSeconds} s.${r.truncated ? " **Truncated by the deadline.**" : ""}`,
+  );
+  w();
+  w("## Throughput and latency");
+  w();
+  w(
+    "| scenario | conns | product req/s | reference req/s | product/reference per round | **median ratio** | " +
+      "product p50 / p95 / p99 ms | reference p50 / p95 / p99 ms | non-2xx (p / r) | D1 round trips/req (p / r) | KV round trips/req (p / r) | workerd CPU ms/req (p / r) |",
+  );
+  w("|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|");
+  for (const s of r.summary) {
+    const p = s.product;
+    const ref = s.reference;
+    w(
+      `| ${s.scenario} | ${s.connections} | ${fmt(p?.rps, 0)} | ${fmt(ref?.rps, 0)} | ${s.ratios.map((x) => x.toFixed(2)).join(", ") || "—"} | ` +
+        `**${fmtRatio(s.medianRatio)}** | ${lat(p)} | ${lat(ref)} | ${ref ? pair(p?.non2xx, ref.non2xx, 0) : fmt(p?.non2xx, 0)} | ` +
+        `${ref ? pair(p?.d1PerRequest, ref.d1PerRequest, 2) : fmt(p?.d1PerRequest, 2)} | ${ref ? pair(p?.kvPerRequest, ref.kvPerRequest, 2) : fmt(p?.kvPerRequest, 2)} | ` +
+        `${ref ? pair(p?.cpuMsPerRequest, ref.cpuMsPerRequest, 2) : fmt(p?.cpuMsPerRequest, 2)} |`,
+    );
+  }
+  w();
+  w(
+    "req/s and latency percentiles are medians over the rounds; non-2xx are summed over them. The ratio is product req/s ÷ " +
+      "reference req/s within one round (> 1: the product is faster). Round trips are counted by the harness's wrapper around " +
+      "the D1 and KV bindings (a batch is one). CPU is the workerd process's user+system time per response (runtime, HTTP, " +
+      "the worker, and D1's SQLite, which runs in the same process locally).",
+  );
+  const throttled = r.summary.reduce((n, s) => n + (s.product?.throttled ?? 0) + (s.reference?.throttled ?? 0), 0);
+  if (throttled) w(`\n**Warning: ${throttled} answers were 429: raise the rate limits in bench/config.mjs \`vars\`.**`);
+  const odd = r.summary.flatMap((s) =>
+    [["product", s.product], ["reference", s.reference]]
+      .filter(([, x]) => x && Object.keys(x.statuses).some((code) => code < 200 || code >= 300))
+      .map(([name, x]) => `${s.scenario} c=${s.connections} ${name}: ${JSON.stringify(x.statuses)}`),
+  );
+  if (odd.length) {
+    w();
+    w("Status codes of runs with non-2xx answers: " + odd.join("; "));
+  }
+  w();
+  w("## Size and startup");
+  w();
+  w("| | product (Rust/wasm) | reference (Hono/JS) | trivial JS worker |");
+  w("|---|--:|--:|--:|");
+  w(`| wasm raw / gzip -9 | ${fmtBytes(r.sizes.wasm.raw)} / ${fmtBytes(r.sizes.wasm.gzip)} | — | — |`);
+  w(
+    `| JS raw / gzip -9 | ${fmtBytes(r.sizes.glue.raw)} / ${fmtBytes(r.sizes.glue.gzip)} (glue) | ` +
+      `${r.sizes.reference ? `${fmtBytes(r.sizes.reference.raw)} / ${fmtBytes(r.sizes.reference.gzip)} (bundle)` : "—"} | — |`,
+  );
+  w(`| V8 WebAssembly.compile in Node (median of 5) | ${fmt(r.sizes.nodeCompileMs, 1)} ms | — | — |`);
+  if (r.startup) {
+    const st = r.startup;
+    w(
+      `| cold start to first response (median of ${st.product.samples.length}) | ${fmt(st.product.firstResponseMs, 0)} ms | ` +
+        `${fmt(st.reference.firstResponseMs, 0)} ms | ${fmt(st.trivial.firstResponseMs, 0)} ms |`,
+    );
+    w(`| startup cost over the trivial worker | **${fmt(st.productOverTrivialMs, 0)} ms** | ${fmt(st.referenceOverTrivialMs, 0)} ms | 0 |`);
+  }
+  w();
+  w(
+    "Cold start = a new Miniflare (new workerd process) from construction to the first complete response of a request that " +
+      "touches no binding; the trivial worker's time is the process and Miniflare overhead, so the difference is the worker's own " +
+      "startup (parsing the glue, compiling and instantiating the wasm, first request). It is noisy at the ~10 ms level.",
+  );
+  w();
+  w("## Correctness");
+  w();
+  w(
+    `Parity (the same ${r.parity.total} requests to both, volatile values masked): **${r.parity.matched}/${r.parity.total} identical**` +
+      (r.parity.mismatches.length ? `; differing: ${r.parity.mismatches.map((m) => `${m.name} (${m.diff.join("; ")})`).join(", ")}` : "."),
+  );
+  w();
+  w("| target | 2xx creates answered | rows in D1 | missing | answered twice | rows without a seen answer (≤ unanswered at run ends) | created events | gap-free numbers | verdict |");
+  w("|---|--:|--:|--:|--:|--:|--:|---|---|");
+  for (const c of r.integrity) {
+    w(
+      `| ${c.target} | ${c.answered} | ${c.rows} | ${c.missing} | ${c.answeredTwice} | ${c.unexpected} (≤ ${c.unobserved}) | ${c.events} | ` +
+        `${c.gapFree ? "yes" : "**no**"} | ${c.ok ? "ok" : "**FAILED**"} |`,
+    );
+  }
+  if (r.skipped.length) {
+    w();
+    w("## Skipped");
+    w();
+    for (const s of r.skipped) w(`- ${s.scenario} (${s.target}): ${s.reason}`);
+  }
+  w();
+  return out.join("\n");
+}

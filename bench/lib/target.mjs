@@ -1,0 +1,155 @@
+// Starts one worker under test in its own Miniflare (so its own workerd process, whose
+// CPU time we can read) behind the counting wrapper, on 127.0.0.1 with a fresh migrated
+// in-memory D1 and KV. The product is build/index.js + index_bg.wasm as `make build`
+// left them; the reference is bench/reference/worker.mjs bundled with Hono by esbuild.
+import { Miniflare } from "miniflare";
+import { build } from "esbuild";
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { root, compatibilityDate, migrationStatements } from "./project.mjs";
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const wrapperSource = readFileSync(path.join(here, "counting-wrapper.mjs"), "utf8");
+
+/** The product's modules: its own index.js and wasm, unchanged. */
+export function productModules(buildDir = path.join(root, "build")) {
+  return {
+    modulesRoot: buildDir,
+    modules: [
+      { type: "ESModule", path: path.join(buildDir, "index.js") },
+      { type: "CompiledWasm", path: path.join(buildDir, "index_bg.wasm") },
+    ],
+  };
+}
+
+/** The reference worker bundled (Hono inlined) into one ES module, in memory. */
+export async function referenceModules() {
+  const out = await build({
+    entryPoints: [path.join(root, "bench/reference/worker.mjs")],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    write: false,
+    logLevel: "error",
+  });
+  const dir = path.join(root, "bench/reference");
+  return {
+    modulesRoot: dir,
+    modules: [{ type: "ESModule", path: path.join(dir, "index.js"), contents: out.outputFiles[0].text }],
+  };
+}
+
+/** A trivial JS worker, the floor for startup time. */
+export function trivialModules() {
+  const dir = path.join(root, "bench/lib");
+  return {
+    modulesRoot: dir,
+    modules: [
+      {
+        type: "ESModule",
+        path: path.join(dir, "index.js"),
+        contents: 'export default { fetch() { return new Response("ok", { status: 404 }); } };',
+      },
+    ],
+  };
+}
+
+/**
+ * One cold start: a fresh Miniflare (new workerd process) serving `modules` as they are
+ * (no wrapper), timed from `new Miniflare` to `ready` and to the first complete response
+ * of GET /__startup (a 404 that touches no binding). Disposed before returning.
+ */
+export async function coldStart(modules) {
+  const t0 = performance.now();
+  const mf = new Miniflare({
+    cf: false,
+    host: "127.0.0.1",
+    port: 0,
+    workers: [{ name: "cold", ...modules, compatibilityDate, d1Databases: ["DB"], kvNamespaces: ["SESSIONS"] }],
+  });
+  try {
+    const url = await mf.ready;
+    const ready = performance.now() - t0;
+    const res = await fetch(new URL("/__startup", url));
+    await res.arrayBuffer();
+    return { readyMs: ready, firstResponseMs: performance.now() - t0, status: res.status };
+  } finally {
+    await mf.dispose();
+  }
+}
+
+function workerdChildren() {
+  const pids = new Set();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      if (Number(fields[1]) === process.pid && comm.startsWith("workerd")) pids.add(Number(entry));
+    } catch {}
+  }
+  return pids;
+}
+
+/** user+system CPU time of a process in ms (Linux /proc, clock-tick resolution). */
+export function processCpuMs(pid) {
+  if (!pid) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/**
+ * Starts a worker. `modules` from productModules()/referenceModules()/trivialModules();
+ * `instrument: false` serves it without the counting wrapper; `migrate: false` skips
+ * the schema. Returns { url, mf, db, kv, pid, counters(), cpuMs(), fetch(), dispose() }.
+ */
+export async function startTarget({ name, modules, vars = {}, instrument = true, migrate = true }) {
+  const before = workerdChildren();
+  const main = instrument
+    ? [{ type: "ESModule", path: path.join(modules.modulesRoot, "__bench_wrapper.mjs"), contents: wrapperSource }]
+    : [];
+  const mf = new Miniflare({
+    cf: false,
+    host: "127.0.0.1",
+    port: 0,
+    workers: [
+      {
+        name,
+        modulesRoot: modules.modulesRoot,
+        modules: [...main, ...modules.modules],
+        compatibilityDate,
+        d1Databases: ["DB"],
+        kvNamespaces: ["SESSIONS"],
+        bindings: vars,
+      },
+    ],
+  });
+  const url = await mf.ready;
+  const pid = [...workerdChildren()].find((p) => !before.has(p)) ?? null;
+  const db = await mf.getD1Database("DB");
+  if (migrate) await db.batch(migrationStatements().map((s) => db.prepare(s)));
+  const kv = await mf.getKVNamespace("SESSIONS");
+  const base = url.href.replace(/\/$/, "");
+  const fetchIt = (p, init = {}) => fetch(base + p, { redirect: "manual", ...init });
+  return {
+    name,
+    url: base,
+    mf,
+    db,
+    kv,
+    pid,
+    fetch: fetchIt,
+    counters: async () => (await fetchIt("/__bench/counters")).json(),
+    cpuMs: () => processCpuMs(pid),
+    dispose: () => mf.dispose(),
+  };
+}

@@ -1,0 +1,249 @@
+#!/usr/bin/env node
+// `make bench`: load-tests the built worker (build/) against the Hono reference on
+// loopback, in alternating rounds, and writes bench/results/latest.{json,md}.
+// See bench/README.md for what is measured and how.
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import config from "./config.mjs";
+import { scenarios as allScenarios, seedStaff } from "./scenarios.mjs";
+import { root, revision } from "./lib/project.mjs";
+import { startTarget, productModules, referenceModules } from "./lib/target.mjs";
+import { loadRun, requestFor } from "./lib/load.mjs";
+import { checkParity } from "./lib/parity.mjs";
+import { measureSizes, measureColdStarts } from "./lib/startup.mjs";
+import { summarize, markdown } from "./lib/report.mjs";
+
+const started = Date.now();
+const elapsed = () => (Date.now() - started) / 1000;
+const log = (...a) => console.error(`[bench ${elapsed().toFixed(0).padStart(3)}s]`, ...a);
+
+if (!existsSync(path.join(root, "build/index_bg.wasm"))) {
+  console.error("build/index_bg.wasm is missing: run `make build` (or `make bench`) first.");
+  process.exit(1);
+}
+
+// ---- everything stops by itself: a soft deadline between runs, a hard one after it.
+const targets = [];
+async function shutdown(code, why) {
+  if (why) console.error(`bench: ${why}`);
+  await Promise.race([
+    Promise.allSettled(targets.map((t) => t.dispose())),
+    new Promise((r) => setTimeout(r, 5000)),
+  ]);
+  process.exit(code);
+}
+const hardStop = setTimeout(() => shutdown(2, `hard deadline (${config.deadlineSeconds + 30}s) reached, aborting`), (config.deadlineSeconds + 30) * 1000);
+hardStop.unref();
+for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => shutdown(130, `${sig}: stopping`));
+
+/** wrangler.toml [vars], so the bench runs what deploys; config.vars go on top. */
+function wranglerVars() {
+  const toml = readFileSync(path.join(root, "wrangler.toml"), "utf8");
+  const section = toml.split(/^\[vars\]\s*$/m)[1]?.split(/^\[/m)[0] ?? "";
+  const vars = {};
+  for (const m of section.matchAll(/^([A-Z0-9_]+)\s*=\s*"((?:[^"\\]|\\.)*)"/gim)) vars[m[1]] = m[2];
+  return vars;
+}
+const vars = { ...wranglerVars(), ...config.vars };
+
+const scenarios = allScenarios.filter((s) => !config.only.length || config.only.includes(s.name));
+const plannedRuns = scenarios.reduce((n, s) => n + config.connections.length * config.rounds * (s.reference ? 2 : 1), 0);
+log(
+  `${scenarios.length} scenarios, connections ${config.connections.join("/")}, ${config.rounds} rounds, ${config.duration}s per run:` +
+    ` at most ${plannedRuns} runs ≈ ${Math.round(plannedRuns * (config.duration + 0.5))}s of load`,
+);
+
+// ---- size and startup
+const reference = await referenceModules();
+log("sizes and V8 compile time");
+const sizes = await measureSizes(reference.modules[0].contents);
+log(`cold starts (${config.startups} each, alternating)`);
+const startup = config.startups > 0 ? await measureColdStarts(config.startups) : null;
+
+// ---- the two targets, each in its own workerd, behind the counting wrapper
+log("starting product and reference");
+const product = await startTarget({ name: "product", modules: productModules(), vars });
+targets.push(product);
+const ref = await startTarget({ name: "reference", modules: reference, vars });
+targets.push(ref);
+if (!product.pid || !ref.pid) log("warning: workerd process not found: CPU per request will be missing");
+
+// Every ticket number a 2xx create answered, per target, with how often it was answered.
+const answered = { product: new Map(), reference: new Map() };
+const onTicket = (target, number) => answered[target].set(number, (answered[target].get(number) ?? 0) + 1);
+const unobserved = { product: 0, reference: 0 }; // create requests sent but not answered (end of run)
+
+log("parity: the same requests to both");
+const parity = await checkParity(product, ref, onTicket);
+log(`parity: ${parity.matched}/${parity.total} identical`);
+for (const m of parity.mismatches) log(`  differs: ${m.name}: ${m.diff.join("; ")}`);
+
+// ---- load
+const runs = [];
+const skipped = [];
+let truncated = false;
+const fits = () => elapsed() + config.duration + 2 < config.deadlineSeconds;
+
+async function call(target, p, init = {}) {
+  const res = await target.fetch(p, init);
+  const text = await res.text();
+  let body = text;
+  try {
+    body = JSON.parse(text);
+  } catch {}
+  return { status: res.status, headers: res.headers, body };
+}
+
+for (const scenario of scenarios) {
+  const active = [];
+  for (const target of scenario.reference ? [product, ref] : [product]) {
+    const api = {
+      target: target.name,
+      db: target.db,
+      kv: target.kv,
+      call: (p, init) => call(target, p, init),
+      seedStaff: (opts) => seedStaff(target.db, opts),
+    };
+    let prepared;
+    try {
+      prepared = (await scenario.setup?.(api)) ?? {};
+    } catch (e) {
+      skipped.push({ scenario: scenario.name, target: target.name, reason: `setup failed: ${e.message}` });
+      continue;
+    }
+    const req = requestFor(scenario, prepared, target.name);
+    const probe = await call(target, req.path, { method: req.method, headers: req.headers, body: req.body });
+    if (probe.status === 404 && (probe.body?.code === "not_found" || typeof probe.body !== "object")) {
+      skipped.push({ scenario: scenario.name, target: target.name, reason: `${req.method} ${req.path}: 404 at the probe (route not in this build)` });
+      continue;
+    }
+    if (scenario.creates && probe.status < 300 && probe.body?.data?.ticket_number) onTicket(target.name, probe.body.data.ticket_number);
+    const probeNote = probe.status >= 300 ? `probe answered ${probe.status} ${probe.body?.code ?? ""}`.trim() : null;
+    active.push({ target, prepared, probeNote });
+  }
+  if (!active.some((a) => a.target === product)) {
+    log(`${scenario.name}: skipped (${skipped.filter((s) => s.scenario === scenario.name).map((s) => s.reason).join("; ")})`);
+    continue;
+  }
+  for (const a of active) if (a.probeNote) log(`${scenario.name} on ${a.target.name}: ${a.probeNote} (running anyway)`);
+
+  const one = async (a, connections, measure, duration) => {
+    const run = await loadRun({
+      target: a.target,
+      scenario,
+      prepared: a.prepared,
+      connections,
+      duration,
+      measure,
+      onTicket: (n) => onTicket(a.target.name, n),
+    });
+    if (scenario.creates) unobserved[a.target.name] += Math.max(0, run.sent - run.responses);
+    return run;
+  };
+
+  if (config.warmup > 0 && fits()) for (const a of active) await one(a, 8, false, config.warmup);
+  for (const connections of config.connections) {
+    for (let round = 1; round <= config.rounds; round++) {
+      for (const a of active) {
+        if (!fits()) {
+          truncated = true;
+          break;
+        }
+        const run = await one(a, connections, true, config.duration);
+        runs.push({ ...run, round, probeNote: a.probeNote });
+        log(
+          `${scenario.name.padEnd(14)} c=${String(connections).padStart(2)} round ${round} ${a.target.name.padEnd(9)}` +
+            ` ${run.rps.toFixed(0).padStart(6)} req/s  p50 ${run.latencyMs.p50?.toFixed(2)} ms  non-2xx ${run.non2xx}` +
+            `  D1 ${run.d1PerRequest?.toFixed(2)}/req  cpu ${run.cpuMsPerRequest?.toFixed(2) ?? "?"} ms/req`,
+        );
+      }
+    }
+  }
+}
+if (truncated) log(`deadline (${config.deadlineSeconds}s) reached: some runs were left out`);
+
+// ---- integrity: every 2xx create is in D1 exactly once, nothing else was written
+async function integrity(target) {
+  const rows = (await target.db.prepare("SELECT ticket_number FROM support_tickets").all()).results.map((r) => r.ticket_number);
+  const events = (await target.db.prepare("SELECT COUNT(*) AS n FROM ticket_events WHERE kind = 'created'").first()).n;
+  const counters = (await target.db.prepare("SELECT year, last_seq FROM ticket_counters").all()).results;
+  const inDb = new Set(rows);
+  const mine = answered[target.name];
+  const missing = [...mine.keys()].filter((n) => !inDb.has(n));
+  const answeredTwice = [...mine.entries()].filter(([, c]) => c > 1).map(([n]) => n);
+  const unexpected = rows.filter((n) => !mine.has(n));
+  const perYear = {};
+  for (const n of rows) {
+    const [, year, seq] = n.match(/^TKT-(\d{4})-(\d+)$/) ?? [];
+    (perYear[year] ??= []).push(Number(seq));
+  }
+  const gaps = counters.some(({ year, last_seq }) => {
+    const seqs = (perYear[year] ?? []).sort((a, b) => a - b);
+    return seqs.length !== last_seq || seqs.some((s, i) => s !== i + 1);
+  });
+  const ok = missing.length === 0 && answeredTwice.length === 0 && unexpected.length <= unobserved[target.name] && events === rows.length && !gaps;
+  return {
+    target: target.name,
+    answered: mine.size,
+    rows: rows.length,
+    missing: missing.length,
+    answeredTwice: answeredTwice.length,
+    unexpected: unexpected.length,
+    unobserved: unobserved[target.name],
+    events,
+    counters,
+    gapFree: !gaps,
+    ok,
+    examples: { missing: missing.slice(0, 5), answeredTwice: answeredTwice.slice(0, 5), unexpected: unexpected.slice(0, 5) },
+  };
+}
+log("integrity check");
+const checks = [];
+for (const t of [product, ref]) checks.push(await integrity(t));
+
+const finalCounters = { product: await product.counters(), reference: await ref.counters() };
+await Promise.allSettled(targets.map((t) => t.dispose()));
+targets.length = 0;
+
+// ---- report
+const pkg = (...names) => {
+  for (const name of names) {
+    try {
+      return JSON.parse(readFileSync(path.join(root, "node_modules", name, "package.json"), "utf8")).version;
+    } catch {}
+  }
+  return "?";
+};
+const result = {
+  version: 1,
+  date: new Date().toISOString(),
+  revision: revision(),
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+  tools: { miniflare: pkg("miniflare"), workerd: pkg("miniflare/node_modules/workerd", "workerd"), autocannon: pkg("autocannon"), hono: pkg("hono") },
+  settings: { connections: config.connections, duration: config.duration, rounds: config.rounds, warmup: config.warmup, vars: config.vars },
+  elapsedSeconds: null,
+  truncated,
+  sizes,
+  startup,
+  parity,
+  skipped,
+  summary: summarize(runs),
+  integrity: checks,
+  counters: finalCounters,
+  runs,
+};
+result.elapsedSeconds = Math.round(elapsed());
+
+const outDir = path.resolve(root, config.outDir);
+mkdirSync(outDir, { recursive: true });
+const stamp = result.date.replace(/[:.]/g, "-").slice(0, 19);
+const md = markdown(result);
+writeFileSync(path.join(outDir, "latest.json"), JSON.stringify(result, null, 2) + "\n");
+writeFileSync(path.join(outDir, `run-${stamp}.json`), JSON.stringify(result, null, 2) + "\n");
+writeFileSync(path.join(outDir, "latest.md"), md);
+console.log(md);
+log(`wrote ${path.relative(root, outDir)}/latest.md, latest.json and run-${stamp}.json`);
+const failed = checks.some((c) => !c.ok);
+if (failed) log("INTEGRITY CHECK FAILED: see the report");
+await shutdown(failed ? 1 : 0);
