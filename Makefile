@@ -53,5 +53,12 @@ lint: setup ## formatting and clippy, warnings are errors
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --release -- -D warnings
 
+.PHONY: bench bench-compare
+bench: build ## load-test build/ against the Hono reference on loopback; writes bench/results/latest.md
+	timeout -k 10 540 node bench/run.mjs
+
+bench-compare: ## compare two bench runs: make bench-compare A=bench/results/sample.json B=bench/results/latest.json
+	node bench/compare.mjs $(or $(A),bench/results/sample.json) $(or $(B),bench/results/latest.json)
+
 clean: ## remove build output and local state
 	rm -rf build target .wrangler

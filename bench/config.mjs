@@ -10,14 +10,16 @@ export default {
   duration: Number(env.BENCH_DURATION ?? 5),
   /** Alternating rounds (product, reference, product, reference, ...) per level. */
   rounds: Number(env.BENCH_ROUNDS ?? 3),
+  /** Rounds for scenarios the reference does not implement (no same-round ratio to take). */
+  soloRounds: Number(env.BENCH_SOLO_ROUNDS ?? 1),
   /** Seconds of unmeasured load per scenario and target before its first round. */
   warmup: Number(env.BENCH_WARMUP ?? 1),
   /** Only these scenarios (names from bench/scenarios.mjs); empty = all. */
   only: env.BENCH_SCENARIOS ? list(env.BENCH_SCENARIOS) : [],
   /** Fresh-start measurements per worker (startup time). */
-  startups: Number(env.BENCH_STARTUPS ?? 3),
-  /** Hard stop: the run aborts (and cleans up) past this many seconds. */
-  deadlineSeconds: Number(env.BENCH_DEADLINE ?? 570),
+  startups: Number(env.BENCH_STARTUPS ?? 5),
+  /** Runs that would end past this many seconds are left out; 30 s later the bench aborts. */
+  deadlineSeconds: Number(env.BENCH_DEADLINE ?? 480),
   /** Where the JSON and markdown go (latest.json, latest.md, plus a timestamped copy). */
   outDir: env.BENCH_OUT ?? "bench/results",
 

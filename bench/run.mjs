@@ -48,7 +48,8 @@ function wranglerVars() {
 const vars = { ...wranglerVars(), ...config.vars };
 
 const scenarios = allScenarios.filter((s) => !config.only.length || config.only.includes(s.name));
-const plannedRuns = scenarios.reduce((n, s) => n + config.connections.length * config.rounds * (s.reference ? 2 : 1), 0);
+const roundsOf = (s) => (s.reference ? config.rounds : config.soloRounds);
+const plannedRuns = scenarios.reduce((n, s) => n + config.connections.length * roundsOf(s) * (s.reference ? 2 : 1), 0);
 log(
   `${scenarios.length} scenarios, connections ${config.connections.join("/")}, ${config.rounds} rounds, ${config.duration}s per run:` +
     ` at most ${plannedRuns} runs ≈ ${Math.round(plannedRuns * (config.duration + 0.5))}s of load`,
@@ -85,6 +86,7 @@ const skipped = [];
 let truncated = false;
 const fits = () => elapsed() + config.duration + 2 < config.deadlineSeconds;
 
+/** A request outside the load (setup, probe); a 201 carrying a ticket number is tracked. */
 async function call(target, p, init = {}) {
   const res = await target.fetch(p, init);
   const text = await res.text();
@@ -92,6 +94,7 @@ async function call(target, p, init = {}) {
   try {
     body = JSON.parse(text);
   } catch {}
+  if (res.status === 201 && body?.data?.ticket_number) onTicket(target.name, body.data.ticket_number);
   return { status: res.status, headers: res.headers, body };
 }
 
@@ -118,7 +121,6 @@ for (const scenario of scenarios) {
       skipped.push({ scenario: scenario.name, target: target.name, reason: `${req.method} ${req.path}: 404 at the probe (route not in this build)` });
       continue;
     }
-    if (scenario.creates && probe.status < 300 && probe.body?.data?.ticket_number) onTicket(target.name, probe.body.data.ticket_number);
     const probeNote = probe.status >= 300 ? `probe answered ${probe.status} ${probe.body?.code ?? ""}`.trim() : null;
     active.push({ target, prepared, probeNote });
   }
@@ -144,7 +146,7 @@ for (const scenario of scenarios) {
 
   if (config.warmup > 0 && fits()) for (const a of active) await one(a, 8, false, config.warmup);
   for (const connections of config.connections) {
-    for (let round = 1; round <= config.rounds; round++) {
+    for (let round = 1; round <= (active.length > 1 ? config.rounds : config.soloRounds); round++) {
       for (const a of active) {
         if (!fits()) {
           truncated = true;
@@ -221,7 +223,14 @@ const result = {
   revision: revision(),
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
   tools: { miniflare: pkg("miniflare"), workerd: pkg("miniflare/node_modules/workerd", "workerd"), autocannon: pkg("autocannon"), hono: pkg("hono") },
-  settings: { connections: config.connections, duration: config.duration, rounds: config.rounds, warmup: config.warmup, vars: config.vars },
+  settings: {
+    connections: config.connections,
+    duration: config.duration,
+    rounds: config.rounds,
+    soloRounds: config.soloRounds,
+    warmup: config.warmup,
+    vars: config.vars,
+  },
   elapsedSeconds: null,
   truncated,
   sizes,

@@ -59,7 +59,10 @@ export async function loadRun({ target, scenario, prepared, connections, duratio
   const client = process.cpuUsage(clientBefore);
   const after = measure ? await target.counters() : null;
   const responses = latencies.length;
-  const per = (n) => (responses ? n / responses : null);
+  // Per request the worker handled (the wrapper counts them; a request still in flight
+  // when autocannon stops is handled but never answered), else per response.
+  const handled = measure ? after.requests - before.requests : responses;
+  const per = (n) => (handled ? n / handled : null);
   const ok = Object.entries(statuses).reduce((n, [s, c]) => (s >= 200 && s < 300 ? n + c : n), 0);
   latencies.sort((a, b) => a - b);
 
@@ -84,8 +87,8 @@ export async function loadRun({ target, scenario, prepared, connections, duratio
     socketErrors: result.errors,
     timeouts: result.timeouts,
     statuses,
-    // Round trips counted by the wrapper: the counter delta over this run per response.
-    // (Requests the harness itself makes during a run: none; the counters endpoint is not counted.)
+    // Round trips counted by the wrapper: the counter delta over this run per request.
+    // (The harness sends nothing else during a run; /__bench/counters is not counted.)
     d1PerRequest: measure ? per(after.d1.roundTrips - before.d1.roundTrips) : null,
     kvPerRequest: measure ? per(after.kv.roundTrips - before.kv.roundTrips) : null,
     d1StatementsPerRequest: measure
@@ -94,9 +97,9 @@ export async function loadRun({ target, scenario, prepared, connections, duratio
             (before.d1.first + before.d1.run + before.d1.all + before.d1.raw + before.d1.batchStatements),
         )
       : null,
-    workerRequests: measure ? after.requests - before.requests : null,
-    // workerd's whole process (runtime, HTTP, the worker, D1's SQLite) per response.
-    cpuMsPerRequest: cpuBefore != null && cpuAfter != null && responses ? (cpuAfter - cpuBefore) / responses : null,
+    workerRequests: handled,
+    // workerd's whole process (runtime, HTTP, the worker, D1's SQLite) per request.
+    cpuMsPerRequest: cpuBefore != null && cpuAfter != null && handled ? (cpuAfter - cpuBefore) / handled : null,
     workerdCpuPercent: cpuBefore != null && cpuAfter != null ? ((cpuAfter - cpuBefore) / 10 / result.duration) : null,
     clientCpuPercent: (client.user + client.system) / 10_000 / result.duration,
   };

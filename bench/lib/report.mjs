@@ -64,7 +64,8 @@ export function markdown(r) {
   w();
   w(
     `Each run: ${r.settings.duration} s of autocannon on 127.0.0.1; ${r.settings.rounds} alternating rounds ` +
-      `(product, reference, product, ...) per concurrency level; ${r.settings.warmup} s warm-up per scenario and target. ` +
+      `(product, reference, product, ...) per concurrency level (${r.settings.soloRounds ?? r.settings.rounds} for product-only scenarios); ` +
+      `${r.settings.warmup} s warm-up per scenario and target. ` +
       `Product = build/ (Rust, workers-rs, wasm); reference = bench/reference (Hono, JS), same endpoints, same SQL. ` +
       `Total ${r.elapsedSeconds} s.${r.truncated ? " **Truncated by the deadline.**" : ""}`,
   );
@@ -110,11 +111,13 @@ export function markdown(r) {
   w("| | product (Rust/wasm) | reference (Hono/JS) | trivial JS worker |");
   w("|---|--:|--:|--:|");
   w(`| wasm raw / gzip -9 | ${fmtBytes(r.sizes.wasm.raw)} / ${fmtBytes(r.sizes.wasm.gzip)} | — | — |`);
+  if (r.sizes.wasm.nameSection) w(`| of which the wasm \`name\` section (raw) | ${fmtBytes(r.sizes.wasm.nameSection)} | — | — |`);
   w(
     `| JS raw / gzip -9 | ${fmtBytes(r.sizes.glue.raw)} / ${fmtBytes(r.sizes.glue.gzip)} (glue) | ` +
       `${r.sizes.reference ? `${fmtBytes(r.sizes.reference.raw)} / ${fmtBytes(r.sizes.reference.gzip)} (bundle)` : "—"} | — |`,
   );
-  w(`| V8 WebAssembly.compile in Node (median of 5) | ${fmt(r.sizes.nodeCompileMs, 1)} ms | — | — |`);
+  w(`| V8 WebAssembly.compile, fresh Node process (median of 5) | ${fmt(r.sizes.nodeCompileMs, 1)} ms | — | — |`);
+  w(`| V8 evaluate build/index.js: glue + instantiate + start (median of 5) | ${fmt(r.sizes.nodeInstantiateMs, 1)} ms | — | — |`);
   if (r.startup) {
     const st = r.startup;
     w(
@@ -127,7 +130,10 @@ export function markdown(r) {
   w(
     "Cold start = a new Miniflare (new workerd process) from construction to the first complete response of a request that " +
       "touches no binding; the trivial worker's time is the process and Miniflare overhead, so the difference is the worker's own " +
-      "startup (parsing the glue, compiling and instantiating the wasm, first request). It is noisy at the ~10 ms level.",
+      "startup (parsing the glue, compiling and instantiating the wasm, first request); it is noisy at the ~10 ms level, so the " +
+      "V8 rows (bench/lib/instantiate.mjs: the same steps timed inside a fresh Node process, V8 as in workerd) are the precise " +
+      "figure. V8 compiles wasm lazily (Liftoff, then tier-up), so compile time is small and part of the cost moves to the first requests." +
+      (r.sizes.nodeErrors?.length ? ` V8 timing failed: ${r.sizes.nodeErrors[0]}` : ""),
   );
   w();
   w("## Correctness");
