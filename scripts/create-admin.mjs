@@ -58,8 +58,12 @@ function wrangler(wranglerArgs) {
   return result.stdout;
 }
 
+// PERSIST_TO points the local D1 elsewhere than .wrangler/state (the tests use it).
+const persist = process.env.PERSIST_TO ? ["--persist-to", process.env.PERSIST_TO] : [];
+
 function execute(sql, remote, extra = []) {
-  return wrangler(["d1", "execute", "DB", remote ? "--remote" : "--local", "--command", sql, ...extra]);
+  const where = remote ? ["--remote"] : ["--local", ...persist];
+  return wrangler(["d1", "execute", "DB", ...where, "--command", sql, ...extra]);
 }
 
 async function promptPassword() {

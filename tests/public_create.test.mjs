@@ -41,7 +41,7 @@ describe("the seed's tests, verbatim", () => {
     assert.equal(events.length, 1);
     assert.equal(events[0].kind, "created");
     assert.equal(events[0].actor_type, "public");
-    assert.deepEqual(JSON.parse(events[0].data), { status: "open", priority: "medium", category: "general" });
+    assert.deepEqual(JSON.parse(events[0].data), { status: "open", priority: "medium", category: "general", assigned_to: null });
   });
 
   test("Test 3: missing required fields", async () => {

@@ -298,19 +298,21 @@ async fn guarded_change(
     } = sql;
     // Shared parameters: ?1 id, ?2 now, ?3 actor type, ?4 actor id, ?5 version (or NULL), ?6 assignee.
     let where_sql = format!("t.id = ?1 AND (?5 IS NULL OR t.version = ?5) AND {guard}");
+    let event_sql = format!(
+        "INSERT INTO ticket_events (ticket_id, kind, actor_type, actor_id, data, created_at)
+         SELECT t.id, '{event_kind}', ?3, ?4, {event_data_sql}, ?2 FROM support_tickets t WHERE {where_sql}"
+    );
+    let update_sql = format!(
+        "UPDATE support_tickets AS t SET {set_sql}, version = t.version + 1, updated_at = ?2
+         WHERE {where_sql} RETURNING {}",
+        TICKET_COLUMNS.replace("t.", "")
+    );
     let event = db
-        .prepare(format!(
-            "INSERT INTO ticket_events (ticket_id, kind, actor_type, actor_id, data, created_at)
-             SELECT t.id, '{event_kind}', ?3, ?4, {event_data_sql}, ?2 FROM support_tickets t WHERE {where_sql}"
-        ))
-        .bind(&params)?;
+        .prepare(&event_sql)
+        .bind(used_params(&event_sql, &params))?;
     let update = db
-        .prepare(format!(
-            "UPDATE support_tickets AS t SET {set_sql}, version = t.version + 1, updated_at = ?2
-             WHERE {where_sql} RETURNING {}",
-            TICKET_COLUMNS.replace("t.", "")
-        ))
-        .bind(&params)?;
+        .prepare(&update_sql)
+        .bind(used_params(&update_sql, &params))?;
     let current = db
         .prepare(format!(
             "SELECT {TICKET_COLUMNS}, EXISTS (SELECT 1 FROM crm_staff WHERE id = ?2 AND active = 1) AS assignee_active
@@ -331,6 +333,21 @@ async fn guarded_change(
         current,
         assignee_active,
     })
+}
+
+/// D1 wants exactly as many values as the statement's highest `?N`: statements built
+/// from shared parameters bind only the prefix they use.
+fn used_params<'a>(sql: &str, params: &'a [JsValue]) -> &'a [JsValue] {
+    let highest = sql
+        .split('?')
+        .skip(1)
+        .filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<usize>().ok()
+        })
+        .max()
+        .unwrap_or(0);
+    &params[..highest.min(params.len())]
 }
 
 fn shared_params(
@@ -631,4 +648,17 @@ pub async fn stats(db: &D1Database) -> worker::Result<Value> {
         "by_priority": counts(results[1].results()?, &priorities),
         "unassigned_open": unassigned,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binds_only_the_parameters_a_statement_uses() {
+        let params = vec![JsValue::NULL; 6];
+        assert_eq!(used_params("SELECT ?1, ?5 WHERE ?2", &params).len(), 5);
+        assert_eq!(used_params("SELECT ?12", &params).len(), 6);
+        assert_eq!(used_params("SELECT 1", &params).len(), 0);
+    }
 }
