@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import config from "./config.mjs";
 import { scenarios as allScenarios, seedStaff } from "./scenarios.mjs";
-import { root, revision } from "./lib/project.mjs";
+import { root, projectRoot, buildDir, revision } from "./lib/project.mjs";
 import { startTarget, productModules, referenceModules } from "./lib/target.mjs";
 import { loadRun, requestFor } from "./lib/load.mjs";
 import { checkParity } from "./lib/parity.mjs";
@@ -18,8 +18,8 @@ const started = Date.now();
 const elapsed = () => (Date.now() - started) / 1000;
 const log = (...a) => console.error(`[bench ${elapsed().toFixed(0).padStart(3)}s]`, ...a);
 
-if (!existsSync(path.join(root, "build/index_bg.wasm"))) {
-  console.error("build/index_bg.wasm is missing: run `make build` (or `make bench`) first.");
+if (!existsSync(path.join(buildDir, "index_bg.wasm"))) {
+  console.error(`${buildDir}/index_bg.wasm is missing: run \`make build\` (or \`make bench\`) first.`);
   process.exit(1);
 }
 
@@ -39,7 +39,7 @@ for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => shutdown(130, `
 
 /** wrangler.toml [vars], so the bench runs what deploys; config.vars go on top. */
 function wranglerVars() {
-  const toml = readFileSync(path.join(root, "wrangler.toml"), "utf8");
+  const toml = readFileSync(path.join(projectRoot, "wrangler.toml"), "utf8");
   const section = toml.split(/^\[vars\]\s*$/m)[1]?.split(/^\[/m)[0] ?? "";
   const vars = {};
   for (const m of section.matchAll(/^([A-Z0-9_]+)\s*=\s*"((?:[^"\\]|\\.)*)"/gim)) vars[m[1]] = m[2];
@@ -49,7 +49,8 @@ const vars = { ...wranglerVars(), ...config.vars };
 
 const scenarios = allScenarios.filter((s) => !config.only.length || config.only.includes(s.name));
 const roundsOf = (s) => (s.reference ? config.rounds : config.soloRounds);
-const plannedRuns = scenarios.reduce((n, s) => n + config.connections.length * roundsOf(s) * (s.reference ? 2 : 1), 0);
+const levelsOf = (s) => (process.env.BENCH_CONNECTIONS ? config.connections : (s.connections ?? config.connections));
+const plannedRuns = scenarios.reduce((n, s) => n + levelsOf(s).length * roundsOf(s) * (s.reference ? 2 : 1), 0);
 log(
   `${scenarios.length} scenarios, connections ${config.connections.join("/")}, ${config.rounds} rounds, ${config.duration}s per run:` +
     ` at most ${plannedRuns} runs ≈ ${Math.round(plannedRuns * (config.duration + 0.5))}s of load`,
@@ -145,7 +146,7 @@ for (const scenario of scenarios) {
   };
 
   if (config.warmup > 0 && fits()) for (const a of active) await one(a, 8, false, config.warmup);
-  for (const connections of config.connections) {
+  for (const connections of levelsOf(scenario)) {
     for (let round = 1; round <= (active.length > 1 ? config.rounds : config.soloRounds); round++) {
       for (const a of active) {
         if (!fits()) {
@@ -221,6 +222,7 @@ const result = {
   version: 1,
   date: new Date().toISOString(),
   revision: revision(),
+  project: projectRoot === root ? "." : projectRoot,
   machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
   tools: { miniflare: pkg("miniflare"), workerd: pkg("miniflare/node_modules/workerd", "workerd"), autocannon: pkg("autocannon"), hono: pkg("hono") },
   settings: {

@@ -14,6 +14,7 @@
 //               collected and checked against D1 after the load (exactly once each)
 //   reference   true when bench/reference implements it too (then it runs in
 //               alternating rounds with the product and gets a product/reference ratio)
+//   connections optional list overriding the concurrency levels of bench/config.mjs
 //
 // Before loading, one probe request is sent; a 404 `not_found` means the route is not in
 // this build yet and the scenario is skipped (and listed as skipped in the report).
@@ -39,6 +40,16 @@ export const scenarios = [
     name: "health",
     method: "GET",
     path: "/api/health",
+    reference: true,
+  },
+  {
+    // No binding touched: routing, CORS headers, the request/response glue. The product
+    // minus reference difference here is the fixed per-request cost of the runtime path.
+    name: "preflight",
+    method: "OPTIONS",
+    path: "/api/tickets/create",
+    headers: { Origin: "https://widget.example", "Access-Control-Request-Method": "POST" },
+    connections: [8],
     reference: true,
   },
   {

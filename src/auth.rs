@@ -125,6 +125,7 @@ pub async fn require_staff(req: &Request, ctx: &Ctx, needs: Role) -> Result<Sess
     }
     if needs == Role::Admin && check.staff.role() != Role::Admin {
         return Err(ApiError::Forbidden {
+            code: "forbidden",
             message: "This route is for admins.",
         });
     }

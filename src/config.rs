@@ -40,6 +40,19 @@ impl AllowedOrigins {
     }
 }
 
+/// Turnstile is on when `TURNSTILE_SECRET_KEY` is set.
+#[derive(Debug, Clone)]
+pub struct TurnstileConfig {
+    pub secret_key: String,
+    pub verify_url: String,
+    /// Hostnames a token may have been issued on; empty accepts any.
+    pub allowed_hostnames: Vec<String>,
+    pub timeout_ms: u64,
+}
+
+pub const DEFAULT_SITEVERIFY_URL: &str =
+    "https://challenges.cloudflare.com/turnstile/v0/siteverify";
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Ticket categories accepted on create; the first is the default.
@@ -62,6 +75,15 @@ pub struct Config {
     pub login_max_failures_per_email: u32,
     pub login_max_failures_per_ip: u32,
     pub login_window_seconds: u64,
+    /// Public creates per normalized email, and per client IP, in the sliding window.
+    pub rate_limit_per_email: u32,
+    pub rate_limit_per_ip: u32,
+    pub rate_limit_window_seconds: u64,
+    /// The limit given to new integration keys unless their creator sets one.
+    pub api_key_default_rate_limit: u32,
+    pub turnstile: Option<TurnstileConfig>,
+    /// How long the first answer to an `Idempotency-Key` is kept.
+    pub idempotency_ttl_seconds: u64,
 }
 
 impl Config {
@@ -106,6 +128,24 @@ impl Config {
                 as u32,
             login_max_failures_per_ip: number("LOGIN_MAX_FAILURES_PER_IP", 20, 1, 100_000) as u32,
             login_window_seconds: number("LOGIN_WINDOW_SECONDS", 900, 1, 86_400),
+            rate_limit_per_email: number("RATE_LIMIT_PER_EMAIL", 5, 1, 1_000_000) as u32,
+            rate_limit_per_ip: number("RATE_LIMIT_PER_IP", 20, 1, 1_000_000) as u32,
+            rate_limit_window_seconds: number("RATE_LIMIT_WINDOW_SECONDS", 3600, 1, 7 * 86_400),
+            api_key_default_rate_limit: number("API_KEY_DEFAULT_RATE_LIMIT", 1000, 1, 1_000_000)
+                as u32,
+            turnstile: non_empty("TURNSTILE_SECRET_KEY").map(|secret_key| TurnstileConfig {
+                secret_key,
+                verify_url: non_empty("TURNSTILE_VERIFY_URL")
+                    .unwrap_or_else(|| DEFAULT_SITEVERIFY_URL.to_owned()),
+                allowed_hostnames: non_empty("TURNSTILE_ALLOWED_HOSTNAMES")
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(|h| h.trim().to_ascii_lowercase())
+                    .filter(|h| !h.is_empty())
+                    .collect(),
+                timeout_ms: number("TURNSTILE_TIMEOUT_MS", 3000, 100, 30_000),
+            }),
+            idempotency_ttl_seconds: number("IDEMPOTENCY_TTL_SECONDS", 86_400, 60, 7 * 86_400),
             max_body_bytes: non_empty("MAX_BODY_BYTES")
                 .and_then(|v| v.parse().ok())
                 .filter(|n| *n > 0)
@@ -145,6 +185,25 @@ mod tests {
         assert_eq!(c.session_ttl_seconds, 43_200);
         assert_eq!(c.password_iterations, 100_000);
         assert_eq!(c.login_max_failures_per_email, 5);
+        assert_eq!((c.rate_limit_per_email, c.rate_limit_per_ip), (5, 20));
+        assert_eq!(c.rate_limit_window_seconds, 3600);
+        assert!(c.turnstile.is_none());
+        assert_eq!(c.idempotency_ttl_seconds, 86_400);
+    }
+
+    #[test]
+    fn turnstile_is_on_with_a_secret() {
+        let c = config(&[
+            ("TURNSTILE_SECRET_KEY", "0x4AAA"),
+            (
+                "TURNSTILE_ALLOWED_HOSTNAMES",
+                "www.example.com, Help.Example.com",
+            ),
+        ]);
+        let t = c.turnstile.unwrap();
+        assert_eq!(t.verify_url, DEFAULT_SITEVERIFY_URL);
+        assert_eq!(t.allowed_hostnames, ["www.example.com", "help.example.com"]);
+        assert_eq!(t.timeout_ms, 3000);
     }
 
     #[test]

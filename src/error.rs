@@ -14,8 +14,12 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     /// 401 `unauthorized`: no, or no valid, bearer credentials (`WWW-Authenticate: Bearer`).
     Unauthorized { message: &'static str },
-    /// 403 `forbidden`: authenticated, but this route needs another role.
-    Forbidden { message: &'static str },
+    /// 403: authenticated but not allowed (`forbidden`), or a failed bot check
+    /// (`bot_check_failed`).
+    Forbidden {
+        code: &'static str,
+        message: &'static str,
+    },
     /// 404 `not_found`.
     NotFound { message: &'static str },
     /// 405 `method_not_allowed`, answered with an `Allow` header.
@@ -31,8 +35,14 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     /// 415 `unsupported_media_type`.
     UnsupportedMediaType { accepted: &'static str },
-    /// 429 `rate_limited`, with `Retry-After` in seconds.
-    RateLimited { retry_after: u64, message: String },
+    /// 422 `idempotency_key_reused`: the key was first used with another request.
+    KeyReused,
+    /// 429 `rate_limited`, with `Retry-After` in seconds and any `RateLimit` headers.
+    RateLimited {
+        retry_after: u64,
+        message: String,
+        headers: Vec<(&'static str, String)>,
+    },
     /// 503 `service_unavailable`: a dependency (D1) cannot be reached.
     Unavailable(String),
     /// 500 `internal_error`: the cause is logged, the client sees a generic message.
@@ -57,6 +67,7 @@ impl ApiError {
             ApiError::Forbidden { .. } => 403,
             ApiError::NotFound { .. } => 404,
             ApiError::Conflict { .. } => 409,
+            ApiError::KeyReused => 422,
             ApiError::RateLimited { .. } => 429,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::PayloadTooLarge { .. } => 413,
@@ -71,9 +82,10 @@ impl ApiError {
             ApiError::Validation(_) => "validation_failed",
             ApiError::BadRequest { code, .. } => code,
             ApiError::Unauthorized { .. } => "unauthorized",
-            ApiError::Forbidden { .. } => "forbidden",
+            ApiError::Forbidden { code, .. } => code,
             ApiError::NotFound { .. } => "not_found",
             ApiError::Conflict { code, .. } => code,
+            ApiError::KeyReused => "idempotency_key_reused",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
@@ -99,7 +111,11 @@ impl ApiError {
             ApiError::Unauthorized { message } => {
                 ("Authentication required".to_owned(), (*message).to_owned())
             }
-            ApiError::Forbidden { message } => ("Forbidden".to_owned(), (*message).to_owned()),
+            ApiError::Forbidden { message, .. } => ("Forbidden".to_owned(), (*message).to_owned()),
+            ApiError::KeyReused => (
+                "Idempotency key reused".to_owned(),
+                "This Idempotency-Key was first used with a different request; use a new key for a new request.".to_owned(),
+            ),
             ApiError::NotFound { message } => ("Not found".to_owned(), (*message).to_owned()),
             ApiError::Conflict { message, .. } => ("Conflict".to_owned(), message.clone()),
             ApiError::RateLimited { message, .. } => {
@@ -146,8 +162,14 @@ impl ApiError {
             ApiError::Unauthorized { .. } => {
                 vec![("WWW-Authenticate", r#"Bearer realm="crm""#.to_owned())]
             }
-            ApiError::RateLimited { retry_after, .. } => {
-                vec![("Retry-After", retry_after.to_string())]
+            ApiError::RateLimited {
+                retry_after,
+                headers,
+                ..
+            } => {
+                let mut all = vec![("Retry-After", retry_after.to_string())];
+                all.extend(headers.iter().cloned());
+                all
             }
             _ => vec![],
         }

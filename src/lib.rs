@@ -11,8 +11,12 @@ pub mod error;
 mod http;
 mod routes;
 mod store;
+mod turnstile;
 
-use worker::{console_error, event, Context, Env, Headers, Request, Response};
+use worker::{
+    console_error, console_log, event, Context, Env, Headers, Request, Response, ScheduleContext,
+    ScheduledEvent,
+};
 
 use crate::config::Config;
 use crate::domain::clock::Now;
@@ -69,6 +73,35 @@ async fn handle(
     match routes::resolve(method, path)? {
         Route::Endpoint(endpoint) => routes::dispatch(endpoint, req, ctx).await,
         Route::Preflight { allow } => Ok(preflight(allow)),
+    }
+}
+
+/// The cron trigger (`[triggers]` in wrangler.toml): removes rows that expired.
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let config = Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()));
+    let now = Now::new(chrono::Utc::now());
+    let outcome = match env.d1("DB") {
+        Ok(db) => store::maintenance::clean_up(
+            &db,
+            &now.rfc3339(),
+            &now.minus_seconds(config.rate_limit_window_seconds).rfc3339(),
+            &now.minus_seconds(config.login_window_seconds).rfc3339(),
+        )
+        .await
+        .map(|removed| {
+            console_log!(
+                "scheduled cleanup removed {} rate-limit hits, {} idempotency records, {} revoked sessions, {} login windows",
+                removed.rate_limit_hits,
+                removed.idempotency_keys,
+                removed.revoked_sessions,
+                removed.login_attempts
+            )
+        }),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = outcome {
+        console_error!("scheduled cleanup failed: {e}");
     }
 }
 

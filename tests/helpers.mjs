@@ -48,7 +48,9 @@ export async function startWorker({ bindings = {}, outbound, database = true } =
         compatibilityDate,
         d1Databases: database ? ["DB"] : [],
         kvNamespaces: ["SESSIONS"],
-        bindings: { ALLOW_TEST_CLOCK: "true", ...bindings },
+        // Every request comes from 127.0.0.1 unless a test sets CF-Connecting-IP, so
+        // suites that are not about rate limits raise them.
+        bindings: { ALLOW_TEST_CLOCK: "true", RATE_LIMIT_PER_EMAIL: "100000", RATE_LIMIT_PER_IP: "100000", ...bindings },
         ...(outbound ? { outboundService: outbound } : {}),
       },
     ],

@@ -6,12 +6,14 @@
 //   D1: first/run/all/raw on a statement, batch (one round trip whatever its size),
 //       exec, dump; prepare/bind are local and only tallied.
 //   KV: get/getWithMetadata/put/delete/list.
-// GET /__bench/counters answers the totals since the worker started; the harness
-// reads them before and after each load run and divides the delta by the requests.
+// GET /__bench/counters answers the totals since the worker started (and how many
+// requests are still being handled); the harness waits for inFlight 0 after each load
+// run, reads them before and after it and divides the delta by the requests.
 import Entry from "./index.js";
 
 const zero = () => ({
   requests: 0,
+  inFlight: 0,
   d1: { roundTrips: 0, first: 0, run: 0, all: 0, raw: 0, batch: 0, batchStatements: 0, exec: 0, dump: 0, prepare: 0, bind: 0 },
   kv: { roundTrips: 0, get: 0, getWithMetadata: 0, put: 0, delete: 0, list: 0 },
 });
@@ -97,7 +99,12 @@ export default {
     if (path === "/__bench/counters") return Response.json(counters);
     if (path === "/__bench/reset") return (counters = zero()), Response.json(counters);
     counters.requests++;
-    const wrapped = wrapEnv(env);
-    return isClass ? new Entry(ctx, wrapped).fetch(request) : Entry.fetch(request, wrapped, ctx);
+    counters.inFlight++;
+    try {
+      const wrapped = wrapEnv(env);
+      return await (isClass ? new Entry(ctx, wrapped).fetch(request) : Entry.fetch(request, wrapped, ctx));
+    } finally {
+      counters.inFlight--;
+    }
   },
 };

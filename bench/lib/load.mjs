@@ -54,10 +54,17 @@ export async function loadRun({ target, scenario, prepared, connections, duratio
   });
   instance.on("response", (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
   const result = await instance;
+  // Requests autocannon abandoned at the end still run to completion in the worker:
+  // let them finish so their round trips and CPU land in this run, not the next.
+  let after = null;
+  for (let waited = 0; waited < 10_000; waited += 50) {
+    after = await target.counters();
+    if (after.inFlight === 0) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 
   const cpuAfter = target.cpuMs();
   const client = process.cpuUsage(clientBefore);
-  const after = measure ? await target.counters() : null;
   const responses = latencies.length;
   // Per request the worker handled (the wrapper counts them; a request still in flight
   // when autocannon stops is handled but never answered), else per response.

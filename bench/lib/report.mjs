@@ -58,7 +58,7 @@ export function markdown(r) {
   w("# helpdesk-worker benchmark");
   w();
   w(
-    `${r.date} · revision \`${r.revision}\` · ${r.machine.cpus} cores (${r.machine.model}) · Node ${r.machine.node} · ` +
+    `${r.date} · revision \`${r.revision}\`${r.project && r.project !== "." ? ` (project at ${r.project})` : ""} · ${r.machine.cpus} cores (${r.machine.model}) · Node ${r.machine.node} · ` +
       `Miniflare ${r.tools.miniflare} (workerd ${r.tools.workerd}) · autocannon ${r.tools.autocannon} · reference: Hono ${r.tools.hono}`,
   );
   w();
@@ -91,7 +91,7 @@ export function markdown(r) {
   w(
     "req/s and latency percentiles are medians over the rounds; non-2xx are summed over them. The ratio is product req/s ÷ " +
       "reference req/s within one round (> 1: the product is faster). Round trips are counted by the harness's wrapper around " +
-      "the D1 and KV bindings (a batch is one). CPU is the workerd process's user+system time per response (runtime, HTTP, " +
+      "the D1 and KV bindings (a batch is one). CPU is the workerd process's user+system time per request (runtime, HTTP, " +
       "the worker, and D1's SQLite, which runs in the same process locally).",
   );
   const throttled = r.summary.reduce((n, s) => n + (s.product?.throttled ?? 0) + (s.reference?.throttled ?? 0), 0);

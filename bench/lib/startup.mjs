@@ -12,20 +12,20 @@ import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { root } from "./project.mjs";
+import { root, buildDir } from "./project.mjs";
 import { coldStart, productModules, referenceModules, trivialModules } from "./target.mjs";
 import { median } from "./stats.mjs";
 
 const sizes = (buf) => ({ raw: buf.length, gzip: gzipSync(buf, { level: 9 }).length });
 
 export async function measureSizes(referenceBundle) {
-  const wasm = readFileSync(path.join(root, "build/index_bg.wasm"));
-  const glue = readFileSync(path.join(root, "build/index.js"));
+  const wasm = readFileSync(path.join(buildDir, "index_bg.wasm"));
+  const glue = readFileSync(path.join(buildDir, "index.js"));
   // Each sample in a fresh Node process: a cold isolate, as a new Worker instance gets.
   const samples = [];
   for (let i = 0; i < 5; i++) {
     try {
-      const out = execFileSync(process.execPath, [path.join(root, "bench/lib/instantiate.mjs"), path.join(root, "build")], {
+      const out = execFileSync(process.execPath, [path.join(root, "bench/lib/instantiate.mjs"), buildDir], {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "pipe"],
         timeout: 30_000,

@@ -6,13 +6,13 @@ import { Miniflare } from "miniflare";
 import { build } from "esbuild";
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { root, compatibilityDate, migrationStatements } from "./project.mjs";
+import { root, buildDir as projectBuild, compatibilityDate, migrationStatements } from "./project.mjs";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const wrapperSource = readFileSync(path.join(here, "counting-wrapper.mjs"), "utf8");
 
 /** The product's modules: its own index.js and wasm, unchanged. */
-export function productModules(buildDir = path.join(root, "build")) {
+export function productModules(buildDir = projectBuild) {
   return {
     modulesRoot: buildDir,
     modules: [

@@ -1,5 +1,6 @@
 //! Pure domain logic: no `worker` types, unit-tested natively with `cargo test`.
 
+pub mod abuse;
 pub mod clock;
 pub mod email;
 pub mod encoding;

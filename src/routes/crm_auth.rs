@@ -71,6 +71,7 @@ pub async fn login(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             let retry_after = ctx.now.seconds_until(&reopens).max(1);
             return Err(ApiError::RateLimited {
                 retry_after,
+                headers: vec![],
                 message: format!(
                     "Too many failed logins. Try again in {} minute(s).",
                     retry_after.div_ceil(60)

@@ -11,9 +11,14 @@ use crate::domain::staff::Role;
 use crate::domain::ticket::{CreatePolicy, NewTicket, Priority, TicketEdit};
 use crate::domain::validation::{FieldError, ValidationError};
 use crate::error::ApiError;
-use crate::http::{query_pairs, read_json, read_optional_json, success, Ctx};
-use crate::routes::public_tickets::{create_refused, CREATED_MESSAGE};
-use crate::store::tickets::{self, Actor, Change, CreateTicket, Ticket, TicketRef};
+use crate::http::{
+    body_kind, decode_fields, query_pairs, read_body, read_json, read_optional_json, success,
+    BodyKind, Ctx,
+};
+use crate::routes::creating::{self, Created, Idempotency};
+use crate::routes::public_tickets::CREATED_MESSAGE;
+use crate::store::ticket_create::{self, CreateTicket};
+use crate::store::tickets::{self, Actor, Change, Ticket, TicketRef};
 
 fn ticket_not_found() -> ApiError {
     ApiError::NotFound {
@@ -23,9 +28,17 @@ fn ticket_not_found() -> ApiError {
 
 /// `POST /api/crm/tickets/create`: the public validation, plus `assigned_to` (the
 /// ticket then starts `assigned`) and `urgent` priority; `created_by` is the caller.
+/// Staff are not rate limited; `Idempotency-Key` is scoped to the staff member.
 pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     let session = auth::require_staff(&req, ctx, Role::Agent).await?;
-    let fields = read_json(&mut req, ctx).await?;
+    if body_kind(&req)? != BodyKind::Json {
+        return Err(ApiError::UnsupportedMediaType {
+            accepted: "application/json",
+        });
+    }
+    let idempotency_key = creating::idempotency_key(&req)?;
+    let body = read_body(&mut req, ctx.config.max_body_bytes).await?;
+    let fields = decode_fields(BodyKind::Json, &body)?;
     let policy = CreatePolicy {
         categories: &ctx.config.categories,
         priorities: &Priority::ALL,
@@ -40,23 +53,46 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             return Err(e.into());
         }
     };
-    let created = tickets::create(
+    let idempotency = match idempotency_key {
+        None => None,
+        Some(key) => Some(Idempotency {
+            scope: format!("staff:{}", session.staff_id()),
+            key,
+            request_hash: creating::request_hash(&req.path(), "json", &body).await?,
+            expires_at: ctx
+                .now
+                .plus_seconds(ctx.config.idempotency_ttl_seconds)
+                .rfc3339(),
+        }),
+    };
+    let now = ctx.now.rfc3339();
+    let result = ticket_create::create(
         &ctx.db()?,
         &CreateTicket {
             ticket: &ticket,
             actor: Actor::Staff(session.staff_id()),
             assigned_to,
+            user_must_match_email: false,
+            limits: &[],
+            window_start: &now,
+            idempotency: idempotency.as_ref().map(Idempotency::claim),
             request_id: &ctx.request_id,
             year: ctx.now.year(),
-            now: &ctx.now.rfc3339(),
+            now: &now,
         },
     )
-    .await?
-    .map_err(create_refused)?;
+    .await?;
+    let (created, replayed) = match creating::settle(result.outcome, ctx, &[], &[])? {
+        Created::New(t) => (t, false),
+        Created::Replayed(t) => (t, true),
+    };
     let response = success(201, CREATED_MESSAGE, json!(created));
     let _ = response
         .headers()
         .set("Location", &format!("/api/crm/tickets/{}", created.id));
+    if replayed {
+        creating::mark_replayed(&response);
+    }
     Ok(response)
 }
 

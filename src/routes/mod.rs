@@ -2,6 +2,8 @@
 //! to its handler. Literal paths are matched before parameterized ones, so
 //! `/api/tickets/create` can never be read as a ticket number.
 
+mod creating;
+mod crm_api_keys;
 mod crm_auth;
 mod crm_staff;
 mod crm_tickets;
@@ -33,6 +35,9 @@ pub enum Endpoint {
     EditTicket(i64),
     TicketAction(i64, Action),
     Stats,
+    ListApiKeys,
+    CreateApiKey,
+    RevokeApiKey(i64),
 }
 
 /// Which CORS policy a path falls under.
@@ -92,6 +97,17 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
             )
         }
 
+        ["api", "crm", "api-keys"] => (
+            "GET, POST, OPTIONS",
+            on(method, [("GET", ListApiKeys), ("POST", CreateApiKey)]),
+        ),
+        ["api", "crm", "api-keys", id] => {
+            let id = parse_id(id)?;
+            (
+                "DELETE, OPTIONS",
+                on(method, [("DELETE", RevokeApiKey(id))]),
+            )
+        }
         ["api", "crm", "stats"] => ("GET, OPTIONS", on(method, [("GET", Stats)])),
         ["api", "crm", "tickets"] => ("GET, OPTIONS", on(method, [("GET", ListTickets)])),
         ["api", "crm", "tickets", "create"] => {
@@ -175,6 +191,9 @@ pub async fn dispatch(endpoint: Endpoint, req: Request, ctx: &Ctx) -> Result<Res
         EditTicket(id) => crm_tickets::edit(req, ctx, id).await,
         TicketAction(id, action) => crm_tickets::act(req, ctx, id, action).await,
         Stats => crm_tickets::stats(req, ctx).await,
+        ListApiKeys => crm_api_keys::list(req, ctx).await,
+        CreateApiKey => crm_api_keys::create(req, ctx).await,
+        RevokeApiKey(id) => crm_api_keys::revoke(req, ctx, id).await,
     }
 }
 

@@ -1,21 +1,29 @@
 //! The public API: anyone (the AI assistant, contact forms, widgets) may call it.
 
-use serde_json::json;
-use worker::{Request, Response};
+use serde_json::{json, Value};
+use worker::{console_log, Request, Response};
 
-use crate::domain::ticket::{CreatePolicy, NewTicket, Priority};
-use crate::domain::validation::ValidationError;
+use crate::crypto;
+use crate::domain::abuse::{email_bucket, ip_bucket, Limit, HONEYPOT_FIELD};
+use crate::domain::encoding::hex;
+use crate::domain::ticket::{format_ticket_number, CreatePolicy, NewTicket, Priority};
 use crate::error::ApiError;
 use crate::http::{body_kind, decode_fields, read_body, success, BodyKind, Ctx};
-use crate::store::tickets::{self, Actor, CreateRefused, CreateTicket};
+use crate::routes::creating::{self, Created, Idempotency};
+use crate::store::api_keys::{self, ApiKey};
+use crate::store::ticket_create::{self, CreateTicket};
+use crate::store::tickets::{Actor, Ticket};
+use crate::turnstile::{self, Verdict};
 
 pub const CREATED_MESSAGE: &str = "Support ticket created successfully";
 
-/// `POST /api/tickets/create`: validates, then writes ticket, number and event in
-/// one D1 round trip. A plain HTML form post is redirected (303) to
-/// `FORM_SUCCESS_URL` when one is configured.
+/// `POST /api/tickets/create`: validates, checks abuse controls, then writes the
+/// ticket, its number, its event, the rate-limit hits and the idempotency record in
+/// one D1 round trip (two with an integration key: the key lookup comes first).
 pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     let kind = body_kind(&req)?;
+    let key = integration_key(&req, ctx).await?;
+    let idempotency_key = creating::idempotency_key(&req)?;
     let body = read_body(&mut req, ctx.config.max_body_bytes).await?;
     let fields = decode_fields(kind, &body)?;
     let policy = CreatePolicy {
@@ -24,64 +32,176 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     };
     let ticket = NewTicket::parse(&fields, &policy)?;
 
-    let created = tickets::create(
+    if honeypot_filled(&fields) {
+        console_log!(
+            "request {}: honeypot filled, no ticket created",
+            ctx.request_id
+        );
+        return Ok(decoy(ctx, &ticket));
+    }
+    let client_ip = req.headers().get("CF-Connecting-IP").ok().flatten();
+    if let (None, Some(config)) = (&key, &ctx.config.turnstile) {
+        let token = ["turnstile_token", "cf-turnstile-response"]
+            .iter()
+            .find_map(|name| fields.get(*name).and_then(Value::as_str));
+        if let Verdict::Refused(why) = turnstile::verify(config, token, client_ip.as_deref()).await
+        {
+            console_log!("request {}: turnstile refused: {why}", ctx.request_id);
+            return Err(ApiError::Forbidden {
+                code: "bot_check_failed",
+                message: "We could not verify that this request comes from a person. Reload the page and try again.",
+            });
+        }
+    }
+
+    let limits = match &key {
+        Some(key) => vec![Limit {
+            name: "key",
+            bucket: format!("key:{}", key.id),
+            max: u32::try_from(key.rate_limit).unwrap_or(u32::MAX),
+        }],
+        None => vec![
+            Limit {
+                name: "email",
+                bucket: email_bucket(&ticket.customer_email),
+                max: ctx.config.rate_limit_per_email,
+            },
+            Limit {
+                name: "ip",
+                bucket: ip_bucket(client_ip.as_deref().unwrap_or("unknown")),
+                max: ctx.config.rate_limit_per_ip,
+            },
+        ],
+    };
+    let idempotency = match idempotency_key {
+        None => None,
+        Some(idem_key) => Some(Idempotency {
+            // Scoped to the caller: the integration key, or the customer's email.
+            scope: match &key {
+                Some(key) => format!("key:{}", key.id),
+                None => email_bucket(&ticket.customer_email),
+            },
+            key: idem_key,
+            request_hash: creating::request_hash(&req.path(), media_name(kind), &body).await?,
+            expires_at: ctx
+                .now
+                .plus_seconds(ctx.config.idempotency_ttl_seconds)
+                .rfc3339(),
+        }),
+    };
+    let window_start = ctx
+        .now
+        .minus_seconds(ctx.config.rate_limit_window_seconds)
+        .rfc3339();
+    let now = ctx.now.rfc3339();
+    let result = ticket_create::create(
         &ctx.db()?,
         &CreateTicket {
             ticket: &ticket,
-            actor: Actor::Public,
+            actor: key
+                .as_ref()
+                .map_or(Actor::Public, |k| Actor::Integration(k.id)),
             assigned_to: None,
+            user_must_match_email: key.is_none(),
+            limits: &limits,
+            window_start: &window_start,
+            idempotency: idempotency.as_ref().map(Idempotency::claim),
             request_id: &ctx.request_id,
             year: ctx.now.year(),
-            now: &ctx.now.rfc3339(),
+            now: &now,
         },
     )
-    .await?
-    .map_err(create_refused)?;
+    .await?;
 
-    let location = format!("/api/tickets/{}", created.ticket_number);
-    let response = match (&ctx.config.form_success_url, kind) {
-        (Some(url), BodyKind::Form) => {
-            let separator = if url.contains('?') { '&' } else { '?' };
-            let target = format!("{url}{separator}ticket={}", created.ticket_number);
-            let response = success(
-                303,
-                CREATED_MESSAGE,
-                json!({"ticket_number": created.ticket_number}),
-            );
-            let _ = response.headers().set("Location", &target);
-            response
-        }
-        _ => {
-            let response = success(
-                201,
-                CREATED_MESSAGE,
-                json!({
-                    "id": created.id,
-                    "ticket_number": created.ticket_number,
-                    "status": created.status,
-                    "priority": created.priority,
-                    "category": created.category,
-                    "created_at": created.created_at,
-                }),
-            );
-            let _ = response.headers().set("Location", &location);
-            response
-        }
+    let (created, replayed) = match creating::settle(result.outcome, ctx, &limits, &result.buckets)?
+    {
+        Created::New(t) => (t, false),
+        Created::Replayed(t) => (t, true),
     };
+    let response = render(ctx, &created, kind);
+    creating::add_rate_headers(&response, ctx, &limits, &result.buckets);
+    if replayed {
+        creating::mark_replayed(&response);
+    }
     Ok(response)
 }
 
-/// Explains a create that wrote nothing.
-pub fn create_refused(refused: CreateRefused) -> ApiError {
-    match refused {
-        CreateRefused::UnknownUser => {
-            ValidationError::single("user_id", "unknown_user", "User id does not match any user")
+/// `Authorization: Bearer <key>` identifies a trusted integration. A key that is
+/// sent but unknown or revoked is a 401, never a silent downgrade to anonymous.
+async fn integration_key(req: &Request, ctx: &Ctx) -> Result<Option<ApiKey>, ApiError> {
+    let Some(header) = req.headers().get("Authorization").ok().flatten() else {
+        return Ok(None);
+    };
+    let invalid = ApiError::Unauthorized {
+        message: "The API key is invalid or has been revoked.",
+    };
+    let key = match header.trim().split_once(' ') {
+        Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") && !key.trim().is_empty() => {
+            key.trim()
         }
-        CreateRefused::InactiveAssignee => ValidationError::single(
-            "assigned_to",
-            "inactive_staff",
-            "Assigned to does not match any active staff member",
-        ),
+        _ => return Err(invalid),
+    };
+    let hash = hex(&crypto::sha256(key.as_bytes()).await?);
+    api_keys::use_key(&ctx.db()?, &hash, &ctx.now.rfc3339())
+        .await?
+        .map(Some)
+        .ok_or(invalid)
+}
+
+fn honeypot_filled(fields: &crate::domain::fields::Fields) -> bool {
+    match fields.get(HONEYPOT_FIELD) {
+        Some(Value::String(s)) => !s.trim().is_empty(),
+        Some(Value::Null) | None => false,
+        Some(_) => true,
     }
-    .into()
+}
+
+fn media_name(kind: BodyKind) -> &'static str {
+    match kind {
+        BodyKind::Json => "json",
+        BodyKind::Form => "form",
+    }
+}
+
+/// The answer to a create: 201 JSON, or 303 to `FORM_SUCCESS_URL` for a form post.
+fn render(ctx: &Ctx, ticket: &Ticket, kind: BodyKind) -> Response {
+    let data = json!({
+        "id": ticket.id,
+        "ticket_number": ticket.ticket_number,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "category": ticket.category,
+        "created_at": ticket.created_at,
+    });
+    let (status, location) = match (&ctx.config.form_success_url, kind) {
+        (Some(url), BodyKind::Form) => {
+            let separator = if url.contains('?') { '&' } else { '?' };
+            (
+                303,
+                format!("{url}{separator}ticket={}", ticket.ticket_number),
+            )
+        }
+        _ => (201, format!("/api/tickets/{}", ticket.ticket_number)),
+    };
+    let response = success(status, CREATED_MESSAGE, data);
+    let _ = response.headers().set("Location", &location);
+    response
+}
+
+/// What a bot that filled the honeypot sees: a success like any other, with a
+/// made-up number, so it learns nothing. Nothing is written.
+fn decoy(ctx: &Ctx, ticket: &NewTicket) -> Response {
+    let random = crypto::random_bytes::<4>()
+        .map(u32::from_le_bytes)
+        .unwrap_or(0);
+    let fake = Ticket {
+        id: i64::from(random % 100_000) + 1,
+        ticket_number: format_ticket_number(ctx.now.year(), i64::from(random % 9_000) + 1_000),
+        status: "open".into(),
+        priority: ticket.priority.as_str().into(),
+        category: Some(ticket.category.clone()),
+        created_at: ctx.now.rfc3339(),
+        ..Ticket::default()
+    };
+    render(ctx, &fake, BodyKind::Json)
 }

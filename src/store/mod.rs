@@ -2,8 +2,11 @@
 //! parameters, one function per query. A request that needs several statements
 //! sends them as one D1 batch: one transaction, one round trip.
 
+pub mod api_keys;
 pub mod health;
+pub mod maintenance;
 pub mod staff;
+pub mod ticket_create;
 pub mod tickets;
 
 use worker::wasm_bindgen::JsValue;
@@ -26,4 +29,18 @@ fn opt_text(value: Option<&str>) -> JsValue {
 fn sqlite_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     let n: f64 = serde::Deserialize::deserialize(d)?;
     Ok(n != 0.0)
+}
+
+/// Numbered parameters for SQL built from optional parts.
+#[derive(Default)]
+pub(crate) struct Params {
+    pub(crate) values: Vec<JsValue>,
+}
+
+impl Params {
+    /// Adds a value and returns its placeholder (`?N`).
+    pub(crate) fn bind(&mut self, value: JsValue) -> String {
+        self.values.push(value);
+        format!("?{}", self.values.len())
+    }
 }

@@ -5,45 +5,71 @@ use serde_json::{json, Value};
 use worker::wasm_bindgen::JsValue;
 use worker::D1Database;
 
-use super::{int, text};
+use super::{int, text, Params};
 use crate::domain::lifecycle::Action;
 use crate::domain::listing::{priority_rank, AssigneeFilter, Order, SortField, TicketQuery};
-use crate::domain::ticket::{NewTicket, Priority, Status, TicketEdit};
+use crate::domain::ticket::{Priority, Status, TicketEdit};
 
-/// The number SQL gives a ticket from the counter row; `format_ticket_number` in the
-/// domain is its Rust twin.
-const NUMBER_FROM_COUNTER: &str = "printf('TKT-%d-%04d', c.year, c.last_seq)";
+/// Every column of a ticket, in `Ticket`'s order.
+pub(super) const TICKET_FIELDS: [&str; 18] = [
+    "id",
+    "ticket_number",
+    "subject",
+    "description",
+    "user_id",
+    "customer_name",
+    "customer_email",
+    "priority",
+    "category",
+    "status",
+    "assigned_to",
+    "assigned_at",
+    "resolved_at",
+    "closed_at",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "version",
+];
 
-const TICKET_COLUMNS: &str = "t.id, t.ticket_number, t.subject, t.description, t.user_id, \
-    t.customer_name, t.customer_email, t.priority, t.category, t.status, t.assigned_to, \
-    t.assigned_at, t.resolved_at, t.closed_at, t.created_by, t.created_at, t.updated_at, t.version";
+/// `t.id, t.ticket_number, ...` (or without the alias when `prefix` is empty).
+pub(super) fn ticket_columns(prefix: &str) -> String {
+    TICKET_FIELDS
+        .iter()
+        .map(|f| format!("{prefix}{f}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Who caused a change, as recorded in `ticket_events`.
 #[derive(Debug, Clone, Copy)]
 pub enum Actor {
     /// An anonymous caller of the public API.
     Public,
+    /// A trusted integration, by API key id.
+    Integration(i64),
     Staff(i64),
 }
 
 impl Actor {
-    fn kind(self) -> &'static str {
+    pub(super) fn kind(self) -> &'static str {
         match self {
             Actor::Public => "public",
+            Actor::Integration(_) => "integration",
             Actor::Staff(_) => "staff",
         }
     }
 
-    fn id(self) -> Option<i64> {
+    pub(super) fn id(self) -> Option<i64> {
         match self {
             Actor::Public => None,
-            Actor::Staff(id) => Some(id),
+            Actor::Integration(id) | Actor::Staff(id) => Some(id),
         }
     }
 }
 
 /// A ticket row, as the CRM sees it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Ticket {
     pub id: i64,
     pub ticket_number: String,
@@ -88,126 +114,6 @@ fn json_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> 
     Ok(serde_json::from_str(&raw).unwrap_or(Value::Null))
 }
 
-/// Everything a create writes besides the validated fields.
-pub struct CreateTicket<'a> {
-    pub ticket: &'a NewTicket,
-    pub actor: Actor,
-    pub assigned_to: Option<i64>,
-    /// Random and unique per request: marks the counter row this create claimed.
-    pub request_id: &'a str,
-    pub year: i32,
-    pub now: &'a str,
-}
-
-/// Why a create wrote nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CreateRefused {
-    /// `user_id` names no user.
-    UnknownUser,
-    /// `assigned_to` names no active staff member.
-    InactiveAssignee,
-}
-
-/// Creates a ticket in one D1 batch (one transaction, one round trip):
-/// 1. claim the year's next number, only if the guards hold (the user exists, the
-///    assignee is active staff), marking the counter row with this request's id;
-/// 2. insert the ticket numbered from the counter row this request claimed;
-/// 3. append the `created` event for that ticket;
-/// 4. report which guard failed, if one did.
-///
-/// When a guard fails, statement 1 changes nothing, so 2 and 3 find no claimed row
-/// and write nothing either: no number is used up, no gap appears.
-pub async fn create(
-    db: &D1Database,
-    c: &CreateTicket<'_>,
-) -> worker::Result<Result<Ticket, CreateRefused>> {
-    let t = c.ticket;
-    let status = if c.assigned_to.is_some() {
-        Status::Assigned
-    } else {
-        Status::Open
-    };
-    let year = int(Some(c.year.into()));
-    let guards = "(?3 IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = ?3))
-        AND (?4 IS NULL OR EXISTS (SELECT 1 FROM crm_staff WHERE id = ?4 AND active = 1))";
-    let claim = db
-        .prepare(format!(
-            "INSERT INTO ticket_counters (year, last_seq, claimed_by)
-             SELECT ?1, 1, ?2 WHERE {guards}
-             ON CONFLICT (year) DO UPDATE SET last_seq = last_seq + 1, claimed_by = excluded.claimed_by"
-        ))
-        .bind(&[year.clone(), text(c.request_id), int(t.user_id), int(c.assigned_to)])?;
-
-    let insert = db
-        .prepare(format!(
-            "INSERT INTO support_tickets
-               (ticket_number, subject, description, user_id, customer_name, customer_email,
-                priority, category, status, assigned_to, assigned_at, created_by, created_at, updated_at)
-             SELECT {NUMBER_FROM_COUNTER}, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,
-                    CASE WHEN ?11 IS NULL THEN NULL ELSE ?13 END, ?12, ?13, ?13
-             FROM ticket_counters c WHERE c.year = ?1 AND c.claimed_by = ?2
-             RETURNING {}",
-            TICKET_COLUMNS.replace("t.", "")
-        ))
-        .bind(&[
-            year.clone(),
-            text(c.request_id),
-            text(&t.subject),
-            text(&t.description),
-            int(t.user_id),
-            text(&t.customer_name),
-            text(t.customer_email.as_str()),
-            text(t.priority.as_str()),
-            text(&t.category),
-            text(status.as_str()),
-            int(c.assigned_to),
-            int(c.actor.id()),
-            text(c.now),
-        ])?;
-
-    let event_data = json!({
-        "status": status.as_str(),
-        "priority": t.priority.as_str(),
-        "category": t.category,
-        "assigned_to": c.assigned_to,
-    });
-    let event = db
-        .prepare(format!(
-            "INSERT INTO ticket_events (ticket_id, kind, actor_type, actor_id, data, created_at)
-             SELECT t.id, 'created', ?3, ?4, ?5, ?6
-             FROM ticket_counters c JOIN support_tickets t ON t.ticket_number = {NUMBER_FROM_COUNTER}
-             WHERE c.year = ?1 AND c.claimed_by = ?2"
-        ))
-        .bind(&[
-            year,
-            text(c.request_id),
-            text(c.actor.kind()),
-            int(c.actor.id()),
-            text(&event_data.to_string()),
-            text(c.now),
-        ])?;
-
-    let diagnose = db
-        .prepare(format!(
-            "SELECT ({}) AS user_ok, ({}) AS assignee_ok",
-            "?1 IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = ?1)",
-            "?2 IS NULL OR EXISTS (SELECT 1 FROM crm_staff WHERE id = ?2 AND active = 1)"
-        ))
-        .bind(&[int(t.user_id), int(c.assigned_to)])?;
-
-    let results = db.batch(vec![claim, insert, event, diagnose]).await?;
-    if let Some(ticket) = results[1].results::<Ticket>()?.into_iter().next() {
-        return Ok(Ok(ticket));
-    }
-    let checks: Vec<Value> = results[3].results()?;
-    let user_ok = checks.first().and_then(|r| r["user_ok"].as_f64()) == Some(1.0);
-    Ok(Err(if user_ok {
-        CreateRefused::InactiveAssignee
-    } else {
-        CreateRefused::UnknownUser
-    }))
-}
-
 /// A ticket is addressed by id or by ticket number.
 #[derive(Debug, Clone)]
 pub enum TicketRef {
@@ -232,7 +138,8 @@ pub async fn get_with_events(
     let (condition, value) = reference.condition();
     let ticket = db
         .prepare(format!(
-            "SELECT {TICKET_COLUMNS} FROM support_tickets t WHERE {condition}"
+            "SELECT {} FROM support_tickets t WHERE {condition}",
+            ticket_columns("t.")
         ))
         .bind(std::slice::from_ref(&value))?;
     let events = db
@@ -305,7 +212,7 @@ async fn guarded_change(
     let update_sql = format!(
         "UPDATE support_tickets AS t SET {set_sql}, version = t.version + 1, updated_at = ?2
          WHERE {where_sql} RETURNING {}",
-        TICKET_COLUMNS.replace("t.", "")
+        ticket_columns("")
     );
     let event = db
         .prepare(&event_sql)
@@ -315,8 +222,9 @@ async fn guarded_change(
         .bind(used_params(&update_sql, &params))?;
     let current = db
         .prepare(format!(
-            "SELECT {TICKET_COLUMNS}, EXISTS (SELECT 1 FROM crm_staff WHERE id = ?2 AND active = 1) AS assignee_active
-             FROM support_tickets t WHERE t.id = ?1"
+            "SELECT {}, EXISTS (SELECT 1 FROM crm_staff WHERE id = ?2 AND active = 1) AS assignee_active
+             FROM support_tickets t WHERE t.id = ?1",
+            ticket_columns("t.")
         ))
         .bind(&[int(Some(id)), int(assignee)])?;
     let results = db.batch(vec![event, update, current]).await?;
@@ -565,8 +473,9 @@ pub async fn list(db: &D1Database, q: &TicketQuery) -> worker::Result<(Vec<Ticke
     let limit = params.bind(JsValue::from_f64(f64::from(q.limit + 1)));
     let page = db
         .prepare(format!(
-            "SELECT {TICKET_COLUMNS} FROM support_tickets t WHERE {page_sql}
-             ORDER BY {sort_sql} {direction}, t.id {direction} LIMIT {limit}"
+            "SELECT {} FROM support_tickets t WHERE {page_sql}
+             ORDER BY {sort_sql} {direction}, t.id {direction} LIMIT {limit}",
+            ticket_columns("t.")
         ))
         .bind(&params.values)?;
     let mut statements = vec![page];
@@ -589,20 +498,6 @@ pub async fn list(db: &D1Database, q: &TicketQuery) -> worker::Result<(Vec<Ticke
         None => None,
     };
     Ok((tickets, total))
-}
-
-/// Numbered parameters for SQL built from optional parts.
-#[derive(Default)]
-struct Params {
-    values: Vec<JsValue>,
-}
-
-impl Params {
-    /// Adds a value and returns its placeholder (`?N`).
-    fn bind(&mut self, value: JsValue) -> String {
-        self.values.push(value);
-        format!("?{}", self.values.len())
-    }
 }
 
 /// The cursor key of a row for the given sort.

@@ -1,0 +1,149 @@
+//! What both create endpoints share: idempotency keys, rate-limit headers, and
+//! turning a refused create into the right answer.
+
+use worker::{Request, Response};
+
+use crate::crypto;
+use crate::domain::abuse::{
+    limited_message, policy_header, usage_header, valid_idempotency_key, Limit, Usage,
+};
+use crate::domain::encoding::hex;
+use crate::domain::validation::ValidationError;
+use crate::error::ApiError;
+use crate::http::Ctx;
+use crate::store::ticket_create::{BucketState, CreateOutcome, IdempotencyClaim};
+use crate::store::tickets::Ticket;
+
+/// The `Idempotency-Key` header, if sent and well formed.
+pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
+    match req.headers().get("Idempotency-Key").ok().flatten() {
+        None => Ok(None),
+        Some(key) if valid_idempotency_key(&key) => Ok(Some(key)),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 255 printable ASCII characters.",
+        )),
+    }
+}
+
+/// Identifies a request's content: same hash, same request.
+pub async fn request_hash(path: &str, content_type: &str, body: &[u8]) -> Result<String, ApiError> {
+    let mut material = Vec::with_capacity(path.len() + content_type.len() + body.len() + 2);
+    material.extend_from_slice(path.as_bytes());
+    material.push(0);
+    material.extend_from_slice(content_type.as_bytes());
+    material.push(0);
+    material.extend_from_slice(body);
+    Ok(hex(&crypto::sha256(&material).await?))
+}
+
+/// Owns the strings an `IdempotencyClaim` borrows.
+pub struct Idempotency {
+    pub scope: String,
+    pub key: String,
+    pub request_hash: String,
+    pub expires_at: String,
+}
+
+impl Idempotency {
+    pub fn claim(&self) -> IdempotencyClaim<'_> {
+        IdempotencyClaim {
+            scope: &self.scope,
+            key: &self.key,
+            request_hash: &self.request_hash,
+            expires_at: &self.expires_at,
+        }
+    }
+}
+
+/// Seconds from now until each bucket frees a slot.
+pub fn usage(ctx: &Ctx, buckets: &[BucketState]) -> Vec<Usage> {
+    let window = ctx.config.rate_limit_window_seconds;
+    buckets
+        .iter()
+        .map(|b| Usage {
+            used: b.used,
+            reset_seconds: b
+                .frees_at
+                .as_deref()
+                .and_then(crate::domain::clock::Now::parse_override)
+                .map_or(0, |at| {
+                    ctx.now.seconds_until(&at.plus_seconds(window).rfc3339())
+                }),
+        })
+        .collect()
+}
+
+fn rate_headers(
+    ctx: &Ctx,
+    limits: &[Limit],
+    buckets: &[BucketState],
+) -> Vec<(&'static str, String)> {
+    if limits.is_empty() {
+        return vec![];
+    }
+    vec![
+        (
+            "RateLimit-Policy",
+            policy_header(limits, ctx.config.rate_limit_window_seconds),
+        ),
+        ("RateLimit", usage_header(limits, &usage(ctx, buckets))),
+    ]
+}
+
+pub fn add_rate_headers(response: &Response, ctx: &Ctx, limits: &[Limit], buckets: &[BucketState]) {
+    for (name, value) in rate_headers(ctx, limits, buckets) {
+        let _ = response.headers().set(name, &value);
+    }
+}
+
+/// A ticket to answer with (created now, or replayed), or the error for a refusal.
+pub enum Created {
+    New(Ticket),
+    Replayed(Ticket),
+}
+
+pub fn settle(
+    outcome: CreateOutcome,
+    ctx: &Ctx,
+    limits: &[Limit],
+    buckets: &[BucketState],
+) -> Result<Created, ApiError> {
+    match outcome {
+        CreateOutcome::Created(ticket) => Ok(Created::New(ticket)),
+        CreateOutcome::Replayed(ticket) => Ok(Created::Replayed(ticket)),
+        CreateOutcome::KeyReused => Err(ApiError::KeyReused),
+        CreateOutcome::UnknownUser => Err(ValidationError::single(
+            "user_id",
+            "unknown_user",
+            "User id does not match a user with this customer email",
+        )
+        .into()),
+        CreateOutcome::InactiveAssignee => Err(ValidationError::single(
+            "assigned_to",
+            "inactive_staff",
+            "Assigned to does not match any active staff member",
+        )
+        .into()),
+        CreateOutcome::RateLimited(index) => {
+            let window = ctx.config.rate_limit_window_seconds;
+            let retry_after = usage(ctx, buckets)
+                .get(index)
+                .map_or(window, |u| u.reset_seconds)
+                .max(1);
+            Err(ApiError::RateLimited {
+                retry_after,
+                message: limited_message(&limits[index], window, retry_after),
+                headers: rate_headers(ctx, limits, buckets),
+            })
+        }
+        CreateOutcome::Unexplained => Err(ApiError::Internal(
+            "ticket create refused without a failing guard".into(),
+        )),
+    }
+}
+
+/// Marks a replayed answer.
+pub fn mark_replayed(response: &Response) {
+    let _ = response.headers().set("Idempotent-Replayed", "true");
+}

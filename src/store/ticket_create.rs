@@ -1,0 +1,347 @@
+//! Creating a ticket: one D1 batch (one transaction, one round trip) that claims a
+//! number only when every guard holds, and reports why when one does not.
+
+use serde_json::Value;
+use worker::D1Database;
+
+use super::tickets::{ticket_columns, Actor, Ticket, TICKET_FIELDS};
+use super::{int, text, Params};
+use crate::domain::abuse::Limit;
+use crate::domain::ticket::{NewTicket, Status};
+
+/// The number SQL gives a ticket from the counter row; `format_ticket_number` in the
+/// domain is its Rust twin.
+const NUMBER_FROM_COUNTER: &str = "printf('TKT-%d-%04d', c.year, c.last_seq)";
+
+/// A retried create is recognized by (scope, key); `request_hash` tells a true
+/// retry from a different request that reuses the key.
+pub struct IdempotencyClaim<'a> {
+    pub scope: &'a str,
+    pub key: &'a str,
+    pub request_hash: &'a str,
+    pub expires_at: &'a str,
+}
+
+/// Everything a create writes or checks besides the validated fields.
+pub struct CreateTicket<'a> {
+    pub ticket: &'a NewTicket,
+    pub actor: Actor,
+    pub assigned_to: Option<i64>,
+    /// Anonymous callers may only name a user whose email is the ticket's.
+    pub user_must_match_email: bool,
+    /// Rate limits to check and count, over hits newer than `window_start`.
+    pub limits: &'a [Limit],
+    pub window_start: &'a str,
+    pub idempotency: Option<IdempotencyClaim<'a>>,
+    /// Random and unique per request: marks the counter row this create claimed.
+    pub request_id: &'a str,
+    pub year: i32,
+    pub now: &'a str,
+}
+
+/// A bucket's state after the batch: hits in the window, and the hit whose expiry
+/// frees the next slot (the oldest when there is room).
+#[derive(Debug, Clone)]
+pub struct BucketState {
+    pub used: u32,
+    pub frees_at: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum CreateOutcome {
+    Created(Ticket),
+    /// The same idempotency key and request seen before: its ticket as first answered.
+    Replayed(Ticket),
+    /// The idempotency key was used for a different request.
+    KeyReused,
+    UnknownUser,
+    InactiveAssignee,
+    /// The limit at this index is full.
+    RateLimited(usize),
+    /// Refused, yet no guard explains it (a bug): answered as a 500.
+    Unexplained,
+}
+
+pub struct CreateResult {
+    pub outcome: CreateOutcome,
+    pub buckets: Vec<BucketState>,
+}
+
+/// The batch:
+/// 1. claim the year's next number if every guard holds (user, assignee, rate limits,
+///    no live idempotency record), marking the counter row with this request's id;
+/// 2. insert the ticket numbered from the row this request claimed;
+/// 3. append its `created` event; 4. count a hit in each rate-limit bucket;
+/// 5. keep the idempotency record; 6. read back what explains the outcome.
+///
+/// When a guard fails, statement 1 changes nothing, so 2 to 5 find no claimed row
+/// and write nothing: no number is used up, no gap appears. D1 runs one batch at a
+/// time, so the guards are exact under any concurrency.
+pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<CreateResult> {
+    let t = c.ticket;
+    let status = if c.assigned_to.is_some() {
+        Status::Assigned
+    } else {
+        Status::Open
+    };
+    let claimed =
+        "EXISTS (SELECT 1 FROM ticket_counters c WHERE c.year = ?1 AND c.claimed_by = ?2)";
+    let claimed_params = || {
+        let mut p = Params::default();
+        p.bind(int(Some(c.year.into())));
+        p.bind(text(c.request_id));
+        p
+    };
+
+    // 1. The claim, under every guard.
+    let mut p = claimed_params();
+    let guards = guard_sql(&mut p, c);
+    let claim = db
+        .prepare(format!(
+            "INSERT INTO ticket_counters (year, last_seq, claimed_by)
+             SELECT ?1, 1, ?2 WHERE {guards}
+             ON CONFLICT (year) DO UPDATE SET last_seq = last_seq + 1, claimed_by = excluded.claimed_by"
+        ))
+        .bind(&p.values)?;
+
+    // 2. The ticket.
+    let mut p = claimed_params();
+    let values = [
+        text(&t.subject),
+        text(&t.description),
+        int(t.user_id),
+        text(&t.customer_name),
+        text(t.customer_email.as_str()),
+        text(t.priority.as_str()),
+        text(&t.category),
+        text(status.as_str()),
+        int(c.assigned_to),
+        int(match c.actor {
+            Actor::Staff(id) => Some(id),
+            _ => None,
+        }),
+        text(c.now),
+    ]
+    .map(|v| p.bind(v));
+    let [subject, description, user, name, email, priority, category, status_p, assignee, creator, now] =
+        values;
+    let insert = db
+        .prepare(format!(
+            "INSERT INTO support_tickets
+               (ticket_number, subject, description, user_id, customer_name, customer_email,
+                priority, category, status, assigned_to, assigned_at, created_by, created_at, updated_at)
+             SELECT {NUMBER_FROM_COUNTER}, {subject}, {description}, {user}, {name}, {email}, {priority},
+                    {category}, {status_p}, {assignee}, CASE WHEN {assignee} IS NULL THEN NULL ELSE {now} END,
+                    {creator}, {now}, {now}
+             FROM ticket_counters c WHERE c.year = ?1 AND c.claimed_by = ?2
+             RETURNING {}",
+            ticket_columns("")
+        ))
+        .bind(&p.values)?;
+
+    // 3. The created event.
+    let mut p = claimed_params();
+    let data = serde_json::json!({
+        "status": status.as_str(),
+        "priority": t.priority.as_str(),
+        "category": t.category,
+        "assigned_to": c.assigned_to,
+    });
+    let [kind, actor_id, data, now] = [
+        text(c.actor.kind()),
+        int(c.actor.id()),
+        text(&data.to_string()),
+        text(c.now),
+    ]
+    .map(|v| p.bind(v));
+    let event = db
+        .prepare(format!(
+            "INSERT INTO ticket_events (ticket_id, kind, actor_type, actor_id, data, created_at)
+             SELECT t.id, 'created', {kind}, {actor_id}, {data}, {now}
+             FROM ticket_counters c JOIN support_tickets t ON t.ticket_number = {NUMBER_FROM_COUNTER}
+             WHERE c.year = ?1 AND c.claimed_by = ?2"
+        ))
+        .bind(&p.values)?;
+    let mut statements = vec![claim, insert, event];
+
+    // 4. One hit per rate-limit bucket.
+    if !c.limits.is_empty() {
+        let mut p = claimed_params();
+        let buckets: Vec<&str> = c.limits.iter().map(|l| l.bucket.as_str()).collect();
+        let list = p.bind(text(&serde_json::to_string(&buckets).unwrap_or_default()));
+        let now = p.bind(text(c.now));
+        statements.push(
+            db.prepare(format!(
+                "INSERT INTO rate_limit_hits (bucket, at) SELECT b.value, {now} FROM json_each({list}) b WHERE {claimed}"
+            ))
+            .bind(&p.values)?,
+        );
+    }
+
+    // 5. The idempotency record: the ticket as created, for replays.
+    if let Some(idem) = &c.idempotency {
+        let mut p = claimed_params();
+        let [scope, key, hash, now, expires] = [
+            text(idem.scope),
+            text(idem.key),
+            text(idem.request_hash),
+            text(c.now),
+            text(idem.expires_at),
+        ]
+        .map(|v| p.bind(v));
+        let snapshot: Vec<String> = TICKET_FIELDS
+            .iter()
+            .map(|f| format!("'{f}', t.{f}"))
+            .collect();
+        statements.push(
+            db.prepare(format!(
+                "INSERT INTO idempotency_keys (scope, key, request_hash, ticket, created_at, expires_at)
+                 SELECT {scope}, {key}, {hash}, json_object({}), {now}, {expires}
+                 FROM ticket_counters c JOIN support_tickets t ON t.ticket_number = {NUMBER_FROM_COUNTER}
+                 WHERE c.year = ?1 AND c.claimed_by = ?2
+                 ON CONFLICT (scope, key) DO UPDATE SET request_hash = excluded.request_hash,
+                   ticket = excluded.ticket,
+                   created_at = excluded.created_at, expires_at = excluded.expires_at",
+                snapshot.join(", ")
+            ))
+            .bind(&p.values)?,
+        );
+    }
+
+    // 6. What explains the outcome.
+    let mut p = claimed_params();
+    let diagnosis = diagnosis_sql(&mut p, c);
+    statements.push(db.prepare(diagnosis).bind(&p.values)?);
+
+    let results = db.batch(statements).await?;
+    let created = results[1].results::<Ticket>()?.into_iter().next();
+    let row = results
+        .last()
+        .map(|r| r.results::<Value>())
+        .transpose()?
+        .and_then(|rows| rows.into_iter().next())
+        .unwrap_or(Value::Null);
+    Ok(explain(created, &row, c))
+}
+
+/// The claim's WHERE: every condition a create must meet.
+fn guard_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
+    let mut guards = vec![user_ok_sql(p, c), assignee_ok_sql(p, c)];
+    let window_start = window_start_param(p, c);
+    for limit in c.limits {
+        let bucket = p.bind(text(&limit.bucket));
+        let max = p.bind(int(Some(limit.max.into())));
+        guards.push(format!(
+            "(SELECT count(*) FROM rate_limit_hits WHERE bucket = {bucket} AND at > {window_start}) < {max}"
+        ));
+    }
+    if let Some(idem) = &c.idempotency {
+        guards.push(format!("NOT {}", live_idempotency_sql(p, idem, c.now)));
+    }
+    guards.join(" AND ")
+}
+
+/// The window's start, bound only when a limit uses it: D1 wants exactly as many
+/// values as placeholders.
+fn window_start_param(p: &mut Params, c: &CreateTicket<'_>) -> String {
+    if c.limits.is_empty() {
+        String::new()
+    } else {
+        p.bind(text(c.window_start))
+    }
+}
+
+fn user_ok_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
+    let user = p.bind(int(c.ticket.user_id));
+    let email_rule = if c.user_must_match_email {
+        let email = p.bind(text(c.ticket.customer_email.as_str()));
+        format!(" AND email = {email} COLLATE NOCASE")
+    } else {
+        String::new()
+    };
+    format!("({user} IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = {user}{email_rule}))")
+}
+
+fn assignee_ok_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
+    let staff = p.bind(int(c.assigned_to));
+    format!(
+        "({staff} IS NULL OR EXISTS (SELECT 1 FROM crm_staff WHERE id = {staff} AND active = 1))"
+    )
+}
+
+fn live_idempotency_sql(p: &mut Params, idem: &IdempotencyClaim<'_>, now: &str) -> String {
+    let scope = p.bind(text(idem.scope));
+    let key = p.bind(text(idem.key));
+    let now = p.bind(text(now));
+    format!("EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = {scope} AND key = {key} AND expires_at > {now})")
+}
+
+/// One row: which guards hold, the idempotency record if any, and per bucket the
+/// hits in the window and the hit whose expiry frees the next slot.
+fn diagnosis_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
+    let mut columns = vec![
+        format!("{} AS user_ok", user_ok_sql(p, c)),
+        format!("{} AS assignee_ok", assignee_ok_sql(p, c)),
+    ];
+    if let Some(idem) = &c.idempotency {
+        let scope = p.bind(text(idem.scope));
+        let key = p.bind(text(idem.key));
+        let now = p.bind(text(c.now));
+        let record = format!(
+            "FROM idempotency_keys WHERE scope = {scope} AND key = {key} AND expires_at > {now}"
+        );
+        columns.push(format!("(SELECT request_hash {record}) AS idem_hash"));
+        columns.push(format!("(SELECT ticket {record}) AS idem_ticket"));
+    }
+    let window_start = window_start_param(p, c);
+    for (i, limit) in c.limits.iter().enumerate() {
+        let bucket = p.bind(text(&limit.bucket));
+        let max = p.bind(int(Some(limit.max.into())));
+        let hits = format!("FROM rate_limit_hits WHERE bucket = {bucket} AND at > {window_start}");
+        columns.push(format!("(SELECT count(*) {hits}) AS used_{i}"));
+        columns.push(format!(
+            "(SELECT at {hits} ORDER BY at LIMIT 1 OFFSET max(0, (SELECT count(*) {hits}) - {max})) AS frees_{i}"
+        ));
+    }
+    format!("SELECT {}", columns.join(", "))
+}
+
+fn explain(created: Option<Ticket>, row: &Value, c: &CreateTicket<'_>) -> CreateResult {
+    let buckets: Vec<BucketState> = (0..c.limits.len())
+        .map(|i| BucketState {
+            used: row[format!("used_{i}")].as_f64().unwrap_or(0.0) as u32,
+            frees_at: row[format!("frees_{i}")].as_str().map(str::to_owned),
+        })
+        .collect();
+    let outcome = match created {
+        Some(ticket) => CreateOutcome::Created(ticket),
+        None => refusal(row, c, &buckets),
+    };
+    CreateResult { outcome, buckets }
+}
+
+/// Why nothing was created, most specific first: a retry, a bad reference, a full bucket.
+fn refusal(row: &Value, c: &CreateTicket<'_>, buckets: &[BucketState]) -> CreateOutcome {
+    if let (Some(idem), Some(hash)) = (&c.idempotency, row["idem_hash"].as_str()) {
+        if hash != idem.request_hash {
+            return CreateOutcome::KeyReused;
+        }
+        let ticket = row["idem_ticket"]
+            .as_str()
+            .and_then(|json| serde_json::from_str::<Ticket>(json).ok());
+        if let Some(ticket) = ticket {
+            return CreateOutcome::Replayed(ticket);
+        }
+    }
+    if row["user_ok"].as_f64() != Some(1.0) {
+        return CreateOutcome::UnknownUser;
+    }
+    if row["assignee_ok"].as_f64() != Some(1.0) {
+        return CreateOutcome::InactiveAssignee;
+    }
+    c.limits
+        .iter()
+        .zip(buckets)
+        .position(|(limit, state)| state.used >= limit.max)
+        .map_or(CreateOutcome::Unexplained, CreateOutcome::RateLimited)
+}
