@@ -37,8 +37,8 @@ w();
 w(`before: \`${path.basename(aPath)}\` (${a.date}, revision \`${a.revision}\`)  `);
 w(`after: \`${path.basename(bPath)}\` (${b.date}, revision \`${b.revision}\`)`);
 w();
-w("| scenario | conns | req/s before → after | after/before req/s | product/ref before → after | **after/before vs ref** | p50 ms | p99 ms | workerd CPU ms/req | D1 rt/req | KV rt/req |");
-w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+w("| scenario | conns | req/s before → after | after/before req/s | product/ref before → after | **after/before vs ref** | p50 ms | p99 ms | workerd CPU ms/req | CPU/req vs ref after/before | D1 rt/req | KV rt/req |");
+w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
 const key = (s) => `${s.scenario}\u0000${s.connections}`;
 const before = new Map(a.summary.map((s) => [key(s), s]));
 const seen = new Set();
@@ -46,21 +46,23 @@ for (const sb of b.summary) {
   const sa = before.get(key(sb));
   seen.add(key(sb));
   if (!sa) {
-    w(`| ${sb.scenario} | ${sb.connections} | new: ${fmt(sb.product?.rps, 0)} | | | | | | | | |`);
+    w(`| ${sb.scenario} | ${sb.connections} | new: ${fmt(sb.product?.rps, 0)} | | | | | | | | | |`);
     continue;
   }
   const pa = sa.product;
   const pb = sb.product;
   const raw = ratio(pa?.rps, pb?.rps);
   const norm = ratio(sa.medianRatio, sb.medianRatio);
+  const normCpu = ratio(sa.medianCpuRatio, sb.medianCpuRatio);
   w(
     `| ${sb.scenario} | ${sb.connections} | ${arrow(pa?.rps, pb?.rps, 0)} | ${r(raw)}${mark(raw, true, 0.25)} | ` +
       `${r(sa.medianRatio)} → ${r(sb.medianRatio)} | **${r(norm)}**${mark(norm, true)} | ` +
       `${arrow(pa?.p50, pb?.p50)} | ${arrow(pa?.p99, pb?.p99)} | ${arrow(pa?.cpuMsPerRequest, pb?.cpuMsPerRequest)}${mark(ratio(pa?.cpuMsPerRequest, pb?.cpuMsPerRequest), false)} | ` +
+      `${r(normCpu)}${mark(normCpu, false)} | ` +
       `${arrow(pa?.d1PerRequest, pb?.d1PerRequest)} | ${arrow(pa?.kvPerRequest, pb?.kvPerRequest)} |`,
   );
 }
-for (const sa of a.summary) if (!seen.has(key(sa))) w(`| ${sa.scenario} | ${sa.connections} | gone (was ${fmt(sa.product?.rps, 0)}) | | | | | | | | |`);
+for (const sa of a.summary) if (!seen.has(key(sa))) w(`| ${sa.scenario} | ${sa.connections} | gone (was ${fmt(sa.product?.rps, 0)}) | | | | | | | | | |`);
 w();
 w("| size and startup | before | after | after/before |");
 w("|---|--:|--:|--:|");

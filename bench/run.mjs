@@ -15,6 +15,7 @@ import { measureSizes, measureColdStarts } from "./lib/startup.mjs";
 import { summarize, markdown } from "./lib/report.mjs";
 
 const started = Date.now();
+const loadAtStart = os.loadavg()[0]; // other work on the machine (a cargo build...) adds noise
 const elapsed = () => (Date.now() - started) / 1000;
 const log = (...a) => console.error(`[bench ${elapsed().toFixed(0).padStart(3)}s]`, ...a);
 
@@ -223,7 +224,7 @@ const result = {
   date: new Date().toISOString(),
   revision: revision(),
   project: projectRoot === root ? "." : projectRoot,
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadAverageAtStart: loadAtStart },
   tools: { miniflare: pkg("miniflare"), workerd: pkg("miniflare/node_modules/workerd", "workerd"), autocannon: pkg("autocannon"), hono: pkg("hono") },
   settings: {
     connections: config.connections,

@@ -41,11 +41,22 @@ export function summarize(runs) {
     const reference = side(mine.filter((r) => r.target === "reference"));
     // Only same-round ratios mean anything (run-to-run noise is 15-25%).
     const ratios = [];
+    const cpuRatios = [];
     for (const p of mine.filter((r) => r.target === "product")) {
       const r = mine.find((x) => x.target === "reference" && x.round === p.round);
       if (r && r.rps > 0) ratios.push(p.rps / r.rps);
+      if (r && r.cpuMsPerRequest > 0 && p.cpuMsPerRequest != null) cpuRatios.push(p.cpuMsPerRequest / r.cpuMsPerRequest);
     }
-    return { scenario, connections: Number(c), product, reference, ratios, medianRatio: median(ratios) };
+    return {
+      scenario,
+      connections: Number(c),
+      product,
+      reference,
+      ratios,
+      medianRatio: median(ratios),
+      cpuRatios,
+      medianCpuRatio: median(cpuRatios),
+    };
   });
 }
 
@@ -59,7 +70,7 @@ export function markdown(r) {
   w();
   w(
     `${r.date} · revision \`${r.revision}\`${r.project && r.project !== "." ? ` (project at ${r.project})` : ""} · ${r.machine.cpus} cores (${r.machine.model}) · Node ${r.machine.node} · ` +
-      `Miniflare ${r.tools.miniflare} (workerd ${r.tools.workerd}) · autocannon ${r.tools.autocannon} · reference: Hono ${r.tools.hono}`,
+      `load average ${r.machine.loadAverageAtStart?.toFixed(1) ?? "?"} at start · Miniflare ${r.tools.miniflare} (workerd ${r.tools.workerd}) · autocannon ${r.tools.autocannon} · reference: Hono ${r.tools.hono}`,
   );
   w();
   w(
@@ -74,9 +85,9 @@ export function markdown(r) {
   w();
   w(
     "| scenario | conns | product req/s | reference req/s | product/reference per round | **median ratio** | " +
-      "product p50 / p95 / p99 ms | reference p50 / p95 / p99 ms | non-2xx (p / r) | D1 round trips/req (p / r) | KV round trips/req (p / r) | workerd CPU ms/req (p / r) |",
+      "product p50 / p95 / p99 ms | reference p50 / p95 / p99 ms | non-2xx (p / r) | D1 round trips/req (p / r) | KV round trips/req (p / r) | workerd CPU ms/req (p / r) | CPU/req ratio p/r |",
   );
-  w("|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|");
+  w("|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|");
   for (const s of r.summary) {
     const p = s.product;
     const ref = s.reference;
@@ -84,13 +95,14 @@ export function markdown(r) {
       `| ${s.scenario} | ${s.connections} | ${fmt(p?.rps, 0)} | ${fmt(ref?.rps, 0)} | ${s.ratios.map((x) => x.toFixed(2)).join(", ") || "—"} | ` +
         `**${fmtRatio(s.medianRatio)}** | ${lat(p)} | ${lat(ref)} | ${ref ? pair(p?.non2xx, ref.non2xx, 0) : fmt(p?.non2xx, 0)} | ` +
         `${ref ? pair(p?.d1PerRequest, ref.d1PerRequest, 2) : fmt(p?.d1PerRequest, 2)} | ${ref ? pair(p?.kvPerRequest, ref.kvPerRequest, 2) : fmt(p?.kvPerRequest, 2)} | ` +
-        `${ref ? pair(p?.cpuMsPerRequest, ref.cpuMsPerRequest, 2) : fmt(p?.cpuMsPerRequest, 2)} |`,
+        `${ref ? pair(p?.cpuMsPerRequest, ref.cpuMsPerRequest, 2) : fmt(p?.cpuMsPerRequest, 2)} | ${fmtRatio(s.medianCpuRatio)} |`,
     );
   }
   w();
   w(
     "req/s and latency percentiles are medians over the rounds; non-2xx are summed over them. The ratio is product req/s ÷ " +
-      "reference req/s within one round (> 1: the product is faster). Round trips are counted by the harness's wrapper around " +
+      "reference req/s within one round (> 1: the product is faster); the CPU/req ratio likewise (< 1: the product uses less CPU), " +
+      "and is the steadier of the two, since workerd's CPU per request varies less with scheduling than req/s. Round trips are counted by the harness's wrapper around " +
       "the D1 and KV bindings (a batch is one). CPU is the workerd process's user+system time per request (runtime, HTTP, " +
       "the worker, and D1's SQLite, which runs in the same process locally).",
   );
