@@ -16,7 +16,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 WRANGLER := $(NODE_BIN)/node $(CURDIR)/node_modules/wrangler/bin/wrangler.js
 PORT ?= 8787
 
-.PHONY: help setup build dev admin migrate test test-unit test-integration fmt lint clean
+.PHONY: help setup build dev admin cron migrate test test-unit test-integration fmt lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -32,7 +32,10 @@ migrate: setup ## apply migrations to the local D1 (.wrangler/state)
 
 dev: setup migrate ## build, migrate the local D1, ensure a local admin, serve on http://localhost:$(PORT)
 	@node scripts/create-admin.mjs --ensure-local
-	$(WRANGLER) dev --port $(PORT) --ip 127.0.0.1
+	$(WRANGLER) dev --port $(PORT) --ip 127.0.0.1 --test-scheduled
+
+cron: ## run the scheduled (cron) handler once against `make dev`
+	@curl -fsS "http://127.0.0.1:$(PORT)/__scheduled?cron=*/10+*+*+*+*" && echo
 
 admin: setup ## create or reset an admin: make admin EMAIL=... NAME="..." [REMOTE=1] (password: prompt or ADMIN_PASSWORD)
 	@node scripts/create-admin.mjs

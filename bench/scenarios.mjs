@@ -35,6 +35,13 @@ export function ticketBody({ seq, target }) {
 
 const json = { "Content-Type": "application/json" };
 
+/**
+ * The client address Cloudflare would put in CF-Connecting-IP: 4096 made-up callers from
+ * the IPv6 documentation prefix, so per-IP limits and buckets see a crowd, not one host.
+ * (Only a header value: all traffic goes to 127.0.0.1.)
+ */
+export const clientIp = (seq) => `2001:db8::${(seq % 4096).toString(16)}`;
+
 export const scenarios = [
   {
     name: "health",
@@ -56,7 +63,7 @@ export const scenarios = [
     name: "create",
     method: "POST",
     path: "/api/tickets/create",
-    headers: json,
+    headers: ({ seq }) => ({ ...json, "CF-Connecting-IP": clientIp(seq) }),
     body: ticketBody,
     creates: true,
     reference: true,
