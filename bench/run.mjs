@@ -96,7 +96,8 @@ async function call(target, p, init = {}) {
   try {
     body = JSON.parse(text);
   } catch {}
-  if (res.status === 201 && body?.data?.ticket_number) onTicket(target.name, body.data.ticket_number);
+  const replayed = res.headers.get("Idempotent-Replayed") === "true";
+  if (res.status === 201 && !replayed && body?.data?.ticket_number) onTicket(target.name, body.data.ticket_number);
   return { status: res.status, headers: res.headers, body };
 }
 

@@ -50,6 +50,23 @@ pub struct TurnstileConfig {
     pub timeout_ms: u64,
 }
 
+/// Where notifications go. Each target is off until configured; deliveries to an
+/// unconfigured target are recorded as skipped.
+#[derive(Debug, Clone)]
+pub struct NotifyConfig {
+    /// An HTTP email API taking Resend's request format.
+    pub email_api_url: String,
+    pub email_api_key: Option<String>,
+    pub email_from: String,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
+    pub max_attempts: u32,
+    pub backoff_seconds: u64,
+    pub timeout_ms: u64,
+}
+
+pub const DEFAULT_EMAIL_API_URL: &str = "https://api.resend.com/emails";
+
 pub const DEFAULT_SITEVERIFY_URL: &str =
     "https://challenges.cloudflare.com/turnstile/v0/siteverify";
 
@@ -84,6 +101,18 @@ pub struct Config {
     pub turnstile: Option<TurnstileConfig>,
     /// How long the first answer to an `Idempotency-Key` is kept.
     pub idempotency_ttl_seconds: u64,
+    /// Signs customers' status links; without it no links are issued.
+    pub ticket_token_secret: Option<String>,
+    /// Where status links point (`<base>/t/TKT-...`); empty: the request's own origin.
+    pub public_base_url: Option<String>,
+    pub notify: NotifyConfig,
+    /// Longest message in a ticket's conversation, in characters.
+    pub message_max_chars: usize,
+    /// Customer replies per ticket, and "lost my link" lookups per email and per IP,
+    /// per rate-limit window.
+    pub customer_replies_per_ticket: u32,
+    pub lookups_per_email: u32,
+    pub lookups_per_ip: u32,
 }
 
 impl Config {
@@ -146,6 +175,26 @@ impl Config {
                 timeout_ms: number("TURNSTILE_TIMEOUT_MS", 3000, 100, 30_000),
             }),
             idempotency_ttl_seconds: number("IDEMPOTENCY_TTL_SECONDS", 86_400, 60, 7 * 86_400),
+            ticket_token_secret: non_empty("TICKET_TOKEN_SECRET"),
+            public_base_url: non_empty("PUBLIC_BASE_URL")
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            notify: NotifyConfig {
+                email_api_url: non_empty("EMAIL_API_URL")
+                    .unwrap_or_else(|| DEFAULT_EMAIL_API_URL.to_owned()),
+                email_api_key: non_empty("EMAIL_API_KEY"),
+                email_from: non_empty("EMAIL_FROM")
+                    .unwrap_or_else(|| "Support <support@example.com>".to_owned()),
+                webhook_url: non_empty("WEBHOOK_URL"),
+                webhook_secret: non_empty("WEBHOOK_SECRET"),
+                max_attempts: number("NOTIFY_MAX_ATTEMPTS", 5, 1, 50) as u32,
+                backoff_seconds: number("NOTIFY_BACKOFF_SECONDS", 60, 1, 86_400),
+                timeout_ms: number("NOTIFY_TIMEOUT_MS", 5000, 100, 30_000),
+            },
+            message_max_chars: number("MESSAGE_MAX_CHARS", 10_000, 1, 20_000) as usize,
+            customer_replies_per_ticket: number("CUSTOMER_REPLIES_PER_TICKET", 20, 1, 100_000)
+                as u32,
+            lookups_per_email: number("LOOKUPS_PER_EMAIL", 3, 1, 100_000) as u32,
+            lookups_per_ip: number("LOOKUPS_PER_IP", 10, 1, 100_000) as u32,
             max_body_bytes: non_empty("MAX_BODY_BYTES")
                 .and_then(|v| v.parse().ok())
                 .filter(|n| *n > 0)

@@ -96,3 +96,26 @@ pub async fn verify_password(password: &str, stored: &PasswordHash) -> Result<bo
     let derived = pbkdf2(password, &stored.salt, stored.iterations).await?;
     Ok(constant_time_eq(&derived, &stored.hash))
 }
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = sign, catch)]
+    fn sign(algorithm: &str, key: &JsValue, data: &Uint8Array) -> Result<Promise, JsValue>;
+}
+
+/// HMAC-SHA256 of `data` under `key`.
+pub async fn hmac_sha256(key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let algorithm = Object::new();
+    Reflect::set(&algorithm, &"name".into(), &"HMAC".into())?;
+    Reflect::set(&algorithm, &"hash".into(), &"SHA-256".into())?;
+    let usages = Array::of1(&JsValue::from_str("sign"));
+    let key = JsFuture::from(import_key(
+        "raw",
+        &Uint8Array::from(key),
+        &algorithm,
+        false,
+        &usages,
+    )?)
+    .await?;
+    resolve(sign("HMAC", &key, &Uint8Array::from(data))).await
+}

@@ -3,7 +3,7 @@
 
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use worker::{Env, Headers, Request, Response};
+use worker::{Context, Env, Headers, Request, Response};
 
 use crate::config::Config;
 use crate::domain::clock::Now;
@@ -13,6 +13,8 @@ use crate::error::ApiError;
 /// What a handler gets besides the request.
 pub struct Ctx {
     pub env: Env,
+    /// For work that continues after the response (`wait_until`).
+    pub worker: Context,
     pub config: Config,
     pub now: Now,
     pub request_id: String,
@@ -21,6 +23,22 @@ pub struct Ctx {
 impl Ctx {
     pub fn db(&self) -> Result<worker::D1Database, ApiError> {
         self.env.d1("DB").map_err(ApiError::from)
+    }
+
+    /// Delivers these outbox rows right after the response; the cron trigger retries
+    /// whatever this does not manage.
+    pub fn deliver_after_response(&self, request_url: Option<&worker::Url>, ids: Vec<i64>) {
+        if ids.is_empty() {
+            return;
+        }
+        let base_url = crate::access::base_url(self, request_url);
+        self.worker.wait_until(crate::notify::deliver(
+            self.env.clone(),
+            self.config.clone(),
+            self.now,
+            base_url,
+            Some(ids),
+        ));
     }
 }
 

@@ -3,12 +3,16 @@
 //! This file is only the entry point: it resolves the route, runs the handler,
 //! renders any error as the JSON envelope and adds the headers every answer carries.
 
+mod access;
 mod auth;
 pub mod config;
 mod crypto;
 pub mod domain;
 pub mod error;
+mod html;
 mod http;
+mod notify;
+mod outbound;
 mod routes;
 mod store;
 mod turnstile;
@@ -31,13 +35,14 @@ const CORS_EXPOSE_HEADERS: &str =
     "Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Idempotent-Replayed";
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+async fn fetch(req: Request, env: Env, worker_ctx: Context) -> worker::Result<Response> {
     let method = req.method().to_string();
     let path = req.path();
     let origin = req.headers().get("Origin").ok().flatten();
     let config = Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()));
     let mut ctx = Ctx {
         env,
+        worker: worker_ctx,
         config,
         now: Now::new(chrono::Utc::now()),
         request_id: new_request_id(),
@@ -76,11 +81,17 @@ async fn handle(
     }
 }
 
-/// The cron trigger (`[triggers]` in wrangler.toml): removes rows that expired.
+/// The cron trigger (`[triggers]` in wrangler.toml): delivers due notifications
+/// (retries with backoff) and removes rows that expired.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let config = Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()));
     let now = Now::new(chrono::Utc::now());
+    let base_url = config
+        .public_base_url
+        .clone()
+        .unwrap_or_else(|| "http://localhost:8787".to_owned());
+    notify::deliver(env.clone(), config.clone(), now, base_url, None).await;
     let outcome = match env.d1("DB") {
         Ok(db) => store::maintenance::clean_up(
             &db,

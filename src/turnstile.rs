@@ -1,9 +1,8 @@
 //! Cloudflare Turnstile: server-side verification of a widget token (siteverify).
 //! Fails closed: a check that cannot be made counts as failed.
 
-use futures_util::future::{select, Either};
 use serde::Deserialize;
-use worker::{Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{Headers, Method, Request, RequestInit};
 
 use crate::config::TurnstileConfig;
 
@@ -48,30 +47,13 @@ pub async fn verify(
         Err(e) => return Verdict::Refused(format!("bad siteverify request: {e}")),
     };
 
-    let call = Box::pin(async move {
-        let mut response = Fetch::Request(request).send().await?;
-        if response.status_code() != 200 {
-            return Err(worker::Error::RustError(format!(
-                "siteverify answered {}",
-                response.status_code()
-            )));
-        }
-        response.json::<SiteverifyResponse>().await
-    });
-    let timeout = Box::pin(Delay::from(std::time::Duration::from_millis(
-        config.timeout_ms,
-    )));
-    let outcome = match select(call, timeout).await {
-        Either::Left((outcome, _)) => outcome,
-        Either::Right(_) => {
-            return Verdict::Refused(format!(
-                "siteverify timed out after {} ms",
-                config.timeout_ms
-            ))
-        }
+    let mut response = match crate::outbound::send(request, config.timeout_ms).await {
+        Ok(r) if r.status_code() == 200 => r,
+        Ok(r) => return Verdict::Refused(format!("siteverify answered {}", r.status_code())),
+        Err(e) => return Verdict::Refused(format!("siteverify: {e}")),
     };
-    match outcome {
-        Err(e) => Verdict::Refused(format!("siteverify failed: {e}")),
+    match response.json::<SiteverifyResponse>().await {
+        Err(e) => Verdict::Refused(format!("siteverify answer unreadable: {e}")),
         Ok(r) if !r.success => Verdict::Refused(format!("token rejected: {:?}", r.error_codes)),
         Ok(r) => {
             let hostname = r.hostname.unwrap_or_default();

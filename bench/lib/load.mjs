@@ -39,10 +39,12 @@ export async function loadRun({ target, scenario, prepared, connections, duratio
     requests: [
       {
         setupRequest: (req) => Object.assign(req, requestFor(scenario, prepared, target.name)),
-        onResponse: (status, body) => {
+        onResponse: (status, body, _context, headers) => {
           statuses[status] = (statuses[status] ?? 0) + 1;
           if (status === 429) throttled++;
-          if (scenario.creates && status >= 200 && status < 300) {
+          // A replayed idempotent create answers an existing ticket again: not a new one.
+          const replayed = String(headers?.["idempotent-replayed"] ?? headers?.["Idempotent-Replayed"]) === "true";
+          if (scenario.creates && status >= 200 && status < 300 && !replayed) {
             try {
               const number = JSON.parse(body)?.data?.ticket_number;
               if (number) onTicket(number);

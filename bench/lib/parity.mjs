@@ -20,6 +20,7 @@ const post = (body, headers = json) => ({
   body: typeof body === "string" ? body : JSON.stringify(body),
 });
 
+/** [name, request, { masks: dotted paths to ignore, decoy: answer is not a real ticket }?] */
 export const cases = [
   ["health", { method: "GET", path: "/api/health" }],
   ["create: README example", post(valid)],
@@ -54,6 +55,18 @@ export const cases = [
     `${"a".repeat(65)}@example.com`,
     `a@${"b.".repeat(130)}com`,
   ].map((email) => [`create: email ${email.slice(0, 30)}`, post({ ...valid, customer_email: email })]),
+  ["create: honeypot filled (decoy)", post({ ...valid, website: "http://spam.example" }), {
+    decoy: true, // a made-up success: nothing is written, the number is random
+    masks: ["body.data.id", "body.data.ticket_number", "headers.location"],
+  }],
+  ["create: honeypot blank", post({ ...valid, customer_email: "honey@example.com", website: "  " })],
+  ["create: unknown API key", post(valid, { ...json, Authorization: "Bearer nope" })],
+  ["create: malformed Authorization", post(valid, { ...json, Authorization: "Basic" })],
+  ["create: bad Idempotency-Key", post(valid, { ...json, "Idempotency-Key": "ünï" })],
+  ["create: Idempotency-Key first", post({ ...valid, customer_email: "idem@example.com" }, { ...json, "Idempotency-Key": "bench-parity-1" })],
+  ["create: Idempotency-Key replay", post({ ...valid, customer_email: "idem@example.com" }, { ...json, "Idempotency-Key": "bench-parity-1" })],
+  ["create: Idempotency-Key reused", post({ ...valid, customer_email: "idem@example.com", subject: "other" }, { ...json, "Idempotency-Key": "bench-parity-1" })],
+  ["create: per-IP bucket", post({ ...valid, customer_email: "ip@example.com" }, { ...json, "CF-Connecting-IP": "2001:db8::1" })],
   ["create: form post", post("subject=Hello+world&description=caf%C3%A9&customer_email=a%40b.co&subject=second", form)],
   ["create: JSON with charset", post(valid, { "Content-Type": "application/json; charset=utf-8" })],
   ["create: text/plain", post(valid, { "Content-Type": "text/plain" })],
@@ -78,6 +91,11 @@ const HEADERS = [
   "access-control-expose-headers",
   "access-control-allow-methods",
   "access-control-allow-headers",
+  "www-authenticate",
+  "retry-after",
+  "ratelimit",
+  "ratelimit-policy",
+  "idempotent-replayed",
 ];
 
 async function answer(target, req) {
@@ -92,13 +110,24 @@ async function answer(target, req) {
   return { status: res.status, headers, body };
 }
 
-/** Masks values that legitimately differ: clocks, and serde's vs V8's JSON error text. */
-function normalize(a) {
-  const body = structuredClone(a.body);
+/**
+ * Masks values that legitimately differ: clocks (and the seconds-to-reset derived from
+ * them), serde's vs V8's JSON error text, and whatever a case lists (dotted paths).
+ */
+function normalize(a, masks = []) {
+  const out = structuredClone(a);
+  const body = out.body;
   if (body?.data?.time) body.data.time = "<time>";
   if (body?.data?.created_at) body.data.created_at = "<time>";
   if (body?.code === "malformed_json" && /not valid JSON/.test(body.message)) body.message = "<parser message>";
-  return { ...a, body };
+  if (out.headers.ratelimit) out.headers.ratelimit = out.headers.ratelimit.replace(/;t=\d+/g, ";t=<s>");
+  for (const path of masks) {
+    const keys = path.split(".");
+    const last = keys.pop();
+    const parent = keys.reduce((o, k) => o?.[k], out);
+    if (parent && last in parent) parent[last] = "<masked>";
+  }
+  return out;
 }
 
 /** Paths where two JSON values differ (key order ignored): ["body.message: a | b", ...]. */
@@ -113,14 +142,15 @@ export function differences(a, b, at = "") {
 /** Runs every case against both; answers { total, matched, mismatches: [{ name, diff: [product | reference] }] }. */
 export async function checkParity(product, reference, onTicket) {
   const mismatches = [];
-  for (const [name, req] of cases) {
+  for (const [name, req, { masks = [], decoy = false } = {}] of cases) {
     const p = await answer(product, req);
     const r = await answer(reference, req);
     for (const [target, a] of [[product, p], [reference, r]]) {
-      if (a.status >= 200 && a.status < 300 && a.body?.data?.ticket_number) onTicket(target.name, a.body.data.ticket_number);
+      const created = a.status >= 200 && a.status < 300 && a.headers["idempotent-replayed"] !== "true" && !decoy;
+      if (created && a.body?.data?.ticket_number) onTicket(target.name, a.body.data.ticket_number);
     }
-    const pn = normalize(p);
-    const rn = normalize(r);
+    const pn = normalize(p, masks);
+    const rn = normalize(r, masks);
     const diff = differences(pn, rn);
     if (diff.length) mismatches.push({ name, diff });
   }

@@ -44,6 +44,10 @@ impl Now {
             .map_or(0, |ms| (ms as u64).div_ceil(1000))
     }
 
+    pub fn unix_seconds(self) -> i64 {
+        self.0.timestamp()
+    }
+
     pub fn year(self) -> i32 {
         self.0.year()
     }

@@ -7,6 +7,7 @@ pub mod encoding;
 pub mod fields;
 pub mod lifecycle;
 pub mod listing;
+pub mod notification;
 pub mod password;
 pub mod staff;
 pub mod ticket;

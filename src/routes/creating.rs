@@ -56,22 +56,41 @@ impl Idempotency {
     }
 }
 
+/// Seconds until the hit at `frees_at` leaves the sliding window (0 without one).
+pub fn seconds_until_expiry(ctx: &Ctx, frees_at: Option<&str>) -> u64 {
+    let window = ctx.config.rate_limit_window_seconds;
+    frees_at
+        .and_then(crate::domain::clock::Now::parse_override)
+        .map_or(0, |at| {
+            ctx.now.seconds_until(&at.plus_seconds(window).rfc3339())
+        })
+}
+
 /// Seconds from now until each bucket frees a slot.
 pub fn usage(ctx: &Ctx, buckets: &[BucketState]) -> Vec<Usage> {
-    let window = ctx.config.rate_limit_window_seconds;
     buckets
         .iter()
         .map(|b| Usage {
             used: b.used,
-            reset_seconds: b
-                .frees_at
-                .as_deref()
-                .and_then(crate::domain::clock::Now::parse_override)
-                .map_or(0, |at| {
-                    ctx.now.seconds_until(&at.plus_seconds(window).rfc3339())
-                }),
+            reset_seconds: seconds_until_expiry(ctx, b.frees_at.as_deref()),
         })
         .collect()
+}
+
+/// A 429 for a limit other than the create limits (replies, lookups).
+pub fn limited(ctx: &Ctx, frees_at: Option<&str>, what: &str) -> ApiError {
+    let retry_after = match seconds_until_expiry(ctx, frees_at) {
+        0 => ctx.config.rate_limit_window_seconds,
+        s => s,
+    };
+    ApiError::RateLimited {
+        retry_after,
+        message: format!(
+            "Too many {what}. Please try again in {} minute(s).",
+            retry_after.div_ceil(60)
+        ),
+        headers: vec![],
+    }
 }
 
 fn rate_headers(

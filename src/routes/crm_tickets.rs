@@ -3,8 +3,9 @@
 use serde_json::json;
 use worker::{Request, Response};
 
+use crate::access;
 use crate::auth;
-use crate::domain::fields::optional_id;
+use crate::domain::fields::{optional_id, required_text, TextRule};
 use crate::domain::lifecycle::{allowed_actions, Action};
 use crate::domain::listing::{Cursor, TicketQuery};
 use crate::domain::staff::Role;
@@ -17,6 +18,7 @@ use crate::http::{
 };
 use crate::routes::creating::{self, Created, Idempotency};
 use crate::routes::public_tickets::CREATED_MESSAGE;
+use crate::store::messages;
 use crate::store::ticket_create::{self, CreateTicket};
 use crate::store::tickets::{self, Actor, Change, Ticket, TicketRef};
 
@@ -86,7 +88,16 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         Created::New(t) => (t, false),
         Created::Replayed(t) => (t, true),
     };
-    let response = success(201, CREATED_MESSAGE, json!(created));
+    let url = req.url().ok();
+    let mut data = json!(created);
+    if let Some((token, status_url)) =
+        access::link_fields(ctx, url.as_ref(), created.id, &created.ticket_number).await?
+    {
+        data["access_token"] = json!(token);
+        data["status_url"] = json!(status_url);
+    }
+    ctx.deliver_after_response(url.as_ref(), result.notifications);
+    let response = success(201, CREATED_MESSAGE, data);
     let _ = response
         .headers()
         .set("Location", &format!("/api/crm/tickets/{}", created.id));
@@ -129,13 +140,13 @@ pub async fn list(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
 /// `GET /api/crm/tickets/{id or ticket number}`: the ticket and its timeline.
 pub async fn get(req: Request, ctx: &Ctx, reference: TicketRef) -> Result<Response, ApiError> {
     auth::require_staff(&req, ctx, Role::Agent).await?;
-    let (ticket, events) = tickets::get_with_events(&ctx.db()?, &reference)
+    let (ticket, events, messages) = tickets::get_with_events(&ctx.db()?, &reference)
         .await?
         .ok_or_else(ticket_not_found)?;
     Ok(success(
         200,
         "Ticket",
-        json!({"ticket": ticket, "events": events}),
+        json!({"ticket": ticket, "events": events, "messages": messages}),
     ))
 }
 
@@ -221,6 +232,52 @@ pub async fn act(
         &format!("Ticket {}", past_tense(action)),
         json!({ "ticket": ticket }),
     ))
+}
+
+/// `POST /api/crm/tickets/{id}/messages` `{body, internal?}`: a reply to the customer
+/// (emailed to them) or an internal note (never shown on a public route).
+pub async fn add_message(mut req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError> {
+    let session = auth::require_staff(&req, ctx, Role::Agent).await?;
+    let fields = read_json(&mut req, ctx).await?;
+    let rule = TextRule {
+        label: "Message",
+        max_chars: ctx.config.message_max_chars,
+        multiline: true,
+    };
+    let mut errors = Vec::new();
+    let body = required_text(&fields, "body", rule, &mut errors);
+    let internal = match fields.get("internal") {
+        None | Some(serde_json::Value::Null) => false,
+        Some(serde_json::Value::Bool(b)) => *b,
+        Some(_) => {
+            errors.push(FieldError::new(
+                "internal",
+                "invalid_type",
+                "internal must be true or false",
+            ));
+            false
+        }
+    };
+    let (Some(body), true) = (body, errors.is_empty()) else {
+        return Err(ValidationError::from_details(errors).into());
+    };
+    let (message, notifications) = messages::staff_message(
+        &ctx.db()?,
+        id,
+        session.staff_id(),
+        &body,
+        internal,
+        &ctx.now.rfc3339(),
+    )
+    .await?
+    .ok_or_else(ticket_not_found)?;
+    ctx.deliver_after_response(req.url().ok().as_ref(), notifications);
+    let what = if internal {
+        "Internal note added"
+    } else {
+        "Reply sent"
+    };
+    Ok(success(201, what, json!({ "message": message })))
 }
 
 /// `GET /api/crm/stats`: counts for the dashboard.

@@ -5,9 +5,11 @@
 mod creating;
 mod crm_api_keys;
 mod crm_auth;
+mod crm_notifications;
 mod crm_staff;
 mod crm_tickets;
 mod health;
+mod public_status;
 mod public_tickets;
 
 use worker::{Request, Response};
@@ -38,6 +40,13 @@ pub enum Endpoint {
     ListApiKeys,
     CreateApiKey,
     RevokeApiKey(i64),
+    TicketStatus(String),
+    StatusPage(String),
+    CustomerReply(String),
+    LookupTickets,
+    AddMessage(i64),
+    ListNotifications,
+    RetryNotification(i64),
 }
 
 /// Which CORS policy a path falls under.
@@ -76,6 +85,22 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
         ["api", "tickets", "create"] => {
             ("POST, OPTIONS", on(method, [("POST", CreatePublicTicket)]))
         }
+        ["api", "tickets", "lookup"] => ("POST, OPTIONS", on(method, [("POST", LookupTickets)])),
+        ["api", "tickets", number] => {
+            let number = parse_number(number)?;
+            ("GET, OPTIONS", on(method, [("GET", TicketStatus(number))]))
+        }
+        ["api", "tickets", number, "messages"] => {
+            let number = parse_number(number)?;
+            (
+                "POST, OPTIONS",
+                on(method, [("POST", CustomerReply(number))]),
+            )
+        }
+        ["t", number] => {
+            let number = parse_number(number)?;
+            ("GET", on(method, [("GET", StatusPage(number))]))
+        }
 
         ["api", "crm", "auth", "login"] => ("POST, OPTIONS", on(method, [("POST", Login)])),
         ["api", "crm", "auth", "logout"] => ("POST, OPTIONS", on(method, [("POST", Logout)])),
@@ -108,6 +133,16 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
                 on(method, [("DELETE", RevokeApiKey(id))]),
             )
         }
+        ["api", "crm", "notifications"] => {
+            ("GET, OPTIONS", on(method, [("GET", ListNotifications)]))
+        }
+        ["api", "crm", "notifications", id, "retry"] => {
+            let id = parse_id(id)?;
+            (
+                "POST, OPTIONS",
+                on(method, [("POST", RetryNotification(id))]),
+            )
+        }
         ["api", "crm", "stats"] => ("GET, OPTIONS", on(method, [("GET", Stats)])),
         ["api", "crm", "tickets"] => ("GET, OPTIONS", on(method, [("GET", ListTickets)])),
         ["api", "crm", "tickets", "create"] => {
@@ -126,6 +161,10 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
             };
             let get = ("GET", GetTicket(reference));
             (allow, on(method, [Some(get), edit].into_iter().flatten()))
+        }
+        ["api", "crm", "tickets", id, "messages"] => {
+            let id = parse_id(id)?;
+            ("POST, OPTIONS", on(method, [("POST", AddMessage(id))]))
         }
         ["api", "crm", "tickets", id, action] => {
             let id = parse_id(id)?;
@@ -165,6 +204,12 @@ fn parse_id(segment: &str) -> Result<i64, ApiError> {
         .ok_or_else(ApiError::no_route)
 }
 
+fn parse_number(segment: &str) -> Result<String, ApiError> {
+    parse_ticket_number(segment)
+        .map(|_| segment.to_owned())
+        .ok_or_else(ApiError::no_route)
+}
+
 fn parse_ticket_ref(segment: &str) -> Result<TicketRef, ApiError> {
     if parse_ticket_number(segment).is_some() {
         Ok(TicketRef::Number(segment.to_owned()))
@@ -194,6 +239,13 @@ pub async fn dispatch(endpoint: Endpoint, req: Request, ctx: &Ctx) -> Result<Res
         ListApiKeys => crm_api_keys::list(req, ctx).await,
         CreateApiKey => crm_api_keys::create(req, ctx).await,
         RevokeApiKey(id) => crm_api_keys::revoke(req, ctx, id).await,
+        TicketStatus(number) => public_status::status(req, ctx, number).await,
+        StatusPage(number) => public_status::page(req, ctx, number).await,
+        CustomerReply(number) => public_status::reply(req, ctx, number).await,
+        LookupTickets => public_status::lookup(req, ctx).await,
+        AddMessage(id) => crm_tickets::add_message(req, ctx, id).await,
+        ListNotifications => crm_notifications::list(req, ctx).await,
+        RetryNotification(id) => crm_notifications::retry(req, ctx, id).await,
     }
 }
 

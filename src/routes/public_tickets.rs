@@ -3,9 +3,10 @@
 use serde_json::{json, Value};
 use worker::{console_log, Request, Response};
 
+use crate::access;
 use crate::crypto;
 use crate::domain::abuse::{email_bucket, ip_bucket, Limit, HONEYPOT_FIELD};
-use crate::domain::encoding::hex;
+use crate::domain::encoding::{base64url, hex};
 use crate::domain::ticket::{format_ticket_number, CreatePolicy, NewTicket, Priority};
 use crate::error::ApiError;
 use crate::http::{body_kind, decode_fields, read_body, success, BodyKind, Ctx};
@@ -118,7 +119,10 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         Created::New(t) => (t, false),
         Created::Replayed(t) => (t, true),
     };
-    let response = render(ctx, &created, kind);
+    let url = req.url().ok();
+    let link = access::link_fields(ctx, url.as_ref(), created.id, &created.ticket_number).await?;
+    let response = render(ctx, &created, kind, link);
+    ctx.deliver_after_response(url.as_ref(), result.notifications);
     creating::add_rate_headers(&response, ctx, &limits, &result.buckets);
     if replayed {
         creating::mark_replayed(&response);
@@ -164,8 +168,9 @@ fn media_name(kind: BodyKind) -> &'static str {
 }
 
 /// The answer to a create: 201 JSON, or 303 to `FORM_SUCCESS_URL` for a form post.
-fn render(ctx: &Ctx, ticket: &Ticket, kind: BodyKind) -> Response {
-    let data = json!({
+/// `link` is the customer's private status link, when links are configured.
+fn render(ctx: &Ctx, ticket: &Ticket, kind: BodyKind, link: Option<(String, String)>) -> Response {
+    let mut data = json!({
         "id": ticket.id,
         "ticket_number": ticket.ticket_number,
         "status": ticket.status,
@@ -173,6 +178,10 @@ fn render(ctx: &Ctx, ticket: &Ticket, kind: BodyKind) -> Response {
         "category": ticket.category,
         "created_at": ticket.created_at,
     });
+    if let Some((token, url)) = link {
+        data["access_token"] = json!(token);
+        data["status_url"] = json!(url);
+    }
     let (status, location) = match (&ctx.config.form_success_url, kind) {
         (Some(url), BodyKind::Form) => {
             let separator = if url.contains('?') { '&' } else { '?' };
@@ -203,5 +212,12 @@ fn decoy(ctx: &Ctx, ticket: &NewTicket) -> Response {
         created_at: ctx.now.rfc3339(),
         ..Ticket::default()
     };
-    render(ctx, &fake, BodyKind::Json)
+    let link = ctx.config.ticket_token_secret.as_ref().map(|_| {
+        let token = crypto::random_bytes::<24>()
+            .map(|b| base64url(&b))
+            .unwrap_or_default();
+        let url = access::status_url(&access::base_url(ctx, None), &fake.ticket_number, &token);
+        (token, url)
+    });
+    render(ctx, &fake, BodyKind::Json, link)
 }

@@ -5,11 +5,14 @@
 pub mod api_keys;
 pub mod health;
 pub mod maintenance;
+pub mod messages;
+pub mod notifications;
 pub mod staff;
 pub mod ticket_create;
 pub mod tickets;
 
 use worker::wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement};
 
 /// Binds an optional integer: D1 rejects BigInt, so integers travel as f64 (exact
 /// up to 2^53, which ids never reach), and `None` as SQL NULL.
@@ -42,5 +45,38 @@ impl Params {
     pub(crate) fn bind(&mut self, value: JsValue) -> String {
         self.values.push(value);
         format!("?{}", self.values.len())
+    }
+}
+
+/// D1 wants exactly as many values as the statement's highest `?N`: statements
+/// built from a shared parameter list bind only the prefix they use.
+fn used_params<'a>(sql: &str, params: &'a [JsValue]) -> &'a [JsValue] {
+    let highest = sql
+        .split('?')
+        .skip(1)
+        .filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<usize>().ok()
+        })
+        .max()
+        .unwrap_or(0);
+    &params[..highest.min(params.len())]
+}
+
+/// Prepares `sql` bound with the part of `params` it uses.
+fn prepare(db: &D1Database, sql: &str, params: &[JsValue]) -> worker::Result<D1PreparedStatement> {
+    db.prepare(sql).bind(used_params(sql, params))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binds_only_the_parameters_a_statement_uses() {
+        let params = vec![JsValue::NULL; 6];
+        assert_eq!(used_params("SELECT ?1, ?5 WHERE ?2", &params).len(), 5);
+        assert_eq!(used_params("SELECT ?12", &params).len(), 6);
+        assert_eq!(used_params("SELECT 1", &params).len(), 0);
     }
 }

@@ -4,6 +4,7 @@
 use serde_json::Value;
 use worker::D1Database;
 
+use super::notifications::{enqueue_sql, Outgoing};
 use super::tickets::{ticket_columns, Actor, Ticket, TICKET_FIELDS};
 use super::{int, text, Params};
 use crate::domain::abuse::Limit;
@@ -65,16 +66,21 @@ pub enum CreateOutcome {
 pub struct CreateResult {
     pub outcome: CreateOutcome,
     pub buckets: Vec<BucketState>,
+    /// Outbox rows written with the ticket, to deliver after the response.
+    pub notifications: Vec<i64>,
 }
 
 /// The batch:
 /// 1. claim the year's next number if every guard holds (user, assignee, rate limits,
 ///    no live idempotency record), marking the counter row with this request's id;
 /// 2. insert the ticket numbered from the row this request claimed;
-/// 3. append its `created` event; 4. count a hit in each rate-limit bucket;
-/// 5. keep the idempotency record; 6. read back what explains the outcome.
+/// 3. append its `created` event;
+/// 4. count a hit in each rate-limit bucket;
+/// 5. keep the idempotency record;
+/// 6. queue the customer's confirmation and the team's notification;
+/// 7. read back what explains the outcome.
 ///
-/// When a guard fails, statement 1 changes nothing, so 2 to 5 find no claimed row
+/// When a guard fails, statement 1 changes nothing, so 2 to 6 find no claimed row
 /// and write nothing: no number is used up, no gap appears. D1 runs one batch at a
 /// time, so the guards are exact under any concurrency.
 pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<CreateResult> {
@@ -208,7 +214,33 @@ pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<Cre
         );
     }
 
-    // 6. What explains the outcome.
+    // 6. The outbox: confirmation to the customer, new ticket to the team.
+    let mut p = claimed_params();
+    let outbox = enqueue_sql(
+        &mut p,
+        &[
+            Outgoing {
+                kind: "ticket_created",
+                channel: "email",
+                recipient_sql: "t.customer_email",
+            },
+            Outgoing {
+                kind: "new_ticket",
+                channel: "webhook",
+                recipient_sql: "NULL",
+            },
+        ],
+        &format!(
+            "FROM ticket_counters c JOIN support_tickets t ON t.ticket_number = {NUMBER_FROM_COUNTER}
+             WHERE c.year = ?1 AND c.claimed_by = ?2"
+        ),
+        "NULL",
+        c.now,
+    );
+    statements.push(db.prepare(outbox).bind(&p.values)?);
+    let outbox_index = statements.len() - 1;
+
+    // 7. What explains the outcome.
     let mut p = claimed_params();
     let diagnosis = diagnosis_sql(&mut p, c);
     statements.push(db.prepare(diagnosis).bind(&p.values)?);
@@ -221,7 +253,17 @@ pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<Cre
         .transpose()?
         .and_then(|rows| rows.into_iter().next())
         .unwrap_or(Value::Null);
-    Ok(explain(created, &row, c))
+    let notifications = results[outbox_index]
+        .results::<Value>()?
+        .iter()
+        .filter_map(|r| r["id"].as_f64().map(|id| id as i64))
+        .collect();
+    let (outcome, buckets) = explain(created, &row, c);
+    Ok(CreateResult {
+        outcome,
+        buckets,
+        notifications,
+    })
 }
 
 /// The claim's WHERE: every condition a create must meet.
@@ -306,7 +348,11 @@ fn diagnosis_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
     format!("SELECT {}", columns.join(", "))
 }
 
-fn explain(created: Option<Ticket>, row: &Value, c: &CreateTicket<'_>) -> CreateResult {
+fn explain(
+    created: Option<Ticket>,
+    row: &Value,
+    c: &CreateTicket<'_>,
+) -> (CreateOutcome, Vec<BucketState>) {
     let buckets: Vec<BucketState> = (0..c.limits.len())
         .map(|i| BucketState {
             used: row[format!("used_{i}")].as_f64().unwrap_or(0.0) as u32,
@@ -317,7 +363,7 @@ fn explain(created: Option<Ticket>, row: &Value, c: &CreateTicket<'_>) -> Create
         Some(ticket) => CreateOutcome::Created(ticket),
         None => refusal(row, c, &buckets),
     };
-    CreateResult { outcome, buckets }
+    (outcome, buckets)
 }
 
 /// Why nothing was created, most specific first: a retry, a bad reference, a full bucket.

@@ -5,7 +5,8 @@ use serde_json::{json, Value};
 use worker::wasm_bindgen::JsValue;
 use worker::D1Database;
 
-use super::{int, text, Params};
+use super::messages::Message;
+use super::{int, prepare, text, Params};
 use crate::domain::lifecycle::Action;
 use crate::domain::listing::{priority_rank, AssigneeFilter, Order, SortField, TicketQuery};
 use crate::domain::ticket::{Priority, Status, TicketEdit};
@@ -130,11 +131,22 @@ impl TicketRef {
     }
 }
 
-/// The ticket with its whole event timeline, in one round trip.
+pub async fn by_number(db: &D1Database, number: &str) -> worker::Result<Option<Ticket>> {
+    db.prepare(format!(
+        "SELECT {} FROM support_tickets t WHERE t.ticket_number = ?1",
+        ticket_columns("t.")
+    ))
+    .bind(&[text(number)])?
+    .first(None)
+    .await
+}
+
+/// The ticket with its whole event timeline and conversation (internal notes
+/// included), in one round trip.
 pub async fn get_with_events(
     db: &D1Database,
     reference: &TicketRef,
-) -> worker::Result<Option<(Ticket, Vec<TicketEvent>)>> {
+) -> worker::Result<Option<(Ticket, Vec<TicketEvent>, Vec<Message>)>> {
     let (condition, value) = reference.condition();
     let ticket = db
         .prepare(format!(
@@ -148,12 +160,19 @@ pub async fn get_with_events(
              FROM ticket_events e JOIN support_tickets t ON t.id = e.ticket_id
              WHERE {condition} ORDER BY e.id"
         ))
-        .bind(&[value])?;
-    let results = db.batch(vec![ticket, events]).await?;
+        .bind(std::slice::from_ref(&value))?;
+    let messages = db
+        .prepare(format!(
+            "SELECT m.id, m.author_type, m.staff_id, m.body, m.internal, m.created_at
+             FROM ticket_messages m JOIN support_tickets t ON t.id = m.ticket_id
+             WHERE {condition} ORDER BY m.id"
+        ))
+        .bind(std::slice::from_ref(&value))?;
+    let results = db.batch(vec![ticket, events, messages]).await?;
     let Some(ticket) = results[0].results::<Ticket>()?.into_iter().next() else {
         return Ok(None);
     };
-    Ok(Some((ticket, results[1].results()?)))
+    Ok(Some((ticket, results[1].results()?, results[2].results()?)))
 }
 
 /// The outcome of a guarded change.
@@ -214,12 +233,8 @@ async fn guarded_change(
          WHERE {where_sql} RETURNING {}",
         ticket_columns("")
     );
-    let event = db
-        .prepare(&event_sql)
-        .bind(used_params(&event_sql, &params))?;
-    let update = db
-        .prepare(&update_sql)
-        .bind(used_params(&update_sql, &params))?;
+    let event = prepare(db, &event_sql, &params)?;
+    let update = prepare(db, &update_sql, &params)?;
     let current = db
         .prepare(format!(
             "SELECT {}, EXISTS (SELECT 1 FROM crm_staff WHERE id = ?2 AND active = 1) AS assignee_active
@@ -241,21 +256,6 @@ async fn guarded_change(
         current,
         assignee_active,
     })
-}
-
-/// D1 wants exactly as many values as the statement's highest `?N`: statements built
-/// from shared parameters bind only the prefix they use.
-fn used_params<'a>(sql: &str, params: &'a [JsValue]) -> &'a [JsValue] {
-    let highest = sql
-        .split('?')
-        .skip(1)
-        .filter_map(|rest| {
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse::<usize>().ok()
-        })
-        .max()
-        .unwrap_or(0);
-    &params[..highest.min(params.len())]
 }
 
 fn shared_params(
@@ -543,17 +543,4 @@ pub async fn stats(db: &D1Database) -> worker::Result<Value> {
         "by_priority": counts(results[1].results()?, &priorities),
         "unassigned_open": unassigned,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn binds_only_the_parameters_a_statement_uses() {
-        let params = vec![JsValue::NULL; 6];
-        assert_eq!(used_params("SELECT ?1, ?5 WHERE ?2", &params).len(), 5);
-        assert_eq!(used_params("SELECT ?12", &params).len(), 6);
-        assert_eq!(used_params("SELECT 1", &params).len(), 0);
-    }
 }

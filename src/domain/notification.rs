@@ -1,0 +1,166 @@
+//! Notifications: what each kind says, and when a failed delivery is retried.
+
+use serde_json::{json, Value};
+
+/// Retry `attempts` (>= 1) failed deliveries after `base * 2^(attempts - 1)` seconds,
+/// capped at a day.
+pub fn backoff_seconds(base: u64, attempts: u32) -> u64 {
+    let factor = 1u64 << attempts.saturating_sub(1).min(20);
+    base.saturating_mul(factor).min(86_400)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// To the customer: the ticket number and the status link.
+    TicketCreated,
+    /// To the team (webhook): a new ticket.
+    NewTicket,
+    /// To the customer: a staff reply.
+    StaffReply,
+    /// To the team (webhook): a customer reply.
+    CustomerReply,
+    /// To the customer: fresh links to their tickets ("I lost my link").
+    Lookup,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::TicketCreated,
+        Kind::NewTicket,
+        Kind::StaffReply,
+        Kind::CustomerReply,
+        Kind::Lookup,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::TicketCreated => "ticket_created",
+            Kind::NewTicket => "new_ticket",
+            Kind::StaffReply => "staff_reply",
+            Kind::CustomerReply => "customer_reply",
+            Kind::Lookup => "lookup",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// An email, ready for a provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+impl Email {
+    /// Resend's request body (`POST https://api.resend.com/emails`); MailChannels-style
+    /// providers take the same fields under other names.
+    pub fn resend_body(&self, from: &str) -> Value {
+        json!({"from": from, "to": [self.to], "subject": self.subject, "text": self.text})
+    }
+}
+
+/// What an email about one ticket needs.
+pub struct TicketFacts<'a> {
+    pub number: &'a str,
+    pub subject: &'a str,
+    pub status: &'a str,
+    pub customer_name: &'a str,
+    pub status_url: &'a str,
+}
+
+pub fn ticket_created_email(to: &str, t: &TicketFacts) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("[{}] We received your request: {}", t.number, t.subject),
+        text: format!(
+            "Hello {},\n\nThank you for contacting support. Your ticket number is {}.\n\n\
+             Follow your ticket and reply to us here (keep this link private):\n{}\n\n\
+             Your request: {}\n",
+            t.customer_name, t.number, t.status_url, t.subject
+        ),
+    }
+}
+
+pub fn staff_reply_email(to: &str, t: &TicketFacts, staff_name: &str, body: &str) -> Email {
+    Email {
+        to: to.to_owned(),
+        subject: format!("[{}] New reply to your request: {}", t.number, t.subject),
+        text: format!(
+            "Hello {},\n\n{staff_name} replied to your ticket {}:\n\n{body}\n\n\
+             Read the conversation and answer here (keep this link private):\n{}\n",
+            t.customer_name, t.number, t.status_url
+        ),
+    }
+}
+
+pub fn lookup_email(to: &str, tickets: &[TicketFacts]) -> Email {
+    let list: String = tickets
+        .iter()
+        .map(|t| {
+            format!(
+                "- {} ({}): {}\n  {}\n",
+                t.number, t.status, t.subject, t.status_url
+            )
+        })
+        .collect();
+    Email {
+        to: to.to_owned(),
+        subject: "Your support tickets".to_owned(),
+        text: format!(
+            "Hello,\n\nSomeone (hopefully you) asked for the links to the support tickets of this \
+             address. Keep them private:\n\n{list}\nIf you did not ask, you can ignore this email.\n"
+        ),
+    }
+}
+
+/// The text a webhook signature covers: `<timestamp>.<body>`, as Zendesk and
+/// Chatwoot sign theirs, so a receiver can refuse replays of old deliveries.
+pub fn webhook_signed_text(timestamp: i64, body: &str) -> String {
+    format!("{timestamp}.{body}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff_seconds(60, 1), 60);
+        assert_eq!(backoff_seconds(60, 2), 120);
+        assert_eq!(backoff_seconds(60, 5), 960);
+        assert_eq!(backoff_seconds(60, 40), 86_400);
+    }
+
+    #[test]
+    fn emails_carry_number_and_link() {
+        let facts = TicketFacts {
+            number: "TKT-2026-0008",
+            subject: "Machine stopped",
+            status: "open",
+            customer_name: "John",
+            status_url: "https://help.example/t/TKT-2026-0008?token=abc",
+        };
+        let e = ticket_created_email("john@example.com", &facts);
+        assert_eq!(
+            e.subject,
+            "[TKT-2026-0008] We received your request: Machine stopped"
+        );
+        assert!(e.text.contains("TKT-2026-0008") && e.text.contains(facts.status_url));
+        let body = e.resend_body("Support <support@example.com>");
+        assert_eq!(body["to"][0], "john@example.com");
+        let lookup = lookup_email("john@example.com", &[facts]);
+        assert!(lookup
+            .text
+            .contains("- TKT-2026-0008 (open): Machine stopped"));
+        assert_eq!(Kind::parse("staff_reply"), Some(Kind::StaffReply));
+    }
+
+    #[test]
+    fn signature_text() {
+        assert_eq!(webhook_signed_text(1700000000, "{}"), "1700000000.{}");
+    }
+}

@@ -1,0 +1,138 @@
+//! The customer's status page: small, self-contained HTML with every value escaped.
+//! Pure string building, unit-tested natively.
+
+/// Escapes text for HTML element content and double-quoted attributes.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// No scripts, no external anything; forms may only post back to this origin.
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+pub struct PageMessage<'a> {
+    pub author: &'a str,
+    pub body: &'a str,
+    pub created_at: &'a str,
+}
+
+pub struct StatusPage<'a> {
+    pub ticket_number: &'a str,
+    pub subject: &'a str,
+    pub status: &'a str,
+    pub priority: &'a str,
+    pub created_at: &'a str,
+    pub updated_at: &'a str,
+    pub description: &'a str,
+    pub messages: Vec<PageMessage<'a>>,
+    /// Where the reply form posts (with the token as a hidden field); `None` when
+    /// the ticket is closed.
+    pub reply_action: Option<&'a str>,
+    pub token: &'a str,
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#222}\
+    .meta{color:#555}.msg{border-left:3px solid #ccc;padding:.25rem .75rem;margin:1rem 0;white-space:pre-wrap}\
+    .staff{border-color:#2a6}.who{font-weight:600}textarea{width:100%;min-height:8rem}";
+
+pub fn status_page(p: &StatusPage) -> String {
+    let messages: String = p
+        .messages
+        .iter()
+        .map(|m| {
+            let class = if m.author == "customer" { "msg" } else { "msg staff" };
+            let who = match m.author {
+                "customer" => "You",
+                "staff" => "Support team",
+                _ => "System",
+            };
+            format!(
+                "<div class=\"{class}\"><div class=\"who\">{who} <span class=\"meta\">{}</span></div>{}</div>",
+                escape(m.created_at),
+                escape(m.body)
+            )
+        })
+        .collect();
+    let reply = match p.reply_action {
+        Some(action) => format!(
+            "<form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"token\" value=\"{}\">\
+             <label for=\"body\">Your reply</label><textarea id=\"body\" name=\"body\" required maxlength=\"10000\"></textarea>\
+             <p><button type=\"submit\">Send reply</button></p></form>",
+            escape(action),
+            escape(p.token)
+        ),
+        None => "<p>This ticket is closed. Please open a new ticket if you need more help.</p>".to_owned(),
+    };
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"robots\" content=\"noindex\"><title>{number}</title><style>{STYLE}</style></head><body>\
+         <h1>{subject}</h1><p class=\"meta\">Ticket {number} &middot; status <strong>{status}</strong> &middot; \
+         priority {priority} &middot; opened {created} &middot; updated {updated}</p>\
+         <div class=\"msg\"><div class=\"who\">You</div>{description}</div>{messages}{reply}</body></html>",
+        number = escape(p.ticket_number),
+        subject = escape(p.subject),
+        status = escape(p.status),
+        priority = escape(p.priority),
+        created = escape(p.created_at),
+        updated = escape(p.updated_at),
+        description = escape(p.description),
+    )
+}
+
+/// The page for an unknown number or a wrong token: the same in both cases.
+pub fn not_found_page() -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title>\
+         <style>{STYLE}</style></head><body><h1>Ticket not found</h1>\
+         <p>Check the link in your email, or ask for a new one.</p></body></html>"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_everything_that_matters() {
+        assert_eq!(
+            escape(r#"<script>alert("x")</script> & 'y'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+        );
+    }
+
+    #[test]
+    fn page_escapes_every_value() {
+        let evil = "<img src=x onerror=alert(1)>";
+        let page = status_page(&StatusPage {
+            ticket_number: "TKT-2026-0001",
+            subject: evil,
+            status: "open",
+            priority: "low",
+            created_at: "2026-01-01T00:00:00.000Z",
+            updated_at: "2026-01-01T00:00:00.000Z",
+            description: evil,
+            messages: vec![PageMessage {
+                author: "staff",
+                body: evil,
+                created_at: "t",
+            }],
+            reply_action: Some("/api/tickets/TKT-2026-0001/messages"),
+            token: "\"><script>",
+        });
+        assert!(!page.contains("<img"));
+        assert!(!page.contains("<script>"));
+        assert_eq!(page.matches("&lt;img").count(), 3);
+    }
+}

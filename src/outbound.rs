@@ -1,0 +1,16 @@
+//! Outbound HTTP with a deadline: a third party that hangs must not hang us.
+
+use futures_util::future::{select, Either};
+use worker::{Delay, Fetch, Request, Response};
+
+/// Sends `request`, giving up after `timeout_ms`. Errors are short, loggable texts
+/// (no URLs with credentials, no bodies).
+pub async fn send(request: Request, timeout_ms: u64) -> Result<Response, String> {
+    let call = Box::pin(async move { Fetch::Request(request).send().await });
+    let deadline = Box::pin(Delay::from(std::time::Duration::from_millis(timeout_ms)));
+    match select(call, deadline).await {
+        Either::Left((Ok(response), _)) => Ok(response),
+        Either::Left((Err(e), _)) => Err(format!("network error: {e}")),
+        Either::Right(_) => Err(format!("timed out after {timeout_ms} ms")),
+    }
+}

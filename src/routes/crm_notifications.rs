@@ -1,0 +1,68 @@
+//! The outbox as the CRM sees it: what is pending, sent, skipped or failed, and a retry.
+
+use serde_json::json;
+use worker::{Request, Response};
+
+use crate::auth;
+use crate::domain::staff::Role;
+use crate::domain::validation::ValidationError;
+use crate::error::ApiError;
+use crate::http::{query_pairs, success, Ctx};
+use crate::store::notifications;
+
+const STATUSES: [&str; 4] = ["pending", "sent", "failed", "skipped"];
+
+/// `GET /api/crm/notifications?status=failed&limit=50`, newest first.
+pub async fn list(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
+    auth::require_staff(&req, ctx, Role::Agent).await?;
+    let mut status = None;
+    let mut limit = 50;
+    for (name, value) in query_pairs(&req) {
+        match name.as_str() {
+            "status" if STATUSES.contains(&value.as_str()) => status = Some(value),
+            "status" => {
+                return Err(ValidationError::single(
+                    "status",
+                    "invalid_choice",
+                    "status must be one of: pending, sent, failed, skipped",
+                )
+                .into())
+            }
+            "limit" => match value.parse::<u32>() {
+                Ok(n) if (1..=200).contains(&n) => limit = n,
+                _ => {
+                    return Err(ValidationError::single(
+                        "limit",
+                        "invalid_integer",
+                        "limit must be an integer from 1 to 200",
+                    )
+                    .into())
+                }
+            },
+            _ => {}
+        }
+    }
+    let rows = notifications::list(&ctx.db()?, status.as_deref(), limit).await?;
+    Ok(success(
+        200,
+        "Notifications",
+        json!({ "notifications": rows }),
+    ))
+}
+
+/// `POST /api/crm/notifications/{id}/retry`: due now with fresh attempts, delivered
+/// right after this response.
+pub async fn retry(req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError> {
+    auth::require_staff(&req, ctx, Role::Agent).await?;
+    let row = notifications::retry(&ctx.db()?, id, &ctx.now.rfc3339())
+        .await?
+        .ok_or(ApiError::NotFound {
+            message: "No notification with this id is waiting or failed.",
+        })?;
+    ctx.deliver_after_response(req.url().ok().as_ref(), vec![row.id]);
+    Ok(success(
+        202,
+        "Retry scheduled",
+        json!({ "notification": row }),
+    ))
+}

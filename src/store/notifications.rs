@@ -1,0 +1,213 @@
+//! The notification outbox.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use worker::D1Database;
+
+use super::tickets::Ticket;
+use super::{int, opt_text, text, Params};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: i64,
+    pub kind: String,
+    pub channel: String,
+    pub ticket_id: Option<i64>,
+    pub message_id: Option<i64>,
+    pub recipient: Option<String>,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub sent_at: Option<String>,
+}
+
+const COLUMNS: &str = "id, kind, channel, ticket_id, message_id, recipient, status, attempts, \
+    next_attempt_at, last_error, created_at, updated_at, sent_at";
+
+/// One outbox row to write in the same batch as the change that causes it.
+pub struct Outgoing<'a> {
+    pub kind: &'a str,
+    pub channel: &'a str,
+    /// SQL for the recipient (e.g. `t.customer_email`), or NULL.
+    pub recipient_sql: &'a str,
+}
+
+/// `INSERT ... SELECT` of outbox rows for the ticket(s) the `from_where` clause
+/// (over a ticket alias `t`) selects; `message_sql` gives the message id or NULL.
+pub fn enqueue_sql(
+    p: &mut Params,
+    rows: &[Outgoing<'_>],
+    from_where: &str,
+    message_sql: &str,
+    now: &str,
+) -> String {
+    let now = p.bind(text(now));
+    let selects: Vec<String> = rows
+        .iter()
+        .map(|o| {
+            let kind = p.bind(text(o.kind));
+            let channel = p.bind(text(o.channel));
+            format!(
+                "SELECT {kind}, {channel}, t.id, {message_sql}, {}, 'pending', 0, {now}, {now}, {now} {from_where}",
+                o.recipient_sql
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO notifications (kind, channel, ticket_id, message_id, recipient, status, attempts,
+            next_attempt_at, created_at, updated_at) {} RETURNING id",
+        selects.join(" UNION ALL ")
+    )
+}
+
+/// Claims due rows (all due ones up to `limit`, or just `ids`): counts the attempt
+/// and pushes `next_attempt_at` to `lease_until`, so a second deliverer does not
+/// take them while this one works. A deliverer that dies leaves them due again later.
+pub async fn claim(
+    db: &D1Database,
+    ids: Option<&[i64]>,
+    now: &str,
+    lease_until: &str,
+    limit: u32,
+) -> worker::Result<Vec<Notification>> {
+    let ids_json = ids.map(|ids| serde_json::to_string(ids).unwrap_or_default());
+    db.prepare(format!(
+        "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?2, updated_at = ?1
+         WHERE id IN (SELECT id FROM notifications
+                      WHERE status = 'pending' AND next_attempt_at <= ?1
+                        AND (?3 IS NULL OR id IN (SELECT value FROM json_each(?3)))
+                      ORDER BY id LIMIT ?4)
+         RETURNING {COLUMNS}"
+    ))
+    .bind(&[
+        text(now),
+        text(lease_until),
+        opt_text(ids_json.as_deref()),
+        int(Some(limit.into())),
+    ])?
+    .all()
+    .await?
+    .results()
+}
+
+/// What the claimed rows talk about: their tickets, messages (with staff names) and,
+/// for lookups, each recipient's recent tickets. One round trip.
+pub struct Context {
+    pub tickets: Vec<Ticket>,
+    pub messages: Vec<Value>,
+    pub by_email: Vec<(String, Vec<Ticket>)>,
+}
+
+/// How many tickets a "lost my link" email lists.
+const LOOKUP_TICKETS: u32 = 20;
+
+pub async fn context(db: &D1Database, claimed: &[Notification]) -> worker::Result<Context> {
+    let ticket_ids: Vec<i64> = claimed.iter().filter_map(|n| n.ticket_id).collect();
+    let message_ids: Vec<i64> = claimed.iter().filter_map(|n| n.message_id).collect();
+    let lookup_emails: Vec<String> = claimed
+        .iter()
+        .filter(|n| n.kind == "lookup")
+        .filter_map(|n| n.recipient.clone())
+        .collect();
+    let columns = super::tickets::ticket_columns("t.");
+    let mut statements = vec![
+        db.prepare(format!(
+            "SELECT {columns} FROM support_tickets t WHERE t.id IN (SELECT value FROM json_each(?1))"
+        ))
+        .bind(&[text(&serde_json::to_string(&ticket_ids).unwrap_or_default())])?,
+        db.prepare(
+            "SELECT m.id, m.body, m.author_type, s.name AS staff_name FROM ticket_messages m
+             LEFT JOIN crm_staff s ON s.id = m.staff_id WHERE m.id IN (SELECT value FROM json_each(?1))",
+        )
+        .bind(&[text(&serde_json::to_string(&message_ids).unwrap_or_default())])?,
+    ];
+    for email in &lookup_emails {
+        statements.push(
+            db.prepare(format!(
+                "SELECT {columns} FROM support_tickets t WHERE t.customer_email = ?1 COLLATE NOCASE
+                 ORDER BY t.id DESC LIMIT ?2"
+            ))
+            .bind(&[text(email), int(Some(LOOKUP_TICKETS.into()))])?,
+        );
+    }
+    let results = db.batch(statements).await?;
+    let mut by_email = Vec::new();
+    for (email, result) in lookup_emails.into_iter().zip(&results[2..]) {
+        by_email.push((email, result.results()?));
+    }
+    Ok(Context {
+        tickets: results[0].results()?,
+        messages: results[1].results()?,
+        by_email,
+    })
+}
+
+/// How one delivery went.
+pub enum Delivery {
+    Sent,
+    /// The target is not configured.
+    Skipped(String),
+    /// Failed; retried at `retry_at`, or given up when `None`.
+    Failed {
+        error: String,
+        retry_at: Option<String>,
+    },
+}
+
+/// Records the outcomes of a delivery round, in one batch.
+pub async fn record(
+    db: &D1Database,
+    outcomes: &[(i64, Delivery)],
+    now: &str,
+) -> worker::Result<()> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    let statements = outcomes
+        .iter()
+        .map(|(id, outcome)| {
+            let (status, error, next, sent_at) = match outcome {
+                Delivery::Sent => ("sent", None, None, Some(now)),
+                Delivery::Skipped(why) => ("skipped", Some(why.as_str()), None, None),
+                Delivery::Failed { error, retry_at: Some(at) } => ("pending", Some(error.as_str()), Some(at.as_str()), None),
+                Delivery::Failed { error, retry_at: None } => ("failed", Some(error.as_str()), None, None),
+            };
+            db.prepare(
+                "UPDATE notifications SET status = ?2, last_error = ?3,
+                   next_attempt_at = COALESCE(?4, next_attempt_at), sent_at = COALESCE(?5, sent_at), updated_at = ?6
+                 WHERE id = ?1",
+            )
+            .bind(&[int(Some(*id)), text(status), opt_text(error), opt_text(next), opt_text(sent_at), text(now)])
+        })
+        .collect::<worker::Result<Vec<_>>>()?;
+    db.batch(statements).await?;
+    Ok(())
+}
+
+pub async fn list(
+    db: &D1Database,
+    status: Option<&str>,
+    limit: u32,
+) -> worker::Result<Vec<Notification>> {
+    db.prepare(format!(
+        "SELECT {COLUMNS} FROM notifications WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2"
+    ))
+    .bind(&[opt_text(status), int(Some(limit.into()))])?
+    .all()
+    .await?
+    .results()
+}
+
+/// Makes a failed (or pending) row due now with a fresh set of attempts.
+pub async fn retry(db: &D1Database, id: i64, now: &str) -> worker::Result<Option<Notification>> {
+    db.prepare(format!(
+        "UPDATE notifications SET status = 'pending', attempts = 0, next_attempt_at = ?2, updated_at = ?2
+         WHERE id = ?1 AND status IN ('failed', 'pending', 'skipped') RETURNING {COLUMNS}"
+    ))
+    .bind(&[int(Some(id)), text(now)])?
+    .first(None)
+    .await
+}
