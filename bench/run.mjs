@@ -4,6 +4,7 @@
 // See bench/README.md for what is measured and how.
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import os from "node:os";
+import { createHash } from "node:crypto";
 import path from "node:path";
 import config from "./config.mjs";
 import { scenarios as allScenarios, seedStaff } from "./scenarios.mjs";
@@ -237,6 +238,8 @@ const result = {
   },
   elapsedSeconds: null,
   truncated,
+  // Which yardstick ran: compare.mjs warns when two runs used different references.
+  referenceSha256: createHash("sha256").update(reference.modules[0].contents).digest("hex").slice(0, 16),
   sizes,
   startup,
   parity,
