@@ -9,7 +9,7 @@ import path from "node:path";
 import config from "./config.mjs";
 import { scenarios as allScenarios, seedStaff } from "./scenarios.mjs";
 import { root, projectRoot, buildDir, revision } from "./lib/project.mjs";
-import { startTarget, productModules, referenceModules } from "./lib/target.mjs";
+import { startTarget, productModules, referenceModules, outboundBlocked } from "./lib/target.mjs";
 import { loadRun, requestFor } from "./lib/load.mjs";
 import { checkParity } from "./lib/parity.mjs";
 import { measureSizes, measureColdStarts } from "./lib/startup.mjs";
@@ -121,8 +121,16 @@ for (const scenario of scenarios) {
     }
     const req = requestFor(scenario, prepared, target.name);
     const probe = await call(target, req.path, { method: req.method, headers: req.headers, body: req.body });
-    if (probe.status === 404 && (probe.body?.code === "not_found" || typeof probe.body !== "object")) {
-      skipped.push({ scenario: scenario.name, target: target.name, reason: `${req.method} ${req.path}: 404 at the probe (route not in this build)` });
+    if (probe.status === 404) {
+      // A known path answers a CORS preflight; an unknown one is 404 to every method.
+      const preflight = await target.fetch(req.path, { method: "OPTIONS", headers: { Origin: "https://bench.example" } });
+      await preflight.arrayBuffer();
+      const reason =
+        preflight.status === 404
+          ? `${req.method} ${req.path}: 404 at the probe (route not in this build)`
+          : `${req.method} ${req.path}: the route exists but the probe got 404 ${probe.body?.code ?? ""}` +
+            ` (${String(probe.body?.message ?? "").slice(0, 80)}): the scenario's setup or vars need updating`;
+      skipped.push({ scenario: scenario.name, target: target.name, reason });
       continue;
     }
     const probeNote = probe.status >= 300 ? `probe answered ${probe.status} ${probe.body?.code ?? ""}`.trim() : null;
@@ -246,6 +254,7 @@ const result = {
   skipped,
   summary: summarize(runs),
   integrity: checks,
+  outboundBlocked: { count: outboundBlocked.count, origins: [...outboundBlocked.urls] },
   counters: finalCounters,
   runs,
 };

@@ -7,13 +7,18 @@
 //       exec, dump; prepare/bind are local and only tallied.
 //   KV: get/getWithMetadata/put/delete/list.
 // GET /__bench/counters answers the totals since the worker started (and how many
-// requests are still being handled); the harness waits for inFlight 0 after each load
-// run, reads them before and after it and divides the delta by the requests.
+// requests, and ctx.waitUntil tasks, are still running); the harness waits for both to
+// reach 0 after each load run, reads the totals before and after it and divides the
+// delta by the requests. Deferred (waitUntil) round trips count for the request that
+// deferred them.
 import Entry from "./index.js";
 
 const zero = () => ({
   requests: 0,
   inFlight: 0,
+  // ctx.waitUntil work (e.g. delivering notifications after the response) still running.
+  deferred: 0,
+  waitUntil: 0,
   d1: { roundTrips: 0, first: 0, run: 0, all: 0, raw: 0, batch: 0, batchStatements: 0, exec: 0, dump: 0, prepare: 0, bind: 0 },
   kv: { roundTrips: 0, get: 0, getWithMetadata: 0, put: 0, delete: 0, list: 0 },
 });
@@ -90,6 +95,20 @@ function wrapEnv(env) {
   return wrapped;
 }
 
+// Work a request hands to ctx.waitUntil runs after its response: track it, so the
+// harness can wait for it and its round trips land in the run that caused them.
+function trackContext(ctx) {
+  return forward(ctx, (key, fn) => {
+    if (key !== "waitUntil") return undefined;
+    return (promise) => {
+      counters.waitUntil++;
+      counters.deferred++;
+      const done = () => void counters.deferred--;
+      return fn.call(ctx, Promise.resolve(promise).then(done, (e) => (done(), Promise.reject(e))));
+    };
+  });
+}
+
 // workers-rs exports a WorkerEntrypoint class; a plain JS worker exports { fetch }.
 const isClass = typeof Entry === "function";
 
@@ -102,7 +121,8 @@ export default {
     counters.inFlight++;
     try {
       const wrapped = wrapEnv(env);
-      return await (isClass ? new Entry(ctx, wrapped).fetch(request) : Entry.fetch(request, wrapped, ctx));
+      const context = trackContext(ctx);
+      return await (isClass ? new Entry(context, wrapped).fetch(request) : Entry.fetch(request, wrapped, context));
     } finally {
       counters.inFlight--;
     }

@@ -56,12 +56,13 @@ export async function loadRun({ target, scenario, prepared, connections, duratio
   });
   instance.on("response", (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
   const result = await instance;
-  // Requests autocannon abandoned at the end still run to completion in the worker:
-  // let them finish so their round trips and CPU land in this run, not the next.
+  // Requests autocannon abandoned at the end still run to completion in the worker, and
+  // ctx.waitUntil work runs after responses: let both finish so their round trips and
+  // CPU land in this run, not the next.
   let after = null;
   for (let waited = 0; waited < 10_000; waited += 50) {
     after = await target.counters();
-    if (after.inFlight === 0) break;
+    if (after.inFlight === 0 && !after.deferred) break;
     await new Promise((r) => setTimeout(r, 50));
   }
 
@@ -107,6 +108,7 @@ export async function loadRun({ target, scenario, prepared, connections, duratio
         )
       : null,
     workerRequests: handled,
+    waitUntilPerRequest: measure && after.waitUntil != null ? per(after.waitUntil - (before.waitUntil ?? 0)) : null,
     // workerd's whole process (runtime, HTTP, the worker, D1's SQLite) per request.
     cpuMsPerRequest: cpuBefore != null && cpuAfter != null && handled ? (cpuAfter - cpuBefore) / handled : null,
     workerdCpuPercent: cpuBefore != null && cpuAfter != null ? ((cpuAfter - cpuBefore) / 10 / result.duration) : null,

@@ -24,6 +24,7 @@ function side(runs) {
       return acc;
     }, {}),
     d1PerRequest: mean(runs.map((r) => r.d1PerRequest)),
+    waitUntilPerRequest: mean(runs.map((r) => r.waitUntilPerRequest)),
     kvPerRequest: mean(runs.map((r) => r.kvPerRequest)),
     d1StatementsPerRequest: mean(runs.map((r) => r.d1StatementsPerRequest)),
     cpuMsPerRequest: median(runs.map((r) => r.cpuMsPerRequest)),
@@ -106,6 +107,34 @@ export function markdown(r) {
       "the D1 and KV bindings (a batch is one). CPU is the workerd process's user+system time per request (runtime, HTTP, " +
       "the worker, and D1's SQLite, which runs in the same process locally).",
   );
+  const deferred = r.summary
+    .filter((s) => s.product?.waitUntilPerRequest > 0 || s.reference?.waitUntilPerRequest > 0)
+    .map((s) => `${s.scenario} c=${s.connections}: ${fmt(s.product?.waitUntilPerRequest, 2)} / ${fmt(s.reference?.waitUntilPerRequest, 2)}`);
+  if (deferred.length) {
+    w();
+    w(
+      "Work deferred with ctx.waitUntil, per request (product / reference), finished before each run's counters were read, " +
+        "so its round trips and CPU are in the columns above: " + deferred.join("; ") + ".",
+    );
+  }
+  if (r.outboundBlocked?.count) {
+    w();
+    w(`Outbound fetches the workers attempted, all answered 503 by the harness: ${r.outboundBlocked.count} (${r.outboundBlocked.origins.join(", ")}).`);
+  }
+  // The reference is only a yardstick while it does the same work: same round trips.
+  const drift = r.summary.filter(
+    (s) =>
+      s.product && s.reference &&
+      (Math.abs((s.product.d1PerRequest ?? 0) - (s.reference.d1PerRequest ?? 0)) > 0.05 ||
+        Math.abs((s.product.kvPerRequest ?? 0) - (s.reference.kvPerRequest ?? 0)) > 0.05),
+  );
+  if (drift.length) {
+    w();
+    w(
+      `**The reference no longer does the product's work** in ${[...new Set(drift.map((s) => s.scenario))].join(", ")} ` +
+        "(different D1/KV round trips per request): its ratios compare unequal work; bring bench/reference/worker.mjs up to date.",
+    );
+  }
   const throttled = r.summary.reduce((n, s) => n + (s.product?.throttled ?? 0) + (s.reference?.throttled ?? 0), 0);
   if (throttled) w(`\n**Warning: ${throttled} answers were 429: raise the rate limits in bench/config.mjs \`vars\`.**`);
   const odd = r.summary.flatMap((s) =>

@@ -11,6 +11,17 @@ import { root, buildDir as projectBuild, compatibilityDate, migrationStatements 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const wrapperSource = readFileSync(path.join(here, "counting-wrapper.mjs"), "utf8");
 
+/**
+ * Every fetch() a worker makes (email, webhooks, Turnstile) is answered here with a 503
+ * and counted: nothing leaves the machine, whatever the worker is configured to call.
+ */
+export const outboundBlocked = { count: 0, urls: new Set() };
+function blockOutbound(request) {
+  outboundBlocked.count++;
+  if (outboundBlocked.urls.size < 10) outboundBlocked.urls.add(new URL(request.url).origin);
+  return new Response("bench: outbound requests are blocked", { status: 503 });
+}
+
 /** The product's modules: its own index.js and wasm, unchanged. */
 export function productModules(buildDir = projectBuild) {
   return {
@@ -66,7 +77,9 @@ export async function coldStart(modules) {
     cf: false,
     host: "127.0.0.1",
     port: 0,
-    workers: [{ name: "cold", ...modules, compatibilityDate, d1Databases: ["DB"], kvNamespaces: ["SESSIONS"] }],
+    workers: [
+      { name: "cold", ...modules, compatibilityDate, d1Databases: ["DB"], kvNamespaces: ["SESSIONS"], outboundService: blockOutbound },
+    ],
   });
   try {
     const url = await mf.ready;
@@ -130,6 +143,7 @@ export async function startTarget({ name, modules, vars = {}, instrument = true,
         d1Databases: ["DB"],
         kvNamespaces: ["SESSIONS"],
         bindings: vars,
+        outboundService: blockOutbound,
       },
     ],
   });
