@@ -154,19 +154,23 @@ pub async fn read_json(req: &mut Request, ctx: &Ctx) -> Result<Fields, ApiError>
     decode_fields(BodyKind::Json, &body)
 }
 
-/// Like `read_json`, but an action without a body (or an empty one) reads as `{}`.
+/// Like `read_json`, but an empty body (with or without a `Content-Type`) reads as
+/// `{}`: lifecycle actions often have nothing to say.
 pub async fn read_optional_json(req: &mut Request, ctx: &Ctx) -> Result<Fields, ApiError> {
-    let has_type = req.headers().get("Content-Type").ok().flatten().is_some();
-    if !has_type {
-        let body = read_body(req, ctx.config.max_body_bytes).await?;
-        if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Fields::new());
-        }
+    let json = match req.headers().get("Content-Type").ok().flatten() {
+        None => false,
+        Some(_) => body_kind(req)? == BodyKind::Json,
+    };
+    let body = read_body(req, ctx.config.max_body_bytes).await?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Fields::new());
+    }
+    if !json {
         return Err(ApiError::UnsupportedMediaType {
             accepted: "application/json",
         });
     }
-    read_json(req, ctx).await
+    decode_fields(BodyKind::Json, &body)
 }
 
 /// The URL's query pairs, decoded.

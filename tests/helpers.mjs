@@ -127,3 +127,14 @@ export async function login(w, email, password = "correct horse battery", header
   if (res.status !== 200) throw new Error(`login ${email}: ${res.status} ${res.text}`);
   return { token: res.body.data.token, auth: { Authorization: `Bearer ${res.body.data.token}` }, body: res.body };
 }
+
+/** Polls `check` (async, returns a truthy value when done) until it passes or `ms` elapse. */
+export async function waitFor(check, ms = 5000, what = "condition") {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -89,7 +89,7 @@ pub async fn customer_reply(
             "INSERT INTO ticket_events (ticket_id, kind, actor_type, actor_id, data, created_at)
              SELECT t.id, 'reopened', 'customer', NULL,
                     json_object('from', t.status, 'to', {reopen_to}, 'reason', 'customer_reply'), ?2
-             FROM support_tickets t WHERE {guard} AND t.status = 'resolved'"
+             FROM support_tickets t WHERE {guard} AND t.status = 'resolved' RETURNING id"
         ))
         .bind(&base().values)?;
     let touch = db
@@ -98,7 +98,7 @@ pub async fn customer_reply(
                status = CASE WHEN t.status = 'resolved' THEN {reopen_to} ELSE t.status END,
                resolved_at = CASE WHEN t.status = 'resolved' THEN NULL ELSE t.resolved_at END,
                version = t.version + 1, updated_at = ?2
-             WHERE {guard} RETURNING t.status"
+             WHERE {guard} RETURNING status"
         ))
         .bind(&base().values)?;
     let mut p = base();
@@ -140,7 +140,7 @@ pub async fn customer_reply(
         .batch(vec![reopen_event, touch, insert, notify, hit, state])
         .await?;
     if let Some(message) = results[2].results::<Message>()?.into_iter().next() {
-        let reopened = results[0].meta()?.and_then(|m| m.changes).unwrap_or(0) > 0;
+        let reopened = !results[0].results::<Value>()?.is_empty();
         let notifications = ids(results[3].results()?);
         return Ok(ReplyOutcome::Added {
             message,
