@@ -30,7 +30,12 @@ build: setup ## build the release worker into build/ (index.js + index_bg.wasm)
 migrate: setup ## apply migrations to the local D1 (.wrangler/state)
 	$(WRANGLER) d1 migrations apply DB --local
 
-dev: setup migrate ## build, migrate the local D1, ensure a local admin, serve on http://localhost:$(PORT)
+# Local secrets for `wrangler dev` (gitignored): a random key for customers' status links.
+.dev.vars:
+	@node -e 'console.log("TICKET_TOKEN_SECRET=" + require("crypto").randomBytes(32).toString("hex"))' > $@
+	@echo "wrote .dev.vars (local secrets for wrangler dev)"
+
+dev: setup migrate .dev.vars ## build, migrate the local D1, ensure a local admin, serve on http://localhost:$(PORT)
 	@node scripts/create-admin.mjs --ensure-local
 	$(WRANGLER) dev --port $(PORT) --ip 127.0.0.1 --test-scheduled
 
