@@ -38,6 +38,8 @@ async function shutdown(code, why) {
 const hardStop = setTimeout(() => shutdown(2, `hard deadline (${config.deadlineSeconds + 30}s) reached, aborting`), (config.deadlineSeconds + 30) * 1000);
 hardStop.unref();
 for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => shutdown(130, `${sig}: stopping`));
+// `make bench | head` must not kill the bench before it stops its workerd processes.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
 
 /** wrangler.toml [vars], so the bench runs what deploys; config.vars go on top. */
 function wranglerVars() {
