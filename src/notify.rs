@@ -13,7 +13,7 @@ use crate::domain::clock::Now;
 use crate::domain::encoding::hex;
 use crate::domain::notification::{
     backoff_seconds, lookup_email, staff_reply_email, ticket_created_email, webhook_signed_text,
-    Email, TicketFacts,
+    Kind, TicketFacts,
 };
 use crate::store::notifications::{self, Context, Delivery, Notification};
 use crate::store::tickets::Ticket;
@@ -78,40 +78,72 @@ async fn send(
     let ticket = n
         .ticket_id
         .and_then(|id| cx.tickets.iter().find(|t| t.id == id));
-    match n.channel.as_str() {
-        "webhook" => {
-            let (Some(url), Some(secret)) =
-                (&config.notify.webhook_url, &config.notify.webhook_secret)
-            else {
-                return Ok(Delivery::Skipped(
-                    "WEBHOOK_URL or WEBHOOK_SECRET is not set".into(),
-                ));
-            };
-            let message = n.message_id.and_then(|id| {
-                cx.messages
-                    .iter()
-                    .find(|m| m["id"].as_f64() == Some(id as f64))
-            });
-            let body = json!({
-                "id": n.id,
-                "type": n.kind,
-                "created_at": n.created_at,
-                "ticket": ticket.map(ticket_summary),
-                "message": message.map(|m| json!({"body": m["body"], "author_type": m["author_type"]})),
-            })
-            .to_string();
-            post_webhook(config, url, secret, n.id, now, &body).await
-        }
-        _ => {
-            let Some(key) = &config.notify.email_api_key else {
-                return Ok(Delivery::Skipped("EMAIL_API_KEY is not set".into()));
-            };
-            let Some(email) = compose_email(config, base_url, n, ticket, cx).await? else {
-                return Ok(Delivery::Skipped("nothing to send".into()));
-            };
-            post_email(config, key, &email).await
-        }
+    let message = n.message_id.and_then(|id| {
+        cx.messages
+            .iter()
+            .find(|m| m["id"].as_f64() == Some(id as f64))
+    });
+    if n.channel == "webhook" {
+        let (Some(url), Some(secret)) = (&config.notify.webhook_url, &config.notify.webhook_secret)
+        else {
+            return Ok(Delivery::Skipped(
+                "WEBHOOK_URL or WEBHOOK_SECRET is not set".into(),
+            ));
+        };
+        let body = json!({
+            "id": n.id,
+            "type": n.kind,
+            "created_at": n.created_at,
+            "ticket": ticket.map(ticket_summary),
+            "message": message.map(|m| json!({"body": m["body"], "author_type": m["author_type"]})),
+        })
+        .to_string();
+        return post_webhook(config, url, secret, n.id, now, body).await;
     }
+    let Some(key) = &config.notify.email_api_key else {
+        return Ok(Delivery::Skipped("EMAIL_API_KEY is not set".into()));
+    };
+    let Some(to) = n.recipient.as_deref() else {
+        return Ok(Delivery::Skipped("no recipient".into()));
+    };
+    let email = match (Kind::parse(&n.kind), ticket, message) {
+        (Some(Kind::TicketCreated), Some(t), _) => {
+            ticket_created_email(to, &facts(config, base_url, t).await?)
+        }
+        (Some(Kind::StaffReply), Some(t), Some(m)) => staff_reply_email(
+            to,
+            &facts(config, base_url, t).await?,
+            m["staff_name"].as_str().unwrap_or("Support"),
+            m["body"].as_str().unwrap_or_default(),
+        ),
+        (Some(Kind::Lookup), _, _) => {
+            let tickets = cx
+                .by_email
+                .iter()
+                .find(|(email, _)| email == to)
+                .map_or(&[][..], |(_, t)| t.as_slice());
+            if tickets.is_empty() {
+                return Ok(Delivery::Skipped("no tickets for this address".into()));
+            }
+            let mut all = Vec::with_capacity(tickets.len());
+            for t in tickets {
+                all.push(facts(config, base_url, t).await?);
+            }
+            lookup_email(to, &all)
+        }
+        _ => return Ok(Delivery::Skipped("the ticket or message is gone".into())),
+    };
+    let headers = Headers::new();
+    let _ = headers.set("Authorization", &format!("Bearer {key}"));
+    let body = email.resend_body(&config.notify.email_from).to_string();
+    post_json(
+        config,
+        &config.notify.email_api_url,
+        headers,
+        body,
+        "email API",
+    )
+    .await
 }
 
 fn ticket_summary(t: &Ticket) -> Value {
@@ -122,123 +154,43 @@ fn ticket_summary(t: &Ticket) -> Value {
     })
 }
 
-async fn link(config: &Config, base_url: &str, t: &Ticket) -> Result<String, String> {
-    match &config.ticket_token_secret {
+/// What an email says about a ticket, with its status link.
+async fn facts(config: &Config, base_url: &str, t: &Ticket) -> Result<TicketFacts, String> {
+    let status_url = match &config.ticket_token_secret {
         Some(secret) => access::ticket_token(secret, t.id, &t.ticket_number)
             .await
             .map(|token| access::status_url(base_url, &t.ticket_number, &token))
-            .map_err(|_| "could not derive the status link".to_owned()),
-        None => Ok("(status links are not configured)".to_owned()),
-    }
+            .map_err(|_| "could not derive the status link".to_owned())?,
+        None => "(status links are not configured)".to_owned(),
+    };
+    Ok(TicketFacts {
+        number: t.ticket_number.clone(),
+        subject: t.subject.clone(),
+        status: t.status.clone(),
+        customer_name: t.customer_name.clone().unwrap_or_default(),
+        status_url,
+    })
 }
 
-async fn compose_email(
+/// POSTs a JSON body; any 2xx is delivered, anything else a failure to retry.
+async fn post_json(
     config: &Config,
-    base_url: &str,
-    n: &Notification,
-    ticket: Option<&Ticket>,
-    cx: &Context,
-) -> Result<Option<Email>, String> {
-    let Some(to) = n.recipient.as_deref() else {
-        return Ok(None);
-    };
-    let facts = |t: &'_ Ticket, url: String| {
-        (
-            t.ticket_number.clone(),
-            t.subject.clone(),
-            t.status.clone(),
-            t.customer_name.clone().unwrap_or_default(),
-            url,
-        )
-    };
-    match (n.kind.as_str(), ticket) {
-        ("ticket_created", Some(t)) => {
-            let (number, subject, status, name, url) = facts(t, link(config, base_url, t).await?);
-            Ok(Some(ticket_created_email(
-                to,
-                &TicketFacts {
-                    number: &number,
-                    subject: &subject,
-                    status: &status,
-                    customer_name: &name,
-                    status_url: &url,
-                },
-            )))
-        }
-        ("staff_reply", Some(t)) => {
-            let message = n.message_id.and_then(|id| {
-                cx.messages
-                    .iter()
-                    .find(|m| m["id"].as_f64() == Some(id as f64))
-            });
-            let Some(message) = message else {
-                return Ok(None);
-            };
-            let (number, subject, status, name, url) = facts(t, link(config, base_url, t).await?);
-            Ok(Some(staff_reply_email(
-                to,
-                &TicketFacts {
-                    number: &number,
-                    subject: &subject,
-                    status: &status,
-                    customer_name: &name,
-                    status_url: &url,
-                },
-                message["staff_name"].as_str().unwrap_or("Support"),
-                message["body"].as_str().unwrap_or_default(),
-            )))
-        }
-        ("lookup", _) => {
-            let tickets = cx
-                .by_email
-                .iter()
-                .find(|(email, _)| email == to)
-                .map(|(_, t)| t.as_slice())
-                .unwrap_or_default();
-            if tickets.is_empty() {
-                return Ok(None);
-            }
-            let mut rows = Vec::with_capacity(tickets.len());
-            for t in tickets {
-                rows.push(facts(t, link(config, base_url, t).await?));
-            }
-            let facts: Vec<TicketFacts> = rows
-                .iter()
-                .map(|(number, subject, status, name, url)| TicketFacts {
-                    number,
-                    subject,
-                    status,
-                    customer_name: name,
-                    status_url: url,
-                })
-                .collect();
-            Ok(Some(lookup_email(to, &facts)))
-        }
-        _ => Ok(None),
-    }
-}
-
-fn json_post(url: &str, headers: Headers, body: String) -> Result<Request, String> {
+    url: &str,
+    headers: Headers,
+    body: String,
+    target: &str,
+) -> Result<Delivery, String> {
     let _ = headers.set("Content-Type", "application/json");
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_headers(headers)
         .with_body(Some(body.into()));
-    Request::new_with_init(url, &init).map_err(|_| "the target URL is invalid".to_owned())
-}
-
-async fn post_email(config: &Config, key: &str, email: &Email) -> Result<Delivery, String> {
-    let headers = Headers::new();
-    let _ = headers.set("Authorization", &format!("Bearer {key}"));
-    let request = json_post(
-        &config.notify.email_api_url,
-        headers,
-        email.resend_body(&config.notify.email_from).to_string(),
-    )?;
+    let request =
+        Request::new_with_init(url, &init).map_err(|_| format!("the {target} URL is invalid"))?;
     let response = crate::outbound::send(request, config.notify.timeout_ms).await?;
     match response.status_code() {
         200..=299 => Ok(Delivery::Sent),
-        status => Err(format!("email API answered {status}")),
+        status => Err(format!("{target} answered {status}")),
     }
 }
 
@@ -250,12 +202,12 @@ async fn post_webhook(
     secret: &str,
     id: i64,
     now: Now,
-    body: &str,
+    body: String,
 ) -> Result<Delivery, String> {
     let timestamp = now.unix_seconds();
     let signature = crypto::hmac_sha256(
         secret.as_bytes(),
-        webhook_signed_text(timestamp, body).as_bytes(),
+        webhook_signed_text(timestamp, &body).as_bytes(),
     )
     .await
     .map_err(|_| "could not sign the webhook".to_owned())?;
@@ -266,10 +218,5 @@ async fn post_webhook(
         "X-Helpdesk-Signature",
         &format!("sha256={}", hex(&signature)),
     );
-    let request = json_post(url, headers, body.to_owned())?;
-    let response = crate::outbound::send(request, config.notify.timeout_ms).await?;
-    match response.status_code() {
-        200..=299 => Ok(Delivery::Sent),
-        status => Err(format!("webhook answered {status}")),
-    }
+    post_json(config, url, headers, body, "webhook").await
 }

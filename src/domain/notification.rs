@@ -64,12 +64,12 @@ impl Email {
 }
 
 /// What an email about one ticket needs.
-pub struct TicketFacts<'a> {
-    pub number: &'a str,
-    pub subject: &'a str,
-    pub status: &'a str,
-    pub customer_name: &'a str,
-    pub status_url: &'a str,
+pub struct TicketFacts {
+    pub number: String,
+    pub subject: String,
+    pub status: String,
+    pub customer_name: String,
+    pub status_url: String,
 }
 
 pub fn ticket_created_email(to: &str, t: &TicketFacts) -> Email {
@@ -138,18 +138,18 @@ mod tests {
     #[test]
     fn emails_carry_number_and_link() {
         let facts = TicketFacts {
-            number: "TKT-2026-0008",
-            subject: "Machine stopped",
-            status: "open",
-            customer_name: "John",
-            status_url: "https://help.example/t/TKT-2026-0008?token=abc",
+            number: "TKT-2026-0008".into(),
+            subject: "Machine stopped".into(),
+            status: "open".into(),
+            customer_name: "John".into(),
+            status_url: "https://help.example/t/TKT-2026-0008?token=abc".into(),
         };
         let e = ticket_created_email("john@example.com", &facts);
         assert_eq!(
             e.subject,
             "[TKT-2026-0008] We received your request: Machine stopped"
         );
-        assert!(e.text.contains("TKT-2026-0008") && e.text.contains(facts.status_url));
+        assert!(e.text.contains("TKT-2026-0008") && e.text.contains(&facts.status_url));
         let body = e.resend_body("Support <support@example.com>");
         assert_eq!(body["to"][0], "john@example.com");
         let lookup = lookup_email("john@example.com", &[facts]);

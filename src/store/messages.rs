@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::D1Database;
 
+use crate::domain::notification::Kind;
+
 use super::notifications::{enqueue_sql, Outgoing};
 use super::tickets::{ticket_columns, Ticket};
 use super::{int, prepare, text, Params};
@@ -114,7 +116,7 @@ pub async fn customer_reply(
     let notify = enqueue_sql(
         &mut p,
         &[Outgoing {
-            kind: "customer_reply",
+            kind: Kind::CustomerReply.as_str(),
             channel: "webhook",
             recipient_sql: "NULL",
         }],
@@ -190,7 +192,7 @@ pub async fn staff_message(
         let sql = enqueue_sql(
             &mut p,
             &[Outgoing {
-                kind: "staff_reply",
+                kind: Kind::StaffReply.as_str(),
                 channel: "email",
                 recipient_sql: "t.customer_email",
             }],
@@ -248,9 +250,10 @@ pub async fn lookup(
     let notify = format!(
         "INSERT INTO notifications (kind, channel, ticket_id, message_id, recipient, status, attempts,
            next_attempt_at, created_at, updated_at)
-         SELECT 'lookup', 'email', NULL, NULL, {email_p}, 'pending', 0, {now_p}, {now_p}, {now_p}
+         SELECT '{lookup}', 'email', NULL, NULL, {email_p}, 'pending', 0, {now_p}, {now_p}, {now_p}
          WHERE {guard} AND EXISTS (SELECT 1 FROM support_tickets WHERE customer_email = {email_p} COLLATE NOCASE)
-         RETURNING id"
+         RETURNING id",
+        lookup = Kind::Lookup.as_str()
     );
     let hits = format!(
         "INSERT INTO rate_limit_hits (bucket, at)

@@ -6,6 +6,7 @@ use worker::D1Database;
 
 use super::tickets::Ticket;
 use super::{int, opt_text, text, Params};
+use crate::domain::notification::Kind;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Notification {
@@ -109,7 +110,7 @@ pub async fn context(db: &D1Database, claimed: &[Notification]) -> worker::Resul
     let message_ids: Vec<i64> = claimed.iter().filter_map(|n| n.message_id).collect();
     let lookup_emails: Vec<String> = claimed
         .iter()
-        .filter(|n| n.kind == "lookup")
+        .filter(|n| n.kind == Kind::Lookup.as_str())
         .filter_map(|n| n.recipient.clone())
         .collect();
     let columns = super::tickets::ticket_columns("t.");

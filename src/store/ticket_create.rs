@@ -4,6 +4,8 @@
 use serde_json::Value;
 use worker::D1Database;
 
+use crate::domain::notification::Kind;
+
 use super::notifications::{enqueue_sql, Outgoing};
 use super::tickets::{ticket_columns, Actor, Ticket, TICKET_FIELDS};
 use super::{int, text, Params};
@@ -220,12 +222,12 @@ pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<Cre
         &mut p,
         &[
             Outgoing {
-                kind: "ticket_created",
+                kind: Kind::TicketCreated.as_str(),
                 channel: "email",
                 recipient_sql: "t.customer_email",
             },
             Outgoing {
-                kind: "new_ticket",
+                kind: Kind::NewTicket.as_str(),
                 channel: "webhook",
                 recipient_sql: "NULL",
             },
