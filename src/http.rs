@@ -15,7 +15,7 @@ pub struct Ctx {
     pub env: Env,
     /// For work that continues after the response (`wait_until`).
     pub worker: Context,
-    pub config: Config,
+    pub config: &'static Config,
     pub now: Now,
     pub request_id: String,
 }
@@ -25,19 +25,28 @@ impl Ctx {
         self.env.d1("DB").map_err(ApiError::from)
     }
 
-    /// Delivers these outbox rows right after the response; the cron trigger retries
-    /// whatever this does not manage.
-    pub fn deliver_after_response(&self, request_url: Option<&worker::Url>, ids: Vec<i64>) {
-        if ids.is_empty() {
+    /// How outbox rows written by this request start (claimed by it, or skipped).
+    pub fn outbox(&self) -> crate::store::notifications::OutboxPolicy {
+        crate::notify::outbox_policy(&self.config, self.now)
+    }
+
+    /// Delivers outbox rows this request claimed right after the response; the cron
+    /// trigger retries whatever this does not manage.
+    pub fn deliver_after_response(
+        &self,
+        request_url: Option<&worker::Url>,
+        claimed: Vec<crate::store::notifications::Notification>,
+    ) {
+        if claimed.is_empty() {
             return;
         }
         let base_url = crate::access::base_url(self, request_url);
-        self.worker.wait_until(crate::notify::deliver(
+        self.worker.wait_until(crate::notify::deliver_claimed(
             self.env.clone(),
-            self.config.clone(),
+            self.config,
             self.now,
             base_url,
-            Some(ids),
+            claimed,
         ));
     }
 }

@@ -15,7 +15,7 @@ use crate::domain::notification::{
     backoff_seconds, lookup_email, staff_reply_email, ticket_created_email, webhook_signed_text,
     Kind, TicketFacts,
 };
-use crate::store::notifications::{self, Context, Delivery, Notification};
+use crate::store::notifications::{self, Context, Delivery, Notification, OutboxPolicy};
 use crate::store::tickets::Ticket;
 
 /// How many due rows one round delivers.
@@ -23,33 +23,63 @@ const BATCH: u32 = 25;
 /// How long a claimed row is left alone before another deliverer may take it.
 const LEASE_SECONDS: u64 = 120;
 
-/// Delivers due notifications (`ids`: only these), logging rather than failing.
-pub async fn deliver(env: Env, config: Config, now: Now, base_url: String, ids: Option<Vec<i64>>) {
-    if let Err(e) = deliver_round(&env, &config, now, &base_url, ids.as_deref()).await {
+/// New outbox rows for configured targets start claimed by the request that writes
+/// them; rows for unconfigured targets are recorded as skipped.
+pub fn outbox_policy(config: &Config, now: Now) -> OutboxPolicy {
+    let notify = &config.notify;
+    OutboxPolicy {
+        now: now.rfc3339(),
+        lease_until: now.plus_seconds(LEASE_SECONDS).rfc3339(),
+        email_skip: notify
+            .email_api_key
+            .is_none()
+            .then_some("EMAIL_API_KEY is not set"),
+        webhook_skip: (notify.webhook_url.is_none() || notify.webhook_secret.is_none())
+            .then_some("WEBHOOK_URL or WEBHOOK_SECRET is not set"),
+    }
+}
+
+/// The cron's round: claims due rows and delivers them.
+pub async fn deliver_due(env: Env, config: &'static Config, now: Now, base_url: String) {
+    let lease = now.plus_seconds(LEASE_SECONDS).rfc3339();
+    let claimed = match env.d1("DB") {
+        Ok(db) => notifications::claim_due(&db, &now.rfc3339(), &lease, BATCH).await,
+        Err(e) => Err(e),
+    };
+    match claimed {
+        Ok(rows) => deliver_claimed(env, config, now, base_url, rows).await,
+        Err(e) => console_error!("notification claim failed: {e}"),
+    }
+}
+
+/// Delivers rows the caller has claimed, logging rather than failing.
+pub async fn deliver_claimed(
+    env: Env,
+    config: &'static Config,
+    now: Now,
+    base_url: String,
+    claimed: Vec<Notification>,
+) {
+    if claimed.is_empty() {
+        return;
+    }
+    if let Err(e) = deliver(&env, config, now, &base_url, &claimed).await {
         console_error!("notification delivery failed: {e}");
     }
 }
 
-async fn deliver_round(
+async fn deliver(
     env: &Env,
     config: &Config,
     now: Now,
     base_url: &str,
-    ids: Option<&[i64]>,
-) -> worker::Result<usize> {
-    if ids.is_some_and(|ids| ids.is_empty()) {
-        return Ok(0);
-    }
+    claimed: &[Notification],
+) -> worker::Result<()> {
     let db = env.d1("DB")?;
     let now_text = now.rfc3339();
-    let lease = now.plus_seconds(LEASE_SECONDS).rfc3339();
-    let claimed = notifications::claim(&db, ids, &now_text, &lease, BATCH).await?;
-    if claimed.is_empty() {
-        return Ok(0);
-    }
-    let context = notifications::context(&db, &claimed).await?;
+    let context = notifications::context(&db, claimed).await?;
     let mut outcomes = Vec::with_capacity(claimed.len());
-    for n in &claimed {
+    for n in claimed {
         let outcome = match send(config, now, base_url, n, &context).await {
             Ok(delivery) => delivery,
             Err(error) => {
@@ -63,8 +93,7 @@ async fn deliver_round(
         };
         outcomes.push((n.id, outcome));
     }
-    notifications::record(&db, &outcomes, &now_text).await?;
-    Ok(outcomes.len())
+    notifications::record(&db, &outcomes, &now_text).await
 }
 
 /// One delivery; `Err` is a failure worth retrying.

@@ -54,12 +54,13 @@ pub async fn list(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
 /// right after this response.
 pub async fn retry(req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError> {
     auth::require_staff(&req, ctx, Role::Agent).await?;
-    let row = notifications::retry(&ctx.db()?, id, &ctx.now.rfc3339())
+    let outbox = ctx.outbox();
+    let row = notifications::retry(&ctx.db()?, id, &outbox.now, &outbox.lease_until)
         .await?
         .ok_or(ApiError::NotFound {
-            message: "No notification with this id is waiting or failed.",
+            message: "No failed or skipped notification has this id.",
         })?;
-    ctx.deliver_after_response(req.url().ok().as_ref(), vec![row.id]);
+    ctx.deliver_after_response(req.url().ok().as_ref(), vec![row.clone()]);
     Ok(success(
         202,
         "Retry scheduled",

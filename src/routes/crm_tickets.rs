@@ -68,6 +68,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         }),
     };
     let now = ctx.now.rfc3339();
+    let outbox = ctx.outbox();
     let result = ticket_create::create(
         &ctx.db()?,
         &CreateTicket {
@@ -78,6 +79,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             limits: &[],
             window_start: &now,
             idempotency: idempotency.as_ref().map(Idempotency::claim),
+            outbox: &outbox,
             request_id: &ctx.request_id,
             year: ctx.now.year(),
             now: &now,
@@ -267,7 +269,7 @@ pub async fn add_message(mut req: Request, ctx: &Ctx, id: i64) -> Result<Respons
         session.staff_id(),
         &body,
         internal,
-        &ctx.now.rfc3339(),
+        &ctx.outbox(),
     )
     .await?
     .ok_or_else(ticket_not_found)?;

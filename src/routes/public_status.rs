@@ -173,7 +173,7 @@ pub async fn reply(mut req: Request, ctx: &Ctx, number: String) -> Result<Respon
         &text,
         ctx.config.customer_replies_per_ticket,
         &ctx.now.minus_seconds(window).rfc3339(),
-        &ctx.now.rfc3339(),
+        &ctx.outbox(),
     )
     .await?;
     match outcome {
@@ -258,7 +258,7 @@ pub async fn lookup(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             (ip_key.as_str(), ctx.config.lookups_per_ip),
         ],
         &ctx.now.minus_seconds(window).rfc3339(),
-        &ctx.now.rfc3339(),
+        &ctx.outbox(),
     )
     .await?;
     match outcome {

@@ -95,6 +95,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         .minus_seconds(ctx.config.rate_limit_window_seconds)
         .rfc3339();
     let now = ctx.now.rfc3339();
+    let outbox = ctx.outbox();
     let result = ticket_create::create(
         &ctx.db()?,
         &CreateTicket {
@@ -107,6 +108,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             limits: &limits,
             window_start: &window_start,
             idempotency: idempotency.as_ref().map(Idempotency::claim),
+            outbox: &outbox,
             request_id: &ctx.request_id,
             year: ctx.now.year(),
             now: &now,

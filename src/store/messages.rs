@@ -6,7 +6,7 @@ use worker::D1Database;
 
 use crate::domain::notification::Kind;
 
-use super::notifications::{enqueue_sql, Outgoing};
+use super::notifications::{claimed, enqueue_sql, Notification, OutboxPolicy, Outgoing};
 use super::tickets::{ticket_columns, Ticket};
 use super::{int, prepare, text, Params};
 
@@ -52,7 +52,7 @@ pub enum ReplyOutcome {
     Added {
         message: Message,
         reopened: bool,
-        notifications: Vec<i64>,
+        notifications: Vec<Notification>,
     },
     Closed,
     RateLimited {
@@ -70,8 +70,9 @@ pub async fn customer_reply(
     body: &str,
     limit: u32,
     window_start: &str,
-    now: &str,
+    outbox: &OutboxPolicy,
 ) -> worker::Result<ReplyOutcome> {
+    let now = outbox.now.as_str();
     let bucket = format!("reply:{ticket_id}");
     let base = || {
         let mut p = Params::default();
@@ -122,7 +123,7 @@ pub async fn customer_reply(
         }],
         &format!("FROM support_tickets t WHERE {guard}"),
         "(SELECT max(id) FROM ticket_messages WHERE ticket_id = ?1)",
-        now,
+        outbox,
     );
     let notify = db.prepare(notify).bind(&p.values)?;
     let hit = db
@@ -143,7 +144,7 @@ pub async fn customer_reply(
         .await?;
     if let Some(message) = results[2].results::<Message>()?.into_iter().next() {
         let reopened = !results[0].results::<Value>()?.is_empty();
-        let notifications = ids(results[3].results()?);
+        let notifications = claimed(results[3].results()?);
         return Ok(ReplyOutcome::Added {
             message,
             reopened,
@@ -167,8 +168,9 @@ pub async fn staff_message(
     staff_id: i64,
     body: &str,
     internal: bool,
-    now: &str,
-) -> worker::Result<Option<(Message, Vec<i64>)>> {
+    outbox: &OutboxPolicy,
+) -> worker::Result<Option<(Message, Vec<Notification>)>> {
+    let now = outbox.now.as_str();
     let insert = db
         .prepare(
             "INSERT INTO ticket_messages (ticket_id, author_type, staff_id, body, internal, created_at)
@@ -198,7 +200,7 @@ pub async fn staff_message(
             }],
             &format!("FROM support_tickets t WHERE t.id = {id}"),
             &format!("(SELECT max(id) FROM ticket_messages WHERE ticket_id = {id})"),
-            now,
+            outbox,
         );
         statements.push(db.prepare(sql).bind(&p.values)?);
     }
@@ -207,7 +209,7 @@ pub async fn staff_message(
         return Ok(None);
     };
     let notifications = match results.get(2) {
-        Some(r) => ids(r.results()?),
+        Some(r) => claimed(r.results()?),
         None => vec![],
     };
     Ok(Some((message, notifications)))
@@ -221,12 +223,12 @@ pub async fn lookup(
     email: &str,
     buckets: [(&str, u32); 2],
     window_start: &str,
-    now: &str,
-) -> worker::Result<Result<Vec<i64>, Option<String>>> {
+    outbox: &OutboxPolicy,
+) -> worker::Result<Result<Vec<Notification>, Option<String>>> {
     let mut p = Params::default();
     let window = p.bind(text(window_start));
     let email_p = p.bind(text(email));
-    let now_p = p.bind(text(now));
+    let now_p = p.bind(text(&outbox.now));
     let mut under = Vec::new();
     let mut frees = Vec::new();
     let mut names = Vec::new();
@@ -247,13 +249,19 @@ pub async fn lookup(
         "SELECT ({guard}) AS ok, max(COALESCE({}, ''), COALESCE({}, '')) AS frees_at",
         frees[0], frees[1]
     );
-    let notify = format!(
-        "INSERT INTO notifications (kind, channel, ticket_id, message_id, recipient, status, attempts,
-           next_attempt_at, created_at, updated_at)
-         SELECT '{lookup}', 'email', NULL, NULL, {email_p}, 'pending', 0, {now_p}, {now_p}, {now_p}
-         WHERE {guard} AND EXISTS (SELECT 1 FROM support_tickets WHERE customer_email = {email_p} COLLATE NOCASE)
-         RETURNING id",
-        lookup = Kind::Lookup.as_str()
+    let notify = enqueue_sql(
+        &mut p,
+        &[Outgoing {
+            kind: Kind::Lookup.as_str(),
+            channel: "email",
+            recipient_sql: &email_p,
+        }],
+        &format!(
+            "FROM (SELECT NULL AS id) t WHERE {guard}
+             AND EXISTS (SELECT 1 FROM support_tickets WHERE customer_email = {email_p} COLLATE NOCASE)"
+        ),
+        "NULL",
+        outbox,
     );
     let hits = format!(
         "INSERT INTO rate_limit_hits (bucket, at)
@@ -274,18 +282,11 @@ pub async fn lookup(
         .next()
         .unwrap_or(Value::Null);
     if row["ok"].as_f64() == Some(1.0) {
-        Ok(Ok(ids(results[1].results()?)))
+        Ok(Ok(claimed(results[1].results()?)))
     } else {
         Ok(Err(row["frees_at"]
             .as_str()
             .filter(|s| !s.is_empty())
             .map(str::to_owned)))
     }
-}
-
-fn ids(rows: Vec<Value>) -> Vec<i64> {
-    rows.iter()
-        .filter_map(|r| r["id"].as_f64())
-        .map(|id| id as i64)
-        .collect()
 }

@@ -36,59 +36,78 @@ pub struct Outgoing<'a> {
     pub recipient_sql: &'a str,
 }
 
-/// `INSERT ... SELECT` of outbox rows for the ticket(s) the `from_where` clause
-/// (over a ticket alias `t`) selects; `message_sql` gives the message id or NULL.
+/// How new outbox rows start. A row for a configured target is written already
+/// claimed by the request that causes it (one attempt counted, leased until
+/// `lease_until`), so the delivery right after the response needs no claim of its
+/// own; if that delivery never happens, the lease runs out and the cron takes over.
+/// A row for an unconfigured target is written as skipped, with the reason.
+pub struct OutboxPolicy {
+    pub now: String,
+    pub lease_until: String,
+    pub email_skip: Option<&'static str>,
+    pub webhook_skip: Option<&'static str>,
+}
+
+/// `INSERT ... SELECT` of outbox rows for the ticket the `from_where` clause selects
+/// (as alias `t`; a clause without a ticket selects `NULL AS id`). `message_sql` gives
+/// the message id or NULL.
 pub fn enqueue_sql(
     p: &mut Params,
     rows: &[Outgoing<'_>],
     from_where: &str,
     message_sql: &str,
-    now: &str,
+    policy: &OutboxPolicy,
 ) -> String {
-    let now = p.bind(text(now));
+    let now = p.bind(text(&policy.now));
+    let lease = p.bind(text(&policy.lease_until));
     let selects: Vec<String> = rows
         .iter()
         .map(|o| {
             let kind = p.bind(text(o.kind));
             let channel = p.bind(text(o.channel));
+            let skip = if o.channel == "webhook" {
+                policy.webhook_skip
+            } else {
+                policy.email_skip
+            };
+            let state = match skip {
+                Some(reason) => format!("'skipped', 0, {now}, {}", p.bind(text(reason))),
+                None => format!("'pending', 1, {lease}, NULL"),
+            };
             format!(
-                "SELECT {kind}, {channel}, t.id, {message_sql}, {}, 'pending', 0, {now}, {now}, {now} {from_where}",
+                "SELECT {kind}, {channel}, t.id, {message_sql}, {}, {state}, {now}, {now} {from_where}",
                 o.recipient_sql
             )
         })
         .collect();
     format!(
         "INSERT INTO notifications (kind, channel, ticket_id, message_id, recipient, status, attempts,
-            next_attempt_at, created_at, updated_at) {} RETURNING id",
+            next_attempt_at, last_error, created_at, updated_at) {} RETURNING {COLUMNS}",
         selects.join(" UNION ALL ")
     )
 }
 
-/// Claims due rows (all due ones up to `limit`, or just `ids`): counts the attempt
-/// and pushes `next_attempt_at` to `lease_until`, so a second deliverer does not
-/// take them while this one works. A deliverer that dies leaves them due again later.
-pub async fn claim(
+/// The rows a batch wrote that the request itself must deliver.
+pub fn claimed(rows: Vec<Notification>) -> Vec<Notification> {
+    rows.into_iter().filter(|n| n.status == "pending").collect()
+}
+
+/// Claims due rows, up to `limit`: counts the attempt and pushes `next_attempt_at`
+/// to `lease_until`, so a second deliverer does not take them while this one works.
+/// A deliverer that dies leaves them due again later.
+pub async fn claim_due(
     db: &D1Database,
-    ids: Option<&[i64]>,
     now: &str,
     lease_until: &str,
     limit: u32,
 ) -> worker::Result<Vec<Notification>> {
-    let ids_json = ids.map(|ids| serde_json::to_string(ids).unwrap_or_default());
     db.prepare(format!(
         "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?2, updated_at = ?1
-         WHERE id IN (SELECT id FROM notifications
-                      WHERE status = 'pending' AND next_attempt_at <= ?1
-                        AND (?3 IS NULL OR id IN (SELECT value FROM json_each(?3)))
-                      ORDER BY id LIMIT ?4)
+         WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?1
+                      ORDER BY id LIMIT ?3)
          RETURNING {COLUMNS}"
     ))
-    .bind(&[
-        text(now),
-        text(lease_until),
-        opt_text(ids_json.as_deref()),
-        int(Some(limit.into())),
-    ])?
+    .bind(&[text(now), text(lease_until), int(Some(limit.into()))])?
     .all()
     .await?
     .results()
@@ -202,13 +221,19 @@ pub async fn list(
     .results()
 }
 
-/// Makes a failed (or pending) row due now with a fresh set of attempts.
-pub async fn retry(db: &D1Database, id: i64, now: &str) -> worker::Result<Option<Notification>> {
+/// Gives a failed or skipped row a fresh set of attempts, claimed by the caller
+/// (who delivers it at once) with a lease, as new rows are.
+pub async fn retry(
+    db: &D1Database,
+    id: i64,
+    now: &str,
+    lease_until: &str,
+) -> worker::Result<Option<Notification>> {
     db.prepare(format!(
-        "UPDATE notifications SET status = 'pending', attempts = 0, next_attempt_at = ?2, updated_at = ?2
-         WHERE id = ?1 AND status IN ('failed', 'pending', 'skipped') RETURNING {COLUMNS}"
+        "UPDATE notifications SET status = 'pending', attempts = 1, next_attempt_at = ?3, updated_at = ?2
+         WHERE id = ?1 AND status IN ('failed', 'skipped') RETURNING {COLUMNS}"
     ))
-    .bind(&[int(Some(id)), text(now)])?
+    .bind(&[int(Some(id)), text(now), text(lease_until)])?
     .first(None)
     .await
 }

@@ -6,7 +6,7 @@ use worker::D1Database;
 
 use crate::domain::notification::Kind;
 
-use super::notifications::{enqueue_sql, Outgoing};
+use super::notifications::{self, enqueue_sql, Notification, OutboxPolicy, Outgoing};
 use super::tickets::{ticket_columns, Actor, Ticket, TICKET_FIELDS};
 use super::{int, text, Params};
 use crate::domain::abuse::Limit;
@@ -36,6 +36,7 @@ pub struct CreateTicket<'a> {
     pub limits: &'a [Limit],
     pub window_start: &'a str,
     pub idempotency: Option<IdempotencyClaim<'a>>,
+    pub outbox: &'a OutboxPolicy,
     /// Random and unique per request: marks the counter row this create claimed.
     pub request_id: &'a str,
     pub year: i32,
@@ -68,8 +69,8 @@ pub enum CreateOutcome {
 pub struct CreateResult {
     pub outcome: CreateOutcome,
     pub buckets: Vec<BucketState>,
-    /// Outbox rows written with the ticket, to deliver after the response.
-    pub notifications: Vec<i64>,
+    /// Outbox rows written with the ticket, claimed for delivery after the response.
+    pub notifications: Vec<Notification>,
 }
 
 /// The batch:
@@ -237,7 +238,7 @@ pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<Cre
              WHERE c.year = ?1 AND c.claimed_by = ?2"
         ),
         "NULL",
-        c.now,
+        c.outbox,
     );
     statements.push(db.prepare(outbox).bind(&p.values)?);
     let outbox_index = statements.len() - 1;
@@ -255,11 +256,7 @@ pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<Cre
         .transpose()?
         .and_then(|rows| rows.into_iter().next())
         .unwrap_or(Value::Null);
-    let notifications = results[outbox_index]
-        .results::<Value>()?
-        .iter()
-        .filter_map(|r| r["id"].as_f64().map(|id| id as i64))
-        .collect();
+    let notifications = notifications::claimed(results[outbox_index].results()?);
     let (outcome, buckets) = explain(created, &row, c);
     Ok(CreateResult {
         outcome,
