@@ -27,7 +27,7 @@ impl Ctx {
 
     /// How outbox rows written by this request start (claimed by it, or skipped).
     pub fn outbox(&self) -> crate::store::notifications::OutboxPolicy {
-        crate::notify::outbox_policy(&self.config, self.now)
+        crate::notify::outbox_policy(self.config, self.now)
     }
 
     /// Delivers outbox rows this request claimed right after the response; the cron

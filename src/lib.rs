@@ -74,7 +74,7 @@ async fn handle(
     method: &str,
     path: &str,
 ) -> Result<Response, ApiError> {
-    if let Some(now) = test_clock(&req, &ctx.config)? {
+    if let Some(now) = test_clock(&req, ctx.config)? {
         ctx.now = now;
     }
     match routes::resolve(method, path)? {
