@@ -35,18 +35,16 @@ pub fn status_url(base: &str, number: &str, token: &str) -> String {
 }
 
 /// The base of status links: `PUBLIC_BASE_URL`, else the origin this request came to.
-pub fn base_url(ctx: &Ctx, request_url: Option<&worker::Url>) -> String {
-    ctx.config.public_base_url.clone().unwrap_or_else(|| {
-        request_url
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_else(|| "http://localhost:8787".to_owned())
-    })
+pub fn base_url(ctx: &Ctx) -> String {
+    ctx.config
+        .public_base_url
+        .clone()
+        .unwrap_or_else(|| ctx.origin.clone())
 }
 
 /// `access_token` and `status_url` for a create's answer, when links are configured.
 pub async fn link_fields(
     ctx: &Ctx,
-    request_url: Option<&worker::Url>,
     id: i64,
     number: &str,
 ) -> Result<Option<(String, String)>, ApiError> {
@@ -54,6 +52,6 @@ pub async fn link_fields(
         return Ok(None);
     };
     let token = ticket_token(secret, id, number).await?;
-    let url = status_url(&base_url(ctx, request_url), number, &token);
+    let url = status_url(&base_url(ctx), number, &token);
     Ok(Some((token, url)))
 }

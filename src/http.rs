@@ -18,6 +18,8 @@ pub struct Ctx {
     pub config: &'static Config,
     pub now: Now,
     pub request_id: String,
+    /// `scheme://host[:port]` this request came to (the default base of status links).
+    pub origin: String,
 }
 
 impl Ctx {
@@ -32,15 +34,11 @@ impl Ctx {
 
     /// Delivers outbox rows this request claimed right after the response; the cron
     /// trigger retries whatever this does not manage.
-    pub fn deliver_after_response(
-        &self,
-        request_url: Option<&worker::Url>,
-        claimed: Vec<crate::store::notifications::Notification>,
-    ) {
+    pub fn deliver_after_response(&self, claimed: Vec<crate::store::notifications::Notification>) {
         if claimed.is_empty() {
             return;
         }
-        let base_url = crate::access::base_url(self, request_url);
+        let base_url = crate::access::base_url(self);
         self.worker.wait_until(crate::notify::deliver_claimed(
             self.env.clone(),
             self.config,
@@ -182,11 +180,24 @@ pub async fn read_optional_json(req: &mut Request, ctx: &Ctx) -> Result<Fields, 
     decode_fields(BodyKind::Json, &body)
 }
 
-/// The URL's query pairs, decoded.
+/// The URL's query pairs, decoded. Reads the serialized URL as text: parsing it with
+/// the `url` crate would pull its IDNA tables into the wasm.
 pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
-    req.url()
-        .map(|url| url.query_pairs().into_owned().collect())
-        .unwrap_or_default()
+    let url = req.inner().url();
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split('#').next().unwrap_or("");
+    worker::url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// `scheme://host[:port]` of a serialized absolute URL.
+pub fn origin_of(url: &str) -> String {
+    let host_start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[host_start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| host_start + i);
+    url[..end].to_owned()
 }
 
 /// A success envelope: `{success: true, message, data}`.
@@ -219,6 +230,19 @@ pub fn error_response(error: &ApiError) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins() {
+        assert_eq!(
+            origin_of("https://help.example/t/x?token=1"),
+            "https://help.example"
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:8787/api"),
+            "http://127.0.0.1:8787"
+        );
+        assert_eq!(origin_of("http://localhost?x"), "http://localhost");
+    }
 
     #[test]
     fn json_bodies_must_be_objects() {

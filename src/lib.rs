@@ -48,6 +48,7 @@ async fn fetch(req: Request, env: Env, worker_ctx: Context) -> worker::Result<Re
         config,
         now: Now::new(chrono::Utc::now()),
         request_id: new_request_id(),
+        origin: http::origin_of(&req.inner().url()),
     };
 
     let response = match handle(req, &mut ctx, &method, &path).await {

@@ -60,7 +60,7 @@ pub async fn retry(req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiErro
         .ok_or(ApiError::NotFound {
             message: "No failed or skipped notification has this id.",
         })?;
-    ctx.deliver_after_response(req.url().ok().as_ref(), vec![row.clone()]);
+    ctx.deliver_after_response(vec![row.clone()]);
     Ok(success(
         202,
         "Retry scheduled",

@@ -90,15 +90,14 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         Created::New(t) => (t, false),
         Created::Replayed(t) => (t, true),
     };
-    let url = req.url().ok();
     let mut data = json!(created);
     if let Some((token, status_url)) =
-        access::link_fields(ctx, url.as_ref(), created.id, &created.ticket_number).await?
+        access::link_fields(ctx, created.id, &created.ticket_number).await?
     {
         data["access_token"] = json!(token);
         data["status_url"] = json!(status_url);
     }
-    ctx.deliver_after_response(url.as_ref(), result.notifications);
+    ctx.deliver_after_response(result.notifications);
     let response = success(201, CREATED_MESSAGE, data);
     let _ = response
         .headers()
@@ -273,7 +272,7 @@ pub async fn add_message(mut req: Request, ctx: &Ctx, id: i64) -> Result<Respons
     )
     .await?
     .ok_or_else(ticket_not_found)?;
-    ctx.deliver_after_response(req.url().ok().as_ref(), notifications);
+    ctx.deliver_after_response(notifications);
     let what = if internal {
         "Internal note added"
     } else {

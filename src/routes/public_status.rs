@@ -182,8 +182,7 @@ pub async fn reply(mut req: Request, ctx: &Ctx, number: String) -> Result<Respon
             reopened,
             notifications,
         } => {
-            let url = req.url().ok();
-            ctx.deliver_after_response(url.as_ref(), notifications);
+            ctx.deliver_after_response(notifications);
             if kind == BodyKind::Form {
                 let response = Response::builder().with_status(303).empty();
                 let page = format!(
@@ -263,8 +262,7 @@ pub async fn lookup(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     .await?;
     match outcome {
         Ok(notifications) => {
-            let url = req.url().ok();
-            ctx.deliver_after_response(url.as_ref(), notifications);
+            ctx.deliver_after_response(notifications);
             Ok(success(
                 202,
                 "If this address has tickets, an email with their links is on its way.",

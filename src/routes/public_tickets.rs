@@ -121,10 +121,9 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         Created::New(t) => (t, false),
         Created::Replayed(t) => (t, true),
     };
-    let url = req.url().ok();
-    let link = access::link_fields(ctx, url.as_ref(), created.id, &created.ticket_number).await?;
+    let link = access::link_fields(ctx, created.id, &created.ticket_number).await?;
     let response = render(ctx, &created, kind, link);
-    ctx.deliver_after_response(url.as_ref(), result.notifications);
+    ctx.deliver_after_response(result.notifications);
     creating::add_rate_headers(&response, ctx, &limits, &result.buckets);
     if replayed {
         creating::mark_replayed(&response);
@@ -218,7 +217,7 @@ fn decoy(ctx: &Ctx, ticket: &NewTicket) -> Response {
         let token = crypto::random_bytes::<24>()
             .map(|b| base64url(&b))
             .unwrap_or_default();
-        let url = access::status_url(&access::base_url(ctx, None), &fake.ticket_number, &token);
+        let url = access::status_url(&access::base_url(ctx), &fake.ticket_number, &token);
         (token, url)
     });
     render(ctx, &fake, BodyKind::Json, link)
