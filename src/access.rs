@@ -39,7 +39,7 @@ pub fn base_url(ctx: &Ctx) -> String {
     ctx.config
         .public_base_url
         .clone()
-        .unwrap_or_else(|| ctx.origin.clone())
+        .unwrap_or_else(|| ctx.request_origin.clone())
 }
 
 /// `access_token` and `status_url` for a create's answer, when links are configured.

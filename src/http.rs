@@ -19,7 +19,7 @@ pub struct Ctx {
     pub now: Now,
     pub request_id: String,
     /// `scheme://host[:port]` this request came to (the default base of status links).
-    pub origin: String,
+    pub request_origin: String,
 }
 
 impl Ctx {

@@ -40,7 +40,7 @@ const CORS_EXPOSE_HEADERS: &str =
 async fn fetch(req: Request, env: Env, worker_ctx: Context) -> worker::Result<Response> {
     let method = req.method().to_string();
     let path = req.path();
-    let origin = req.headers().get("Origin").ok().flatten();
+    let cors_origin = req.headers().get("Origin").ok().flatten();
     let config = config(&env);
     let mut ctx = Ctx {
         env,
@@ -48,7 +48,7 @@ async fn fetch(req: Request, env: Env, worker_ctx: Context) -> worker::Result<Re
         config,
         now: Now::new(chrono::Utc::now()),
         request_id: new_request_id(),
-        origin: http::origin_of(&req.inner().url()),
+        request_origin: http::origin_of(&req.inner().url()),
     };
 
     let response = match handle(req, &mut ctx, &method, &path).await {
@@ -64,7 +64,7 @@ async fn fetch(req: Request, env: Env, worker_ctx: Context) -> worker::Result<Re
         response.headers(),
         &ctx,
         routes::audience(&path),
-        origin.as_deref(),
+        cors_origin.as_deref(),
     );
     Ok(response)
 }
