@@ -33,5 +33,14 @@ export default {
     // window). The limiter still runs: its count and insert are part of the measured create.
     RATE_LIMIT_PER_EMAIL: "1000000",
     RATE_LIMIT_PER_IP: "1000000",
+    // Customers' status links: the create answers an access_token and status_url (an
+    // HMAC per create), and the status-lookup scenario can run. A fixed bench-only value,
+    // so parity can check tokens. PUBLIC_BASE_URL makes the links the same on both
+    // workers (otherwise each uses its own 127.0.0.1 port).
+    TICKET_TOKEN_SECRET: "bench-only-ticket-token-secret-0123456789",
+    PUBLIC_BASE_URL: "https://help.bench.example",
+    // No EMAIL_API_KEY, WEBHOOK_URL or WEBHOOK_SECRET: outbox rows are written as skipped,
+    // and nothing runs after the response. (Were they set, every outbound fetch would get
+    // the harness's 503, and the report would count it.)
   },
 };

@@ -184,6 +184,12 @@ async function integrity(target) {
   const rows = (await target.db.prepare("SELECT ticket_number FROM support_tickets").all()).results.map((r) => r.ticket_number);
   const events = (await target.db.prepare("SELECT COUNT(*) AS n FROM ticket_events WHERE kind = 'created'").first()).n;
   const counters = (await target.db.prepare("SELECT year, last_seq FROM ticket_counters").all()).results;
+  // The outbox rows the creates wrote, by status (none before the outbox existed).
+  let outbox = null;
+  try {
+    const byStatus = (await target.db.prepare("SELECT status, COUNT(*) AS n FROM notifications GROUP BY status ORDER BY status").all()).results;
+    outbox = Object.fromEntries(byStatus.map((r) => [r.status, r.n]));
+  } catch {}
   const inDb = new Set(rows);
   const mine = answered[target.name];
   const missing = [...mine.keys()].filter((n) => !inDb.has(n));
@@ -209,6 +215,7 @@ async function integrity(target) {
     unobserved: unobserved[target.name],
     events,
     counters,
+    outbox,
     gapFree: !gaps,
     ok,
     examples: { missing: missing.slice(0, 5), answeredTwice: answeredTwice.slice(0, 5), unexpected: unexpected.slice(0, 5) },

@@ -68,9 +68,28 @@ export const scenarios = [
     creates: true,
     reference: true,
   },
+  {
+    // A customer's status link: GET /api/tickets/{number} with X-Ticket-Token. Needs
+    // TICKET_TOKEN_SECRET (bench/config.mjs vars). One ticket with a short thread
+    // (three public messages and an internal note, which must not show), looked up
+    // over and over: one batch (ticket + public messages) and one HMAC per request.
+    name: "status-lookup",
+    method: "GET",
+    path: ({ state }) => `/api/tickets/${state.ticketNumber}`,
+    headers: ({ state }) => ({ "X-Ticket-Token": state.token }),
+    setup: async (api) => {
+      const created = await api.call("/api/tickets/create", { method: "POST", headers: json, body: ticketBody({ seq: 0, target: "lookup" }) });
+      const data = created.body?.data ?? {};
+      if (created.status !== 201) throw new Error(`create answered ${created.status}`);
+      if (!data.access_token) throw new Error("the create answered no access_token: is TICKET_TOKEN_SECRET in bench/config.mjs vars?");
+      await seedThread(api.db, data.id, data.created_at);
+      return { state: { ticketNumber: data.ticket_number, token: data.access_token } };
+    },
+    reference: true,
+  },
 
-  // ---- CRM and customer scenarios, product-only. Each skips itself (listed in the report)
-  // while its route is missing or answers 404.
+  // ---- CRM scenarios, product-only. Each skips itself (listed in the report) while its
+  // route is missing or answers 404.
   {
     name: "login",
     method: "POST",
@@ -95,21 +114,24 @@ export const scenarios = [
       return { ...session, state: { ticketNumber: created.body?.data?.ticket_number } };
     },
   },
-  {
-    // Needs TICKET_TOKEN_SECRET in bench/config.mjs vars (the create then answers an
-    // access_token). Setting it changes the create's answer, so mirror the token in
-    // bench/reference/worker.mjs at the same time, or parity fails.
-    name: "status-lookup",
-    method: "GET",
-    path: ({ state }) => `/api/tickets/${state.ticketNumber}`,
-    headers: ({ state }) => ({ "X-Ticket-Token": state.token ?? "" }),
-    setup: async (api) => {
-      const created = await api.call("/api/tickets/create", { method: "POST", headers: json, body: ticketBody({ seq: 0, target: "setup" }) });
-      const data = created.body?.data ?? {};
-      return { state: { ticketNumber: data.ticket_number, token: data.access_token ?? data.token } };
-    },
-  },
 ];
+
+/** A short conversation on a ticket: three public messages and one internal note. */
+async function seedThread(db, ticketId, at) {
+  const rows = [
+    ["customer", "The machine stops after ten minutes.", 0],
+    ["staff", "Thanks, could you send the serial number?", 0],
+    ["staff", "Internal: probably the fan controller, see last week's batch.", 1],
+    ["customer", "Serial number SN-0042-7781.", 0],
+  ];
+  await db.batch(
+    rows.map(([author, body, internal]) =>
+      db
+        .prepare("INSERT INTO ticket_messages (ticket_id, author_type, staff_id, body, internal, created_at) VALUES (?1, ?2, NULL, ?3, ?4, ?5)")
+        .bind(ticketId, author, body, internal, at),
+    ),
+  );
+}
 
 /** Seeds staff (for login scenarios) and logs in; answers { headers: { Authorization } }. */
 async function crmSession(api) {

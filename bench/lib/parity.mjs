@@ -3,6 +3,9 @@
 // headers clients read). Runs in `make bench` before the load, on fresh databases, so
 // ids and ticket numbers line up too.
 
+import { createHmac } from "node:crypto";
+import config from "../config.mjs";
+
 const json = { "Content-Type": "application/json" };
 const form = { "Content-Type": "application/x-www-form-urlencoded" };
 const valid = {
@@ -20,7 +23,32 @@ const post = (body, headers = json) => ({
   body: typeof body === "string" ? body : JSON.stringify(body),
 });
 
-/** [name, request, { masks: dotted paths to ignore, decoy: answer is not a real ticket }?] */
+// Status links (src/access.rs), computed here independently of both workers: the first
+// ticket the cases create ("create: README example", on fresh databases) is id 1,
+// number TKT-<year>-0001. `expect` makes sure these cases test what they say.
+const secret = config.vars.TICKET_TOKEN_SECRET ?? "";
+const token = (id, number) =>
+  createHmac("sha256", secret).update(`ticket-access:${id}:${number}`).digest().subarray(0, 24).toString("base64url");
+const year = new Date().getUTCFullYear();
+const first = `TKT-${year}-0001`;
+const second = `TKT-${year}-0002`;
+const status = (number, headers = {}, query = "") => ({ method: "GET", path: `/api/tickets/${number}${query}`, headers });
+
+/** A thread on ticket 1 with an internal note, which the status answer must leave out. */
+async function seedThread(target) {
+  const at = "2026-01-02T03:04:05.000Z";
+  const insert = "INSERT INTO ticket_messages (ticket_id, author_type, staff_id, body, internal, created_at) VALUES (1, ?1, NULL, ?2, ?3, ?4)";
+  await target.db.batch([
+    target.db.prepare(insert).bind("customer", "It stops after ten minutes.", 0, at),
+    target.db.prepare(insert).bind("staff", "Internal: the fan controller again.", 1, at),
+    target.db.prepare(insert).bind("staff", "Could you send the serial number?", 0, at),
+  ]);
+}
+
+/**
+ * [name, request, { masks: dotted paths to ignore, decoy: answer is not a real ticket,
+ *   before: async (target) => {} run on each target first, expect: the status both must answer }?]
+ */
 export const cases = [
   ["health", { method: "GET", path: "/api/health" }],
   ["create: README example", post(valid)],
@@ -57,7 +85,7 @@ export const cases = [
   ].map((email) => [`create: email ${email.slice(0, 30)}`, post({ ...valid, customer_email: email })]),
   ["create: honeypot filled (decoy)", post({ ...valid, website: "http://spam.example" }), {
     decoy: true, // a made-up success: nothing is written, the number is random
-    masks: ["body.data.id", "body.data.ticket_number", "headers.location"],
+    masks: ["body.data.id", "body.data.ticket_number", "body.data.access_token", "body.data.status_url", "headers.location"],
   }],
   ["create: honeypot blank", post({ ...valid, customer_email: "honey@example.com", website: "  " })],
   ["create: unknown API key", post(valid, { ...json, Authorization: "Bearer nope" })],
@@ -74,6 +102,18 @@ export const cases = [
   ["create: array body", post("[1,2]")],
   ["create: too large", post({ ...valid, description: "x".repeat(70_000) })],
   ["create: wrong method", { method: "GET", path: "/api/tickets/create" }],
+  ["status: the link's token", status(first, { "X-Ticket-Token": token(1, first) }), { before: seedThread, expect: 200 }],
+  ["status: token in the query", status(first, {}, `?token=${token(1, first)}`), { expect: 200 }],
+  ["status: wrong token", status(first, { "X-Ticket-Token": token(1, first).replace(/^./, (c) => (c === "A" ? "B" : "A")) }), { expect: 404 }],
+  ["status: another ticket's token", status(first, { "X-Ticket-Token": token(2, second) }), { expect: 404 }],
+  ["status: no token", status(first), { expect: 404 }],
+  ["status: empty header hides the query", status(first, { "X-Ticket-Token": "" }, `?token=${token(1, first)}`), { expect: 404 }],
+  ["status: token over 256 bytes", status(first, { "X-Ticket-Token": "x".repeat(257) }), { expect: 404 }],
+  ["status: unknown number", status(`TKT-${year}-9999`, { "X-Ticket-Token": token(0, `TKT-${year}-9999`) }), { expect: 404 }],
+  ["status: not a ticket number", status(`TKT-${year}-001`, { "X-Ticket-Token": token(1, first) }), { expect: 404 }],
+  ["status: wrong method", { method: "POST", path: `/api/tickets/${first}`, headers: json, body: "{}" }, { expect: 405 }],
+  ["status: HEAD", { method: "HEAD", path: `/api/tickets/${first}` }, { expect: 405 }],
+  ["status: preflight", { method: "OPTIONS", path: `/api/tickets/${first}`, headers: { Origin: "https://example.com", "Access-Control-Request-Method": "GET" } }, { expect: 204 }],
   ["health: wrong method", { method: "DELETE", path: "/api/health" }],
   ["preflight", { method: "OPTIONS", path: "/api/tickets/create", headers: { Origin: "https://example.com", "Access-Control-Request-Method": "POST" } }],
   ["unknown path", { method: "GET", path: "/api/nope" }],
@@ -119,6 +159,7 @@ function normalize(a, masks = []) {
   const body = out.body;
   if (body?.data?.time) body.data.time = "<time>";
   if (body?.data?.created_at) body.data.created_at = "<time>";
+  if (body?.data?.updated_at) body.data.updated_at = "<time>";
   if (body?.code === "malformed_json" && /not valid JSON/.test(body.message)) body.message = "<parser message>";
   if (out.headers.ratelimit) out.headers.ratelimit = out.headers.ratelimit.replace(/;t=\d+/g, ";t=<s>");
   for (const path of masks) {
@@ -142,16 +183,19 @@ export function differences(a, b, at = "") {
 /** Runs every case against both; answers { total, matched, mismatches: [{ name, diff: [product | reference] }] }. */
 export async function checkParity(product, reference, onTicket) {
   const mismatches = [];
-  for (const [name, req, { masks = [], decoy = false } = {}] of cases) {
+  for (const [name, req, { masks = [], decoy = false, before, expect } = {}] of cases) {
+    if (before) for (const target of [product, reference]) await before(target);
     const p = await answer(product, req);
     const r = await answer(reference, req);
     for (const [target, a] of [[product, p], [reference, r]]) {
-      const created = a.status >= 200 && a.status < 300 && a.headers["idempotent-replayed"] !== "true" && !decoy;
+      const creates = req.method === "POST" && req.path === "/api/tickets/create"; // a status answer names a ticket too
+      const created = creates && a.status >= 200 && a.status < 300 && a.headers["idempotent-replayed"] !== "true" && !decoy;
       if (created && a.body?.data?.ticket_number) onTicket(target.name, a.body.data.ticket_number);
     }
     const pn = normalize(p, masks);
     const rn = normalize(r, masks);
     const diff = differences(pn, rn);
+    if (expect !== undefined && p.status !== expect) diff.unshift(`status: expected ${expect}, the product answered ${p.status}`);
     if (diff.length) mismatches.push({ name, diff });
   }
   return { total: cases.length, matched: cases.length - mismatches.length, mismatches };

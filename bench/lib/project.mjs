@@ -1,10 +1,12 @@
 // Facts about the project the harness needs: where it is, its compatibility date and
-// its migrations. The same logic as tests/helpers.mjs, kept here so the bench does not
-// break when the test helpers change shape.
-import { readFileSync, readdirSync } from "node:fs";
+// its migrations. The migrations are read by the integration tests' own helper
+// (tests/helpers.mjs `migrationStatements`), so the bench and the tests always load the
+// schema the same way.
+import { readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import * as helpers from "../../tests/helpers.mjs";
 
 /** This repository: the bench's own code, node_modules, results. */
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -21,19 +23,23 @@ export const compatibilityDate = readFileSync(path.join(projectRoot, "wrangler.t
   /^compatibility_date = "([^"]+)"/m,
 )[1];
 
-/** The migration files' statements, in order (comments removed, split on `;`). */
-export function migrationStatements() {
-  const dir = path.join(projectRoot, "migrations");
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".sql"))
-    .sort()
-    .flatMap((f) =>
-      readFileSync(path.join(dir, f), "utf8")
-        .replace(/--[^\n]*/g, "")
-        .split(/;\s*(?:\n|$)/)
-        .map((s) => s.trim())
-        .filter(Boolean),
+/**
+ * The migration files' statements, in order, as the tests read them: this repository's
+ * tests/helpers.mjs, or with BENCH_ROOT the other copy's own helper (its migrations
+ * directory). That helper imports miniflare, so the copy must resolve node_modules:
+ * `ln -s "$PWD/node_modules" /tmp/old/node_modules`.
+ */
+export async function migrationStatements() {
+  if (projectRoot === root) return helpers.migrationStatements();
+  const other = pathToFileURL(path.join(projectRoot, "tests/helpers.mjs")).href;
+  try {
+    return (await import(other)).migrationStatements();
+  } catch (e) {
+    throw new Error(
+      `BENCH_ROOT: cannot read migrations through ${other} (${e.code ?? e.message}); ` +
+        `link node_modules into the copy: ln -s "${path.join(root, "node_modules")}" "${path.join(projectRoot, "node_modules")}"`,
     );
+  }
 }
 
 /** The commit being measured, with `+dirty` when the work tree differs from it. */

@@ -184,13 +184,23 @@ export function markdown(r) {
       (r.parity.mismatches.length ? `; differing: ${r.parity.mismatches.map((m) => `${m.name} (${m.diff.join("; ")})`).join(", ")}` : "."),
   );
   w();
-  w("| target | 2xx creates answered | rows in D1 | missing | answered twice | rows without a seen answer (≤ unanswered at run ends) | created events | gap-free numbers | verdict |");
-  w("|---|--:|--:|--:|--:|--:|--:|---|---|");
+  w("| target | 2xx creates answered | rows in D1 | missing | answered twice | rows without a seen answer (≤ unanswered at run ends) | created events | outbox rows by status (per ticket) | gap-free numbers | verdict |");
+  w("|---|--:|--:|--:|--:|--:|--:|---|---|---|");
+  const outboxText = (c) =>
+    c.outbox
+      ? Object.entries(c.outbox).map(([status, n]) => `${status} ${n} (${fmt(c.rows ? n / c.rows : 0, 2)})`).join(", ") || "none"
+      : "—";
   for (const c of r.integrity) {
     w(
       `| ${c.target} | ${c.answered} | ${c.rows} | ${c.missing} | ${c.answeredTwice} | ${c.unexpected} (≤ ${c.unobserved}) | ${c.events} | ` +
-        `${c.gapFree ? "yes" : "**no**"} | ${c.ok ? "ok" : "**FAILED**"} |`,
+        `${outboxText(c)} | ${c.gapFree ? "yes" : "**no**"} | ${c.ok ? "ok" : "**FAILED**"} |`,
     );
+  }
+  const perTicket = (c) => Object.fromEntries(Object.entries(c.outbox ?? {}).map(([k, n]) => [k, c.rows ? (n / c.rows).toFixed(2) : "0"]));
+  const [po, ro] = r.integrity.map(perTicket);
+  if (r.integrity.length === 2 && JSON.stringify(po) !== JSON.stringify(ro)) {
+    w();
+    w("**The two wrote different outbox rows per ticket**: the reference's create no longer writes what the product's does.");
   }
   if (r.skipped.length) {
     w();

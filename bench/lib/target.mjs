@@ -150,7 +150,7 @@ export async function startTarget({ name, modules, vars = {}, instrument = true,
   const url = await mf.ready;
   const pid = [...workerdChildren()].find((p) => !before.has(p)) ?? null;
   const db = await mf.getD1Database("DB");
-  if (migrate) await db.batch(migrationStatements().map((s) => db.prepare(s)));
+  if (migrate) await db.batch((await migrationStatements()).map((s) => db.prepare(s)));
   const kv = await mf.getKVNamespace("SESSIONS");
   const base = url.href.replace(/\/$/, "");
   const fetchIt = (p, init = {}) => fetch(base + p, { redirect: "manual", ...init });
