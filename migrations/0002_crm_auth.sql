@@ -1,7 +1,8 @@
 -- CRM sign-in support.
 
--- Failed logins per key ('email:<address>' or 'ip:<address>') in a fixed window,
--- so repeated failures are throttled. Cleared for the email on a successful login.
+-- Login attempts per key ('email:<address>' or 'ip:<address>') in a fixed window,
+-- counted before the password is checked so parallel guesses are throttled exactly.
+-- A successful login clears its email's row and gives its attempt back to the IP.
 CREATE TABLE login_attempts (
   key TEXT PRIMARY KEY,
   failures INTEGER NOT NULL,

@@ -23,6 +23,9 @@ CREATE TABLE notifications (
   ticket_id INTEGER REFERENCES support_tickets(id),
   message_id INTEGER REFERENCES ticket_messages(id),
   recipient TEXT,
+  -- Where status links in this notification point (PUBLIC_BASE_URL, or the origin
+  -- of the request that caused it), so a retry from the cron links correctly.
+  link_base TEXT,
   status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed', 'skipped')),
   attempts INTEGER NOT NULL DEFAULT 0,
   -- When a pending row is due; a delivery in progress pushes it forward (a lease).

@@ -40,6 +40,8 @@ pub struct StatusPage<'a> {
     /// the ticket is closed.
     pub reply_action: Option<&'a str>,
     pub token: &'a str,
+    /// `MESSAGE_MAX_CHARS`, for the reply box.
+    pub max_reply_chars: usize,
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#222}\
@@ -67,10 +69,11 @@ pub fn status_page(p: &StatusPage) -> String {
     let reply = match p.reply_action {
         Some(action) => format!(
             "<form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"token\" value=\"{}\">\
-             <label for=\"body\">Your reply</label><textarea id=\"body\" name=\"body\" required maxlength=\"10000\"></textarea>\
+             <label for=\"body\">Your reply</label><textarea id=\"body\" name=\"body\" required maxlength=\"{}\"></textarea>\
              <p><button type=\"submit\">Send reply</button></p></form>",
             escape(action),
-            escape(p.token)
+            escape(p.token),
+            p.max_reply_chars
         ),
         None => "<p>This ticket is closed. Please open a new ticket if you need more help.</p>".to_owned(),
     };
@@ -130,6 +133,7 @@ mod tests {
             }],
             reply_action: Some("/api/tickets/TKT-2026-0001/messages"),
             token: "\"><script>",
+            max_reply_chars: 10_000,
         });
         assert!(!page.contains("<img"));
         assert!(!page.contains("<script>"));

@@ -29,7 +29,7 @@ impl Ctx {
 
     /// How outbox rows written by this request start (claimed by it, or skipped).
     pub fn outbox(&self) -> crate::store::notifications::OutboxPolicy {
-        crate::notify::outbox_policy(self.config, self.now)
+        crate::notify::outbox_policy(self.config, self.now, crate::access::base_url(self))
     }
 
     /// Delivers outbox rows this request claimed right after the response; the cron
@@ -38,12 +38,10 @@ impl Ctx {
         if claimed.is_empty() {
             return;
         }
-        let base_url = crate::access::base_url(self);
         self.worker.wait_until(crate::notify::deliver_claimed(
             self.env.clone(),
             self.config,
             self.now,
-            base_url,
             claimed,
         ));
     }

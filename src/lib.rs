@@ -90,11 +90,7 @@ async fn handle(
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let config = config(&env);
     let now = Now::new(chrono::Utc::now());
-    let base_url = config
-        .public_base_url
-        .clone()
-        .unwrap_or_else(|| "http://localhost:8787".to_owned());
-    notify::deliver_due(env.clone(), config, now, base_url).await;
+    notify::deliver_due(env.clone(), config, now).await;
     let outcome = match env.d1("DB") {
         Ok(db) => store::maintenance::clean_up(
             &db,

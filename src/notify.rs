@@ -25,11 +25,12 @@ const LEASE_SECONDS: u64 = 120;
 
 /// New outbox rows for configured targets start claimed by the request that writes
 /// them; rows for unconfigured targets are recorded as skipped.
-pub fn outbox_policy(config: &Config, now: Now) -> OutboxPolicy {
+pub fn outbox_policy(config: &Config, now: Now, link_base: String) -> OutboxPolicy {
     let notify = &config.notify;
     OutboxPolicy {
         now: now.rfc3339(),
         lease_until: now.plus_seconds(LEASE_SECONDS).rfc3339(),
+        link_base,
         email_skip: notify
             .email_api_key
             .is_none()
@@ -40,14 +41,14 @@ pub fn outbox_policy(config: &Config, now: Now) -> OutboxPolicy {
 }
 
 /// The cron's round: claims due rows and delivers them.
-pub async fn deliver_due(env: Env, config: &'static Config, now: Now, base_url: String) {
+pub async fn deliver_due(env: Env, config: &'static Config, now: Now) {
     let lease = now.plus_seconds(LEASE_SECONDS).rfc3339();
     let claimed = match env.d1("DB") {
         Ok(db) => notifications::claim_due(&db, &now.rfc3339(), &lease, BATCH).await,
         Err(e) => Err(e),
     };
     match claimed {
-        Ok(rows) => deliver_claimed(env, config, now, base_url, rows).await,
+        Ok(rows) => deliver_claimed(env, config, now, rows).await,
         Err(e) => console_error!("notification claim failed: {e}"),
     }
 }
@@ -57,13 +58,12 @@ pub async fn deliver_claimed(
     env: Env,
     config: &'static Config,
     now: Now,
-    base_url: String,
     claimed: Vec<Notification>,
 ) {
     if claimed.is_empty() {
         return;
     }
-    if let Err(e) = deliver(&env, config, now, &base_url, &claimed).await {
+    if let Err(e) = deliver(&env, config, now, &claimed).await {
         console_error!("notification delivery failed: {e}");
     }
 }
@@ -72,7 +72,6 @@ async fn deliver(
     env: &Env,
     config: &Config,
     now: Now,
-    base_url: &str,
     claimed: &[Notification],
 ) -> worker::Result<()> {
     let db = env.d1("DB")?;
@@ -80,7 +79,7 @@ async fn deliver(
     let context = notifications::context(&db, claimed).await?;
     let mut outcomes = Vec::with_capacity(claimed.len());
     for n in claimed {
-        let outcome = match send(config, now, base_url, n, &context).await {
+        let outcome = match send(config, now, n, &context).await {
             Ok(delivery) => delivery,
             Err(error) => {
                 let attempts = u32::try_from(n.attempts).unwrap_or(u32::MAX);
@@ -100,7 +99,6 @@ async fn deliver(
 async fn send(
     config: &Config,
     now: Now,
-    base_url: &str,
     n: &Notification,
     cx: &Context,
 ) -> Result<Delivery, String> {
@@ -132,6 +130,12 @@ async fn send(
     let Some(key) = &config.notify.email_api_key else {
         return Ok(Delivery::Skipped("EMAIL_API_KEY is not set".into()));
     };
+    // Rows from before link bases were recorded fall back to the configured base.
+    let base_url = n
+        .link_base
+        .as_deref()
+        .or(config.public_base_url.as_deref())
+        .unwrap_or("http://localhost:8787");
     let Some(to) = n.recipient.as_deref() else {
         return Ok(Delivery::Skipped("no recipient".into()));
     };

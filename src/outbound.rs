@@ -10,7 +10,8 @@ pub async fn send(request: Request, timeout_ms: u64) -> Result<Response, String>
     let deadline = Box::pin(Delay::from(std::time::Duration::from_millis(timeout_ms)));
     match select(call, deadline).await {
         Either::Left((Ok(response), _)) => Ok(response),
-        Either::Left((Err(e), _)) => Err(format!("network error: {e}")),
+        // The runtime's text may name the URL, and webhook URLs can carry secrets.
+        Either::Left((Err(_), _)) => Err("network error".to_owned()),
         Either::Right(_) => Err(format!("timed out after {timeout_ms} ms")),
     }
 }

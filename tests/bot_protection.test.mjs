@@ -103,6 +103,7 @@ test("a filled honeypot creates nothing and looks like success", async () => {
   assert.match(res.body.data.ticket_number, /^TKT-\d{4}-\d{4}$/);
   assert.match(res.headers.get("location"), /^\/api\/tickets\/TKT-/);
   assert.doesNotMatch(res.text, /honeypot|website|spam/i);
+  assert.equal(res.headers.get("ratelimit-policy"), '"email";q=100000;w=3600, "ip";q=100000;w=3600', "headers like a real create");
   assert.equal(await tickets(), before);
   assert.equal((await rows(w.db, "SELECT count(*) AS n FROM rate_limit_hits"))[0].n, hits);
   assert.equal(calls.length, 0, "no siteverify call for a bot");

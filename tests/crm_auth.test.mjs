@@ -188,6 +188,28 @@ describe("throttling", () => {
     assert.equal(later.status, 200, later.text);
   });
 
+  test("parallel guesses are throttled exactly", async () => {
+    await createStaff(w.db, { email: "parallel@example.com" });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        w.postJson("/api/crm/auth/login", { email: "parallel@example.com", password: `guess ${i}` }, { "CF-Connecting-IP": `198.18.0.${i}` }),
+      ),
+    );
+    assert.equal(results.filter((r) => r.status === 401).length, 5);
+    assert.equal(results.filter((r) => r.status === 429).length, 15);
+  });
+
+  test("a successful login gives its attempt back to the IP", async () => {
+    const limited = await startWorker({ bindings: { LOGIN_MAX_FAILURES_PER_IP: "2" } });
+    try {
+      await createStaff(limited.db, { email: "office@example.com" });
+      const office = { "CF-Connecting-IP": "203.0.113.9" };
+      for (let i = 0; i < 5; i++) await login(limited, "office@example.com", undefined, office);
+    } finally {
+      await limited.dispose();
+    }
+  });
+
   test("failures per client IP are throttled across emails", async () => {
     const ipLimited = await startWorker({ bindings: { LOGIN_MAX_FAILURES_PER_IP: "3" } });
     try {

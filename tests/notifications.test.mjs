@@ -160,6 +160,7 @@ describe("retries", () => {
     await cron();
     const done = (await notificationsOf(t.id)).find((n) => n.channel === "email");
     assert.equal(done.status, "sent");
+    assert.ok(emails.at(-1).body.text.includes(t.status_url), "the cron's email links where the first would have");
     assert.equal(done.attempts, 3);
     assert.ok(done.sent_at);
   });

@@ -78,6 +78,22 @@ test("per client IP: 20 an hour across emails, exactly, even in a concurrent bur
   assert.equal((await create({ customer_email: "ip-other@example.com" }, { ...ip, "CF-Connecting-IP": "203.0.113.51" })).status, 201);
 });
 
+test("with the email and the IP both full, Retry-After waits for the later one", async () => {
+  const both = await startWorker({ bindings: { RATE_LIMIT_PER_EMAIL: "1", RATE_LIMIT_PER_IP: "1" } });
+  try {
+    const ip = "198.51.100.200";
+    // The IP's slot is taken at 10:00, the email's at 10:30.
+    await both.postJson("/api/tickets/create", ticket({ customer_email: "first@example.com" }), { "X-Test-Now": "2026-04-06T10:00:00Z", "CF-Connecting-IP": ip });
+    await both.postJson("/api/tickets/create", ticket({ customer_email: "both@example.com" }), { "X-Test-Now": "2026-04-06T10:30:00Z", "CF-Connecting-IP": "198.51.100.201" });
+    const res = await both.postJson("/api/tickets/create", ticket({ customer_email: "both@example.com" }), { "X-Test-Now": "2026-04-06T10:40:00Z", "CF-Connecting-IP": ip });
+    assert.equal(res.status, 429);
+    // The IP frees at 11:00 (20 min), the email at 11:30 (50 min): wait for both.
+    assert.equal(res.headers.get("retry-after"), String(50 * 60));
+  } finally {
+    await both.dispose();
+  }
+});
+
 test("refused creates are not counted", async () => {
   const h = { "X-Test-Now": "2026-04-05T10:00:00Z", "CF-Connecting-IP": "198.51.100.77" };
   for (let i = 0; i < 8; i++) await create({ customer_email: "counted@example.com" }, h);

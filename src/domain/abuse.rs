@@ -33,7 +33,9 @@ pub struct Limit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Usage {
     pub used: u32,
-    /// Seconds until one more request would be accepted (0 if it would be now).
+    /// Seconds until the hit that frees the next slot leaves the window: for a full
+    /// bucket, when one more request would be accepted; otherwise, when the oldest
+    /// hit expires (0 with no hits).
     pub reset_seconds: u64,
 }
 

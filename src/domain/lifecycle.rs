@@ -10,7 +10,8 @@
 //! ```
 //!
 //! `open` and `assigned` may be resolved or closed directly (a duplicate, spam).
-//! `resolved` and `closed` tickets are reopened, never assigned or edited, first.
+//! `resolved` and `closed` tickets are reopened before they are assigned again;
+//! closed tickets are also reopened before their fields are edited.
 //! Timestamps: `assigned_at` on assign, `resolved_at` on resolve, `closed_at` on
 //! close; reopening clears `resolved_at` and `closed_at`.
 

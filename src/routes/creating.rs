@@ -146,9 +146,14 @@ pub fn settle(
         .into()),
         CreateOutcome::RateLimited(index) => {
             let window = ctx.config.rate_limit_window_seconds;
+            // When several buckets are full, a new ticket waits for the last to free.
             let retry_after = usage(ctx, buckets)
-                .get(index)
-                .map_or(window, |u| u.reset_seconds)
+                .iter()
+                .zip(limits)
+                .filter(|(u, l)| u.used >= l.max)
+                .map(|(u, _)| u.reset_seconds)
+                .max()
+                .unwrap_or(window)
                 .max(1);
             Err(ApiError::RateLimited {
                 retry_after,

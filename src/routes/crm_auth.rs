@@ -17,8 +17,9 @@ const WRONG_CREDENTIALS: &str = "Email or password is incorrect.";
 /// `POST /api/crm/auth/login` `{email, password}` -> `{token, expires_at, staff}`.
 ///
 /// Unknown emails, wrong passwords and deactivated accounts get the same 401 after
-/// the same PBKDF2 work. Failures are counted per email and per client IP; past the
-/// limit the login is refused with 429 before any password is checked.
+/// the same PBKDF2 work. Attempts are counted per email and per client IP before the
+/// password is checked (exact under parallel guesses; a success takes its attempt
+/// back); past the limit the login is refused with 429 before any PBKDF2 work.
 pub async fn login(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     let fields = read_json(&mut req, ctx).await?;
     let mut errors = Vec::new();
@@ -57,27 +58,33 @@ pub async fn login(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     let now = ctx.now.rfc3339();
     let db = ctx.db()?;
 
-    let (account, attempts) = store::staff::login_lookup(&db, &email, keys, &window_start).await?;
-    for attempt in &attempts {
-        let limit = if attempt.key == email_key {
-            ctx.config.login_max_failures_per_email
-        } else {
-            ctx.config.login_max_failures_per_ip
-        };
-        if attempt.failures >= i64::from(limit) {
-            let reopens = crate::domain::clock::Now::parse_override(&attempt.window_started_at)
-                .map(|start| start.plus_seconds(window).rfc3339())
-                .unwrap_or_default();
-            let retry_after = ctx.now.seconds_until(&reopens).max(1);
-            return Err(ApiError::RateLimited {
-                retry_after,
-                headers: vec![],
-                message: format!(
-                    "Too many failed logins. Try again in {} minute(s).",
-                    retry_after.div_ceil(60)
-                ),
-            });
-        }
+    let (account, attempts) =
+        store::staff::login_attempt(&db, &email, keys, &now, &window_start).await?;
+    // This attempt is already counted: past the limit, refuse before any PBKDF2 work.
+    // With both keys over, wait for the later window to end.
+    let retry_after = attempts
+        .iter()
+        .filter(|a| {
+            let limit = if a.key == email_key {
+                ctx.config.login_max_failures_per_email
+            } else {
+                ctx.config.login_max_failures_per_ip
+            };
+            a.failures > i64::from(limit)
+        })
+        .filter_map(|a| crate::domain::clock::Now::parse_override(&a.window_started_at))
+        .map(|start| ctx.now.seconds_until(&start.plus_seconds(window).rfc3339()))
+        .max();
+    if let Some(retry_after) = retry_after {
+        let retry_after = retry_after.max(1);
+        return Err(ApiError::RateLimited {
+            retry_after,
+            headers: vec![],
+            message: format!(
+                "Too many failed logins. Try again in {} minute(s).",
+                retry_after.div_ceil(60)
+            ),
+        });
     }
 
     let stored = account
@@ -98,15 +105,15 @@ pub async fn login(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     };
     let account = match account {
         Some(a) if password_ok && a.staff.active => a,
+        // The attempt was counted up front; nothing more to write.
         _ => {
-            store::staff::record_login_failure(&db, keys, &now, &window_start).await?;
             return Err(ApiError::Unauthorized {
                 message: WRONG_CREDENTIALS,
-            });
+            })
         }
     };
 
-    store::staff::clear_login_failures(&db, &email_key).await?;
+    store::staff::login_succeeded(&db, &email_key, &ip_key).await?;
     let (token, expires_at) =
         auth::create_session(ctx, account.staff.id, account.session_epoch).await?;
     Ok(success(

@@ -130,6 +130,7 @@ pub async fn page(req: Request, ctx: &Ctx, number: String) -> Result<Response, A
             .collect(),
         reply_action: (ticket.status != "closed").then_some(action.as_str()),
         token: token.as_deref().unwrap_or_default(),
+        max_reply_chars: ctx.config.message_max_chars,
     });
     Ok(html_response(200, page))
 }

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::http::{body_kind, decode_fields, read_body, success, BodyKind, Ctx};
 use crate::routes::creating::{self, Created, Idempotency};
 use crate::store::api_keys::{self, ApiKey};
-use crate::store::ticket_create::{self, CreateTicket};
+use crate::store::ticket_create::{self, BucketState, CreateTicket};
 use crate::store::tickets::{Actor, Ticket};
 use crate::turnstile::{self, Verdict};
 
@@ -33,28 +33,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     };
     let ticket = NewTicket::parse(&fields, &policy)?;
 
-    if honeypot_filled(&fields) {
-        console_log!(
-            "request {}: honeypot filled, no ticket created",
-            ctx.request_id
-        );
-        return Ok(decoy(ctx, &ticket));
-    }
     let client_ip = req.headers().get("CF-Connecting-IP").ok().flatten();
-    if let (None, Some(config)) = (&key, &ctx.config.turnstile) {
-        let token = ["turnstile_token", "cf-turnstile-response"]
-            .iter()
-            .find_map(|name| fields.get(*name).and_then(Value::as_str));
-        if let Verdict::Refused(why) = turnstile::verify(config, token, client_ip.as_deref()).await
-        {
-            console_log!("request {}: turnstile refused: {why}", ctx.request_id);
-            return Err(ApiError::Forbidden {
-                code: "bot_check_failed",
-                message: "We could not verify that this request comes from a person. Reload the page and try again.",
-            });
-        }
-    }
-
     let limits = match &key {
         Some(key) => vec![Limit {
             name: "key",
@@ -74,6 +53,27 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             },
         ],
     };
+    if honeypot_filled(&fields) {
+        console_log!(
+            "request {}: honeypot filled, no ticket created",
+            ctx.request_id
+        );
+        return Ok(decoy(ctx, &ticket, kind, &limits));
+    }
+    if let (None, Some(config)) = (&key, &ctx.config.turnstile) {
+        let token = ["turnstile_token", "cf-turnstile-response"]
+            .iter()
+            .find_map(|name| fields.get(*name).and_then(Value::as_str));
+        if let Verdict::Refused(why) = turnstile::verify(config, token, client_ip.as_deref()).await
+        {
+            console_log!("request {}: turnstile refused: {why}", ctx.request_id);
+            return Err(ApiError::Forbidden {
+                code: "bot_check_failed",
+                message: "We could not verify that this request comes from a person. Reload the page and try again.",
+            });
+        }
+    }
+
     let idempotency = match idempotency_key {
         None => None,
         Some(idem_key) => Some(Idempotency {
@@ -200,7 +200,7 @@ fn render(ctx: &Ctx, ticket: &Ticket, kind: BodyKind, link: Option<(String, Stri
 
 /// What a bot that filled the honeypot sees: a success like any other, with a
 /// made-up number, so it learns nothing. Nothing is written.
-fn decoy(ctx: &Ctx, ticket: &NewTicket) -> Response {
+fn decoy(ctx: &Ctx, ticket: &NewTicket, kind: BodyKind, limits: &[Limit]) -> Response {
     let random = crypto::random_bytes::<4>()
         .map(u32::from_le_bytes)
         .unwrap_or(0);
@@ -220,5 +220,15 @@ fn decoy(ctx: &Ctx, ticket: &NewTicket) -> Response {
         let url = access::status_url(&access::base_url(ctx), &fake.ticket_number, &token);
         (token, url)
     });
-    render(ctx, &fake, BodyKind::Json, link)
+    let response = render(ctx, &fake, kind, link);
+    // As if this were the caller's first ticket in the window.
+    let buckets: Vec<BucketState> = limits
+        .iter()
+        .map(|_| BucketState {
+            used: 1,
+            frees_at: Some(ctx.now.rfc3339()),
+        })
+        .collect();
+    creating::add_rate_headers(&response, ctx, limits, &buckets);
+    response
 }

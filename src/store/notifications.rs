@@ -16,6 +16,7 @@ pub struct Notification {
     pub ticket_id: Option<i64>,
     pub message_id: Option<i64>,
     pub recipient: Option<String>,
+    pub link_base: Option<String>,
     pub status: String,
     pub attempts: i64,
     pub next_attempt_at: String,
@@ -25,7 +26,8 @@ pub struct Notification {
     pub sent_at: Option<String>,
 }
 
-const COLUMNS: &str = "id, kind, channel, ticket_id, message_id, recipient, status, attempts, \
+const COLUMNS: &str =
+    "id, kind, channel, ticket_id, message_id, recipient, link_base, status, attempts, \
     next_attempt_at, last_error, created_at, updated_at, sent_at";
 
 /// One outbox row to write in the same batch as the change that causes it.
@@ -44,6 +46,8 @@ pub struct Outgoing<'a> {
 pub struct OutboxPolicy {
     pub now: String,
     pub lease_until: String,
+    /// The base of status links in these notifications.
+    pub link_base: String,
     pub email_skip: Option<&'static str>,
     pub webhook_skip: Option<&'static str>,
 }
@@ -60,6 +64,7 @@ pub fn enqueue_sql(
 ) -> String {
     let now = p.bind(text(&policy.now));
     let lease = p.bind(text(&policy.lease_until));
+    let link_base = p.bind(text(&policy.link_base));
     let selects: Vec<String> = rows
         .iter()
         .map(|o| {
@@ -75,13 +80,13 @@ pub fn enqueue_sql(
                 None => format!("'pending', 1, {lease}, NULL"),
             };
             format!(
-                "SELECT {kind}, {channel}, t.id, {message_sql}, {}, {state}, {now}, {now} {from_where}",
+                "SELECT {kind}, {channel}, t.id, {message_sql}, {}, {link_base}, {state}, {now}, {now} {from_where}",
                 o.recipient_sql
             )
         })
         .collect();
     format!(
-        "INSERT INTO notifications (kind, channel, ticket_id, message_id, recipient, status, attempts,
+        "INSERT INTO notifications (kind, channel, ticket_id, message_id, recipient, link_base, status, attempts,
             next_attempt_at, last_error, created_at, updated_at) {} RETURNING {COLUMNS}",
         selects.join(" UNION ALL ")
     )

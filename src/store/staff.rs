@@ -69,12 +69,15 @@ pub struct LoginAttempts {
 }
 
 /// One round trip for everything a login must know before checking the password:
-/// the account (if any) and the failure counters of its email and of the client IP
-/// in the current window.
-pub async fn login_lookup(
+/// the account (if any), and the attempt counted against the email and the client IP
+/// in their current windows (a window that has ended starts again). Counting before
+/// the password is checked keeps the throttle exact under parallel guesses; a
+/// successful login takes its attempt back (`login_succeeded`).
+pub async fn login_attempt(
     db: &D1Database,
     email: &str,
     keys: [&str; 2],
+    now: &str,
     window_start: &str,
 ) -> worker::Result<(Option<LoginCandidate>, Vec<LoginAttempts>)> {
     let account = db
@@ -82,45 +85,37 @@ pub async fn login_lookup(
             "SELECT {STAFF_COLUMNS}, password_hash, session_epoch FROM crm_staff WHERE email = ?1"
         ))
         .bind(&[text(email)])?;
-    let attempts = db
-        .prepare(
-            "SELECT key, failures, window_started_at FROM login_attempts
-             WHERE key IN (?1, ?2) AND window_started_at > ?3",
-        )
-        .bind(&[text(keys[0]), text(keys[1]), text(window_start)])?;
-    let results = db.batch(vec![account, attempts]).await?;
-    let account = results[0].results::<LoginCandidate>()?.into_iter().next();
-    Ok((account, results[1].results()?))
-}
-
-/// Counts a failed login against each key, starting a new window where the old one ended.
-pub async fn record_login_failure(
-    db: &D1Database,
-    keys: [&str; 2],
-    now: &str,
-    window_start: &str,
-) -> worker::Result<()> {
-    let statements = keys
-        .iter()
-        .map(|key| {
+    let mut statements = vec![account];
+    for key in keys {
+        statements.push(
             db.prepare(
                 "INSERT INTO login_attempts (key, failures, window_started_at) VALUES (?1, 1, ?2)
                  ON CONFLICT (key) DO UPDATE SET
                    failures = CASE WHEN window_started_at <= ?3 THEN 1 ELSE failures + 1 END,
-                   window_started_at = CASE WHEN window_started_at <= ?3 THEN ?2 ELSE window_started_at END",
+                   window_started_at = CASE WHEN window_started_at <= ?3 THEN ?2 ELSE window_started_at END
+                 RETURNING key, failures, window_started_at",
             )
-            .bind(&[text(key), text(now), text(window_start)])
-        })
-        .collect::<worker::Result<Vec<_>>>()?;
-    db.batch(statements).await?;
-    Ok(())
+            .bind(&[text(key), text(now), text(window_start)])?,
+        );
+    }
+    let results = db.batch(statements).await?;
+    let account = results[0].results::<LoginCandidate>()?.into_iter().next();
+    let mut attempts = Vec::new();
+    for result in &results[1..] {
+        attempts.extend(result.results::<LoginAttempts>()?);
+    }
+    Ok((account, attempts))
 }
 
-pub async fn clear_login_failures(db: &D1Database, key: &str) -> worker::Result<()> {
-    db.prepare("DELETE FROM login_attempts WHERE key = ?1")
-        .bind(&[text(key)])?
-        .run()
-        .await?;
+/// A successful login clears its email's count and takes its attempt back from the IP's.
+pub async fn login_succeeded(db: &D1Database, email_key: &str, ip_key: &str) -> worker::Result<()> {
+    let clear = db
+        .prepare("DELETE FROM login_attempts WHERE key = ?1")
+        .bind(&[text(email_key)])?;
+    let give_back = db
+        .prepare("UPDATE login_attempts SET failures = max(failures - 1, 0) WHERE key = ?1")
+        .bind(&[text(ip_key)])?;
+    db.batch(vec![clear, give_back]).await?;
     Ok(())
 }
 
