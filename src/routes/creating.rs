@@ -27,7 +27,7 @@ pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
 }
 
 /// Identifies a request's content: same hash, same request.
-pub async fn request_hash(path: &str, content_type: &str, body: &[u8]) -> Result<String, ApiError> {
+async fn request_hash(path: &str, content_type: &str, body: &[u8]) -> Result<String, ApiError> {
     let mut material = Vec::with_capacity(path.len() + content_type.len() + body.len() + 2);
     material.extend_from_slice(path.as_bytes());
     material.push(0);
@@ -46,6 +46,27 @@ pub struct Idempotency {
 }
 
 impl Idempotency {
+    /// The record for a create that sent `key`: scoped to the caller, identified by
+    /// the request's path, media type and body, kept for `IDEMPOTENCY_TTL_SECONDS`.
+    pub async fn new(
+        ctx: &Ctx,
+        key: String,
+        scope: String,
+        path: &str,
+        media: &str,
+        body: &[u8],
+    ) -> Result<Self, ApiError> {
+        Ok(Idempotency {
+            scope,
+            key,
+            request_hash: request_hash(path, media, body).await?,
+            expires_at: ctx
+                .now
+                .plus_seconds(ctx.config.idempotency_ttl_seconds)
+                .rfc3339(),
+        })
+    }
+
     pub fn claim(&self) -> IdempotencyClaim<'_> {
         IdempotencyClaim {
             scope: &self.scope,
@@ -116,21 +137,16 @@ pub fn add_rate_headers(response: &Response, ctx: &Ctx, limits: &[Limit], bucket
     }
 }
 
-/// A ticket to answer with (created now, or replayed), or the error for a refusal.
-pub enum Created {
-    New(Ticket),
-    Replayed(Ticket),
-}
-
+/// The ticket to answer with and whether it is a replay, or the error for a refusal.
 pub fn settle(
     outcome: CreateOutcome,
     ctx: &Ctx,
     limits: &[Limit],
     buckets: &[BucketState],
-) -> Result<Created, ApiError> {
+) -> Result<(Ticket, bool), ApiError> {
     match outcome {
-        CreateOutcome::Created(ticket) => Ok(Created::New(ticket)),
-        CreateOutcome::Replayed(ticket) => Ok(Created::Replayed(ticket)),
+        CreateOutcome::Created(ticket) => Ok((ticket, false)),
+        CreateOutcome::Replayed(ticket) => Ok((ticket, true)),
         CreateOutcome::KeyReused => Err(ApiError::KeyReused),
         CreateOutcome::UnknownUser => Err(ValidationError::single(
             "user_id",

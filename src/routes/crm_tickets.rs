@@ -16,7 +16,7 @@ use crate::http::{
     body_kind, decode_fields, query_pairs, read_body, read_json, read_optional_json, success,
     BodyKind, Ctx,
 };
-use crate::routes::creating::{self, Created, Idempotency};
+use crate::routes::creating::{self, Idempotency};
 use crate::routes::public_tickets::CREATED_MESSAGE;
 use crate::store::messages;
 use crate::store::ticket_create::{self, CreateTicket};
@@ -57,15 +57,10 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     };
     let idempotency = match idempotency_key {
         None => None,
-        Some(key) => Some(Idempotency {
-            scope: format!("staff:{}", session.staff_id()),
-            key,
-            request_hash: creating::request_hash(&req.path(), "json", &body).await?,
-            expires_at: ctx
-                .now
-                .plus_seconds(ctx.config.idempotency_ttl_seconds)
-                .rfc3339(),
-        }),
+        Some(key) => {
+            let scope = format!("staff:{}", session.staff_id());
+            Some(Idempotency::new(ctx, key, scope, &req.path(), "json", &body).await?)
+        }
     };
     let now = ctx.now.rfc3339();
     let outbox = ctx.outbox();
@@ -86,10 +81,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         },
     )
     .await?;
-    let (created, replayed) = match creating::settle(result.outcome, ctx, &[], &[])? {
-        Created::New(t) => (t, false),
-        Created::Replayed(t) => (t, true),
-    };
+    let (created, replayed) = creating::settle(result.outcome, ctx, &[], &[])?;
     let mut data = json!(created);
     if let Some((token, status_url)) =
         access::link_fields(ctx, created.id, &created.ticket_number).await?

@@ -10,7 +10,7 @@ use crate::domain::encoding::{base64url, hex};
 use crate::domain::ticket::{format_ticket_number, CreatePolicy, NewTicket, Priority};
 use crate::error::ApiError;
 use crate::http::{body_kind, decode_fields, read_body, success, BodyKind, Ctx};
-use crate::routes::creating::{self, Created, Idempotency};
+use crate::routes::creating::{self, Idempotency};
 use crate::store::api_keys::{self, ApiKey};
 use crate::store::ticket_create::{self, BucketState, CreateTicket};
 use crate::store::tickets::{Actor, Ticket};
@@ -76,19 +76,17 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
 
     let idempotency = match idempotency_key {
         None => None,
-        Some(idem_key) => Some(Idempotency {
+        Some(idem_key) => {
             // Scoped to the caller: the integration key, or the customer's email.
-            scope: match &key {
+            let scope = match &key {
                 Some(key) => format!("key:{}", key.id),
                 None => email_bucket(&ticket.customer_email),
-            },
-            key: idem_key,
-            request_hash: creating::request_hash(&req.path(), media_name(kind), &body).await?,
-            expires_at: ctx
-                .now
-                .plus_seconds(ctx.config.idempotency_ttl_seconds)
-                .rfc3339(),
-        }),
+            };
+            Some(
+                Idempotency::new(ctx, idem_key, scope, &req.path(), media_name(kind), &body)
+                    .await?,
+            )
+        }
     };
     let window_start = ctx
         .now
@@ -116,11 +114,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     )
     .await?;
 
-    let (created, replayed) = match creating::settle(result.outcome, ctx, &limits, &result.buckets)?
-    {
-        Created::New(t) => (t, false),
-        Created::Replayed(t) => (t, true),
-    };
+    let (created, replayed) = creating::settle(result.outcome, ctx, &limits, &result.buckets)?;
     let link = access::link_fields(ctx, created.id, &created.ticket_number).await?;
     let response = render(ctx, &created, kind, link);
     ctx.deliver_after_response(result.notifications);
