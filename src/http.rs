@@ -189,6 +189,16 @@ pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The client's address as Cloudflare reports it (`unknown` without the header, e.g.
+/// through a service binding: such callers share one rate-limit bucket).
+pub fn client_ip(req: &Request) -> String {
+    req.headers()
+        .get("CF-Connecting-IP")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
 /// `scheme://host[:port]` of a serialized absolute URL.
 pub fn origin_of(url: &str) -> String {
     let host_start = url.find("://").map_or(0, |i| i + 3);

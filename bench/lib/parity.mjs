@@ -5,17 +5,11 @@
 
 import { createHmac } from "node:crypto";
 import config from "../config.mjs";
+import { ticket } from "../../tests/helpers.mjs";
 
 const json = { "Content-Type": "application/json" };
 const form = { "Content-Type": "application/x-www-form-urlencoded" };
-const valid = {
-  subject: "Issue with mining machine",
-  description: "Detailed description of the problem",
-  customer_name: "John Smith",
-  customer_email: "john@example.com",
-  priority: "medium",
-  category: "technical",
-};
+const valid = ticket();
 const post = (body, headers = json) => ({
   method: "POST",
   path: "/api/tickets/create",

@@ -9,7 +9,7 @@ use crate::domain::password::{PasswordHash, HASH_BYTES, SALT_BYTES};
 use crate::domain::staff::Role;
 use crate::domain::validation::{FieldError, ValidationError};
 use crate::error::ApiError;
-use crate::http::{read_json, success, Ctx};
+use crate::http::{client_ip, read_json, success, Ctx};
 use crate::store;
 
 const WRONG_CREDENTIALS: &str = "Email or password is incorrect.";
@@ -44,12 +44,7 @@ pub async fn login(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             message: WRONG_CREDENTIALS,
         });
     }
-    let ip = req
-        .headers()
-        .get("CF-Connecting-IP")
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| "unknown".to_owned());
+    let ip = client_ip(&req);
     let email_key = format!("email:{email}");
     let ip_key = format!("ip:{ip}");
     let keys = [email_key.as_str(), ip_key.as_str()];

@@ -62,7 +62,6 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             Some(Idempotency::new(ctx, key, scope, &req.path(), "json", &body).await?)
         }
     };
-    let now = ctx.now.rfc3339();
     let outbox = ctx.outbox();
     let result = ticket_create::create(
         &ctx.db()?,
@@ -72,12 +71,11 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             assigned_to,
             user_must_match_email: false,
             limits: &[],
-            window_start: &now,
+            window_start: "",
             idempotency: idempotency.as_ref().map(Idempotency::claim),
             outbox: &outbox,
             request_id: &ctx.request_id,
             year: ctx.now.year(),
-            now: &now,
         },
     )
     .await?;

@@ -11,7 +11,9 @@ use crate::domain::fields::{required_text, Fields, TextRule};
 use crate::domain::validation::ValidationError;
 use crate::error::ApiError;
 use crate::html::{self, PageMessage, StatusPage};
-use crate::http::{body_kind, decode_fields, query_pairs, read_body, success, BodyKind, Ctx};
+use crate::http::{
+    body_kind, client_ip, decode_fields, query_pairs, read_body, success, BodyKind, Ctx,
+};
 use crate::routes::creating;
 use crate::store::messages::{self, Message, ReplyOutcome};
 use crate::store::tickets::{self, Ticket};
@@ -241,12 +243,7 @@ pub async fn lookup(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         }
         return Err(ValidationError::from_details(errors).into());
     };
-    let ip = req
-        .headers()
-        .get("CF-Connecting-IP")
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| "unknown".into());
+    let ip = client_ip(&req);
     let email_key = format!("lookup-{}", email_bucket(&email));
     let ip_key = format!("lookup-{}", ip_bucket(&ip));
     let window = ctx.config.rate_limit_window_seconds;

@@ -9,7 +9,7 @@ use crate::domain::abuse::{email_bucket, ip_bucket, Limit, HONEYPOT_FIELD};
 use crate::domain::encoding::{base64url, hex};
 use crate::domain::ticket::{format_ticket_number, CreatePolicy, NewTicket, Priority};
 use crate::error::ApiError;
-use crate::http::{body_kind, decode_fields, read_body, success, BodyKind, Ctx};
+use crate::http::{body_kind, client_ip, decode_fields, read_body, success, BodyKind, Ctx};
 use crate::routes::creating::{self, Idempotency};
 use crate::store::api_keys::{self, ApiKey};
 use crate::store::ticket_create::{self, BucketState, CreateTicket};
@@ -33,7 +33,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     };
     let ticket = NewTicket::parse(&fields, &policy)?;
 
-    let client_ip = req.headers().get("CF-Connecting-IP").ok().flatten();
+    let client_ip = client_ip(&req);
     let limits = match &key {
         Some(key) => vec![Limit {
             name: "key",
@@ -48,7 +48,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             },
             Limit {
                 name: "ip",
-                bucket: ip_bucket(client_ip.as_deref().unwrap_or("unknown")),
+                bucket: ip_bucket(&client_ip),
                 max: ctx.config.rate_limit_per_ip,
             },
         ],
@@ -64,8 +64,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         let token = ["turnstile_token", "cf-turnstile-response"]
             .iter()
             .find_map(|name| fields.get(*name).and_then(Value::as_str));
-        if let Verdict::Refused(why) = turnstile::verify(config, token, client_ip.as_deref()).await
-        {
+        if let Verdict::Refused(why) = turnstile::verify(config, token, Some(&client_ip)).await {
             console_log!("request {}: turnstile refused: {why}", ctx.request_id);
             return Err(ApiError::Forbidden {
                 code: "bot_check_failed",
@@ -92,7 +91,6 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         .now
         .minus_seconds(ctx.config.rate_limit_window_seconds)
         .rfc3339();
-    let now = ctx.now.rfc3339();
     let outbox = ctx.outbox();
     let result = ticket_create::create(
         &ctx.db()?,
@@ -109,7 +107,6 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             outbox: &outbox,
             request_id: &ctx.request_id,
             year: ctx.now.year(),
-            now: &now,
         },
     )
     .await?;

@@ -32,7 +32,8 @@ pub struct CreateTicket<'a> {
     pub assigned_to: Option<i64>,
     /// Anonymous callers may only name a user whose email is the ticket's.
     pub user_must_match_email: bool,
-    /// Rate limits to check and count, over hits newer than `window_start`.
+    /// Rate limits to check and count, over hits newer than `window_start` (unused
+    /// without limits). The time of the create is `outbox.now`.
     pub limits: &'a [Limit],
     pub window_start: &'a str,
     pub idempotency: Option<IdempotencyClaim<'a>>,
@@ -40,7 +41,6 @@ pub struct CreateTicket<'a> {
     /// Random and unique per request: marks the counter row this create claimed.
     pub request_id: &'a str,
     pub year: i32,
-    pub now: &'a str,
 }
 
 /// A bucket's state after the batch: hits in the window, and the hit whose expiry
@@ -129,7 +129,7 @@ pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<Cre
             Actor::Staff(id) => Some(id),
             _ => None,
         }),
-        text(c.now),
+        text(&c.outbox.now),
     ]
     .map(|v| p.bind(v));
     let [subject, description, user, name, email, priority, category, status_p, assignee, creator, now] =
@@ -160,7 +160,7 @@ pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<Cre
         text(c.actor.kind()),
         int(c.actor.id()),
         text(&data.to_string()),
-        text(c.now),
+        text(&c.outbox.now),
     ]
     .map(|v| p.bind(v));
     let event = db
@@ -178,7 +178,7 @@ pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<Cre
         let mut p = claimed_params();
         let buckets: Vec<&str> = c.limits.iter().map(|l| l.bucket.as_str()).collect();
         let list = p.bind(text(&serde_json::to_string(&buckets).unwrap_or_default()));
-        let now = p.bind(text(c.now));
+        let now = p.bind(text(&c.outbox.now));
         statements.push(
             db.prepare(format!(
                 "INSERT INTO rate_limit_hits (bucket, at) SELECT b.value, {now} FROM json_each({list}) b WHERE {claimed}"
@@ -194,7 +194,7 @@ pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<Cre
             text(idem.scope),
             text(idem.key),
             text(idem.request_hash),
-            text(c.now),
+            text(&c.outbox.now),
             text(idem.expires_at),
         ]
         .map(|v| p.bind(v));
@@ -277,7 +277,10 @@ fn guard_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
         ));
     }
     if let Some(idem) = &c.idempotency {
-        guards.push(format!("NOT {}", live_idempotency_sql(p, idem, c.now)));
+        guards.push(format!(
+            "NOT {}",
+            live_idempotency_sql(p, idem, &c.outbox.now)
+        ));
     }
     guards.join(" AND ")
 }
@@ -327,7 +330,7 @@ fn diagnosis_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
     if let Some(idem) = &c.idempotency {
         let scope = p.bind(text(idem.scope));
         let key = p.bind(text(idem.key));
-        let now = p.bind(text(c.now));
+        let now = p.bind(text(&c.outbox.now));
         let record = format!(
             "FROM idempotency_keys WHERE scope = {scope} AND key = {key} AND expires_at > {now}"
         );

@@ -148,27 +148,26 @@ pub async fn get_with_events(
     reference: &TicketRef,
 ) -> worker::Result<Option<(Ticket, Vec<TicketEvent>, Vec<Message>)>> {
     let (condition, value) = reference.condition();
-    let ticket = db
-        .prepare(format!(
+    let statements = [
+        format!(
             "SELECT {} FROM support_tickets t WHERE {condition}",
             ticket_columns("t.")
-        ))
-        .bind(std::slice::from_ref(&value))?;
-    let events = db
-        .prepare(format!(
+        ),
+        format!(
             "SELECT e.id, e.kind, e.actor_type, e.actor_id, e.data, e.created_at
              FROM ticket_events e JOIN support_tickets t ON t.id = e.ticket_id
              WHERE {condition} ORDER BY e.id"
-        ))
-        .bind(std::slice::from_ref(&value))?;
-    let messages = db
-        .prepare(format!(
+        ),
+        format!(
             "SELECT m.id, m.author_type, m.staff_id, m.body, m.internal, m.created_at
              FROM ticket_messages m JOIN support_tickets t ON t.id = m.ticket_id
              WHERE {condition} ORDER BY m.id"
-        ))
-        .bind(std::slice::from_ref(&value))?;
-    let results = db.batch(vec![ticket, events, messages]).await?;
+        ),
+    ]
+    .into_iter()
+    .map(|sql| db.prepare(sql).bind(std::slice::from_ref(&value)))
+    .collect::<worker::Result<Vec<_>>>()?;
+    let results = db.batch(statements).await?;
     let Some(ticket) = results[0].results::<Ticket>()?.into_iter().next() else {
         return Ok(None);
     };
