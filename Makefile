@@ -67,12 +67,18 @@ lint: setup ## formatting and clippy, warnings are errors
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --release -- -D warnings
 
-.PHONY: bench bench-compare
+.PHONY: bench bench-compare bench-profile
 bench: build ## load-test build/ against the Hono reference on loopback; writes bench/results/latest.md
 	timeout -k 10 540 node bench/run.mjs
 
 bench-compare: ## compare two bench runs: make bench-compare A=bench/results/sample.json B=bench/results/latest.json
 	node bench/compare.mjs $(or $(A),bench/results/sample.json) $(or $(B),bench/results/latest.json)
+
+# worker-build alone keeps the wasm names section, so the profile can name Rust functions;
+# `make build` (run by test and bench) strips it again.
+bench-profile: setup ## CPU profile of one scenario in the isolate: make bench-profile [SCENARIO=create] [REF=1]
+	worker-build --release
+	node bench/profile.mjs $(or $(SCENARIO),create) $(if $(REF),--reference)
 
 clean: ## remove build output and local state
 	rm -rf build target .wrangler

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import config from "./config.mjs";
 import { scenarios as allScenarios, seedStaff } from "./scenarios.mjs";
-import { root, projectRoot, buildDir, revision } from "./lib/project.mjs";
+import { root, projectRoot, buildDir, revision, wranglerVars } from "./lib/project.mjs";
 import { startTarget, productModules, referenceModules, outboundBlocked } from "./lib/target.mjs";
 import { loadRun, requestFor } from "./lib/load.mjs";
 import { checkParity } from "./lib/parity.mjs";
@@ -41,14 +41,6 @@ for (const sig of ["SIGINT", "SIGTERM"]) process.once(sig, () => shutdown(130, `
 // `make bench | head` must not kill the bench before it stops its workerd processes.
 for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
 
-/** wrangler.toml [vars], so the bench runs what deploys; config.vars go on top. */
-function wranglerVars() {
-  const toml = readFileSync(path.join(projectRoot, "wrangler.toml"), "utf8");
-  const section = toml.split(/^\[vars\]\s*$/m)[1]?.split(/^\[/m)[0] ?? "";
-  const vars = {};
-  for (const m of section.matchAll(/^([A-Z0-9_]+)\s*=\s*"((?:[^"\\]|\\.)*)"/gim)) vars[m[1]] = m[2];
-  return vars;
-}
 const vars = { ...wranglerVars(), ...config.vars };
 
 const scenarios = allScenarios.filter((s) => !config.only.length || config.only.includes(s.name));

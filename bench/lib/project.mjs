@@ -56,3 +56,12 @@ export function revision() {
     return "unknown";
   }
 }
+
+/** wrangler.toml [vars], so the bench runs what deploys (bench/config.mjs vars go on top). */
+export function wranglerVars() {
+  const toml = readFileSync(path.join(projectRoot, "wrangler.toml"), "utf8");
+  const section = toml.split(/^\[vars\]\s*$/m)[1]?.split(/^\[/m)[0] ?? "";
+  const vars = {};
+  for (const m of section.matchAll(/^([A-Z0-9_]+)\s*=\s*"((?:[^"\\]|\\.)*)"/gim)) vars[m[1]] = m[2];
+  return vars;
+}

@@ -543,7 +543,7 @@ function diagnosis(p, c) {
 }
 
 const NOTIFICATION_COLUMNS =
-  "id, kind, channel, ticket_id, message_id, recipient, status, attempts, next_attempt_at, last_error, created_at, updated_at, sent_at";
+  "id, kind, channel, ticket_id, message_id, recipient, link_base, status, attempts, next_attempt_at, last_error, created_at, updated_at, sent_at";
 
 const OUTGOING_ON_CREATE = [
   { kind: "ticket_created", channel: "email", recipientSql: "t.customer_email" },
@@ -554,22 +554,24 @@ const OUTGOING_ON_CREATE = [
 function enqueueSql(p, rows, fromWhere, messageSql, policy) {
   const now = p.bind(policy.now);
   const lease = p.bind(policy.leaseUntil);
+  const linkBase = p.bind(policy.linkBase);
   const selects = rows.map((o) => {
     const kind = p.bind(o.kind);
     const channel = p.bind(o.channel);
     const skip = o.channel === "webhook" ? policy.webhookSkip : policy.emailSkip;
     const state = skip ? `'skipped', 0, ${now}, ${p.bind(skip)}` : `'pending', 1, ${lease}, NULL`;
-    return `SELECT ${kind}, ${channel}, t.id, ${messageSql}, ${o.recipientSql}, ${state}, ${now}, ${now} ${fromWhere}`;
+    return `SELECT ${kind}, ${channel}, t.id, ${messageSql}, ${o.recipientSql}, ${linkBase}, ${state}, ${now}, ${now} ${fromWhere}`;
   });
-  return `INSERT INTO notifications (kind, channel, ticket_id, message_id, recipient, status, attempts,
+  return `INSERT INTO notifications (kind, channel, ticket_id, message_id, recipient, link_base, status, attempts,
             next_attempt_at, last_error, created_at, updated_at) ${selects.join(" UNION ALL ")} RETURNING ${NOTIFICATION_COLUMNS}`;
 }
 
 /** src/notify.rs `outbox_policy`: how rows written by this request start. */
 const LEASE_SECONDS = 120;
-function outboxPolicy(cfg, clock) {
+function outboxPolicy(cfg, clock, linkBase) {
   return {
     now: clock.toISOString(),
+    linkBase,
     leaseUntil: new Date(clock.getTime() + LEASE_SECONDS * 1000).toISOString(),
     emailSkip: cfg.emailSkip,
     webhookSkip: cfg.webhookSkip,
@@ -802,7 +804,7 @@ app.post("/api/tickets/create", async (c) => {
     windowStart: new Date(clock.getTime() - cfg.rateWindow * 1000).toISOString(),
     idempotency,
     requestId: c.get("requestId"),
-    outbox: outboxPolicy(cfg, clock),
+    outbox: outboxPolicy(cfg, clock, baseUrl(c)),
     year: clock.getUTCFullYear(),
     now,
   });
