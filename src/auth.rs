@@ -6,7 +6,9 @@
 //! password resets and logouts take effect at once, not when KV propagates.
 
 use serde::{Deserialize, Serialize};
-use worker::{KvStore, Request};
+use worker::KvStore;
+
+use crate::http::Request;
 
 use crate::crypto;
 use crate::domain::encoding::{base64url, hex};
@@ -94,7 +96,7 @@ fn unauthorized(message: &'static str) -> ApiError {
 /// Reads `Authorization: Bearer <token>` and checks the session; `needs` is the
 /// least role the route requires (admins may do everything agents may).
 pub async fn require_staff(req: &Request, ctx: &Ctx, needs: Role) -> Result<Session, ApiError> {
-    let header = req.headers().get("Authorization").ok().flatten();
+    let header = req.header("Authorization");
     let token = header
         .as_deref()
         .ok_or_else(|| {

@@ -18,8 +18,7 @@ mod store;
 mod turnstile;
 
 use worker::{
-    console_error, console_log, event, Context, Env, Headers, Request, Response, ScheduleContext,
-    ScheduledEvent,
+    console_error, console_log, event, web_sys, Context, Env, ScheduleContext, ScheduledEvent,
 };
 
 use std::sync::OnceLock;
@@ -27,7 +26,7 @@ use std::sync::OnceLock;
 use crate::config::Config;
 use crate::domain::clock::Now;
 use crate::error::ApiError;
-use crate::http::{error_response, Ctx};
+use crate::http::{error_response, Ctx, Request, Response};
 use crate::routes::{Audience, Route};
 
 /// Request headers a browser client may send (answered in preflights).
@@ -36,11 +35,18 @@ const CORS_ALLOW_HEADERS: &str = "Content-Type, Authorization, Idempotency-Key, 
 const CORS_EXPOSE_HEADERS: &str =
     "Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Idempotent-Replayed";
 
+/// Takes and answers the runtime's own `Request`/`Response`: `worker::Request` would
+/// read the whole `cf` object across the boundary on every request.
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, worker_ctx: Context) -> worker::Result<Response> {
-    let method = req.method().to_string();
-    let path = req.path();
-    let cors_origin = req.headers().get("Origin").ok().flatten();
+async fn fetch(
+    raw: web_sys::Request,
+    env: Env,
+    worker_ctx: Context,
+) -> worker::Result<web_sys::Response> {
+    let req = Request::new(raw);
+    let method = req.method().to_owned();
+    let path = req.path().to_owned();
+    let cors_origin = req.header("Origin");
     let config = config(&env);
     let mut ctx = Ctx {
         env,
@@ -48,10 +54,10 @@ async fn fetch(req: Request, env: Env, worker_ctx: Context) -> worker::Result<Re
         config,
         now: Now::new(chrono::Utc::now()),
         request_id: new_request_id(),
-        request_origin: http::origin_of(&req.inner().url()),
+        request_origin: req.origin().to_owned(),
     };
 
-    let response = match handle(req, &mut ctx, &method, &path).await {
+    let mut response = match handle(req, &mut ctx, &method, &path).await {
         Ok(response) => response,
         Err(error) => {
             if let Some(cause) = error.internal_cause() {
@@ -61,12 +67,12 @@ async fn fetch(req: Request, env: Env, worker_ctx: Context) -> worker::Result<Re
         }
     };
     decorate(
-        response.headers(),
+        &mut response,
         &ctx,
         routes::audience(&path),
         cors_origin.as_deref(),
     );
-    Ok(response)
+    Ok(response.into_web()?)
 }
 
 async fn handle(
@@ -91,7 +97,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let config = config(&env);
     let now = Now::new(chrono::Utc::now());
     notify::deliver_due(env.clone(), config, now).await;
-    let outcome = match env.d1("DB") {
+    let outcome = match store::Database::from_env(&env) {
         Ok(db) => store::maintenance::clean_up(
             &db,
             &now.rfc3339(),
@@ -128,7 +134,7 @@ fn test_clock(req: &Request, config: &Config) -> Result<Option<Now>, ApiError> {
     if !config.allow_test_clock {
         return Ok(None);
     }
-    match req.headers().get("X-Test-Now").ok().flatten() {
+    match req.header("X-Test-Now") {
         None => Ok(None),
         Some(value) => Now::parse_override(&value).map(Some).ok_or_else(|| {
             ApiError::bad_request(
@@ -140,27 +146,25 @@ fn test_clock(req: &Request, config: &Config) -> Result<Option<Now>, ApiError> {
 }
 
 fn preflight(allow: &'static str) -> Response {
-    let response = Response::builder().with_status(204).empty();
-    let headers = response.headers();
-    let _ = headers.set("Access-Control-Allow-Methods", allow);
-    let _ = headers.set("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
-    let _ = headers.set("Access-Control-Max-Age", "86400");
-    response
+    Response::empty(204)
+        .with_header("Access-Control-Allow-Methods", allow)
+        .with_header("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS)
+        .with_header("Access-Control-Max-Age", "86400")
 }
 
 /// Headers on every answer: the request id, no caching of API data, and CORS.
-fn decorate(headers: &Headers, ctx: &Ctx, audience: Audience, origin: Option<&str>) {
-    let _ = headers.set("X-Request-Id", &ctx.request_id);
-    let _ = headers.set("Cache-Control", "no-store");
-    let _ = headers.set("X-Content-Type-Options", "nosniff");
+fn decorate(response: &mut Response, ctx: &Ctx, audience: Audience, origin: Option<&str>) {
+    response.set_header("X-Request-Id", ctx.request_id.as_str());
+    response.set_header("Cache-Control", "no-store");
+    response.set_header("X-Content-Type-Options", "nosniff");
     let allowed = match audience {
         Audience::Public => &ctx.config.public_origins,
         Audience::Crm => &ctx.config.crm_origins,
     };
-    let _ = headers.set("Vary", "Origin");
+    response.set_header("Vary", "Origin");
     if let Some(allow_origin) = allowed.allow(origin) {
-        let _ = headers.set("Access-Control-Allow-Origin", &allow_origin);
-        let _ = headers.set("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
+        response.set_header("Access-Control-Allow-Origin", allow_origin);
+        response.set_header("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
     }
 }
 
@@ -172,5 +176,5 @@ fn new_request_id() -> String {
         let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
         bytes[..8].copy_from_slice(&nanos.to_le_bytes());
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::encoding::hex(&bytes)
 }

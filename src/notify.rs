@@ -43,7 +43,7 @@ pub fn outbox_policy(config: &Config, now: Now, link_base: String) -> OutboxPoli
 /// The cron's round: claims due rows and delivers them.
 pub async fn deliver_due(env: Env, config: &'static Config, now: Now) {
     let lease = now.plus_seconds(LEASE_SECONDS).rfc3339();
-    let claimed = match env.d1("DB") {
+    let claimed = match crate::store::Database::from_env(&env) {
         Ok(db) => notifications::claim_due(&db, &now.rfc3339(), &lease, BATCH).await,
         Err(e) => Err(e),
     };
@@ -74,7 +74,7 @@ async fn deliver(
     now: Now,
     claimed: &[Notification],
 ) -> worker::Result<()> {
-    let db = env.d1("DB")?;
+    let db = crate::store::Database::from_env(env)?;
     let now_text = now.rfc3339();
     let context = notifications::context(&db, claimed).await?;
     let mut outcomes = Vec::with_capacity(claimed.len());

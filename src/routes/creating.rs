@@ -1,7 +1,7 @@
 //! What both create endpoints share: idempotency keys, rate-limit headers, and
 //! turning a refused create into the right answer.
 
-use worker::{Request, Response};
+use crate::http::{Request, Response};
 
 use crate::crypto;
 use crate::domain::abuse::{
@@ -16,7 +16,7 @@ use crate::store::tickets::Ticket;
 
 /// The `Idempotency-Key` header, if sent and well formed.
 pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
-    match req.headers().get("Idempotency-Key").ok().flatten() {
+    match req.header("Idempotency-Key") {
         None => Ok(None),
         Some(key) if valid_idempotency_key(&key) => Ok(Some(key)),
         Some(_) => Err(ApiError::bad_request(
@@ -131,9 +131,14 @@ fn rate_headers(
     ]
 }
 
-pub fn add_rate_headers(response: &Response, ctx: &Ctx, limits: &[Limit], buckets: &[BucketState]) {
+pub fn add_rate_headers(
+    response: &mut Response,
+    ctx: &Ctx,
+    limits: &[Limit],
+    buckets: &[BucketState],
+) {
     for (name, value) in rate_headers(ctx, limits, buckets) {
-        let _ = response.headers().set(name, &value);
+        response.set_header(name, value);
     }
 }
 
@@ -184,6 +189,6 @@ pub fn settle(
 }
 
 /// Marks a replayed answer.
-pub fn mark_replayed(response: &Response) {
-    let _ = response.headers().set("Idempotent-Replayed", "true");
+pub fn mark_replayed(response: &mut Response) {
+    response.set_header("Idempotent-Replayed", "true");
 }

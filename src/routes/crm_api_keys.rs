@@ -1,8 +1,8 @@
 //! Integration keys for trusted callers of the public API (admins only). A key is
 //! shown once, at creation; only its SHA-256 is stored.
 
+use crate::http::{Request, Response};
 use serde_json::{json, Value};
-use worker::{Request, Response};
 
 use crate::auth;
 use crate::crypto;
@@ -30,9 +30,9 @@ pub async fn list(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
 
 /// `POST /api/crm/api-keys` `{name, rate_limit?}` -> `{key, api_key}`: the only
 /// time the key is ever shown.
-pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
+pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     let session = auth::require_staff(&req, ctx, Role::Admin).await?;
-    let fields = read_json(&mut req, ctx).await?;
+    let fields = read_json(&req, ctx).await?;
     let mut errors = Vec::new();
     let name = required_text(&fields, "name", NAME, &mut errors);
     let rate_limit = match fields.get("rate_limit") {
@@ -66,15 +66,12 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     )
     .await?
     .ok_or_else(|| ApiError::Internal("api key insert returned no row".into()))?;
-    let response = success(
+    Ok(success(
         201,
         "API key created; store it now, it will not be shown again",
         json!({ "key": key, "api_key": created }),
-    );
-    let _ = response
-        .headers()
-        .set("Location", &format!("/api/crm/api-keys/{}", created.id));
-    Ok(response)
+    )
+    .with_header("Location", format!("/api/crm/api-keys/{}", created.id)))
 }
 
 /// `DELETE /api/crm/api-keys/{id}`: revokes the key at once.

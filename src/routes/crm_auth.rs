@@ -1,7 +1,7 @@
 //! Staff sign-in: login, logout, whoami.
 
+use crate::http::{Request, Response};
 use serde_json::{json, Value};
-use worker::{Request, Response};
 
 use crate::auth::{self, Session};
 use crate::crypto;
@@ -9,7 +9,7 @@ use crate::domain::password::{PasswordHash, HASH_BYTES, SALT_BYTES};
 use crate::domain::staff::Role;
 use crate::domain::validation::{FieldError, ValidationError};
 use crate::error::ApiError;
-use crate::http::{client_ip, read_json, success, Ctx};
+use crate::http::{read_json, success, Ctx};
 use crate::store;
 
 const WRONG_CREDENTIALS: &str = "Email or password is incorrect.";
@@ -20,8 +20,8 @@ const WRONG_CREDENTIALS: &str = "Email or password is incorrect.";
 /// the same PBKDF2 work. Attempts are counted per email and per client IP before the
 /// password is checked (exact under parallel guesses; a success takes its attempt
 /// back); past the limit the login is refused with 429 before any PBKDF2 work.
-pub async fn login(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
-    let fields = read_json(&mut req, ctx).await?;
+pub async fn login(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
+    let fields = read_json(&req, ctx).await?;
     let mut errors = Vec::new();
     let mut string = |name: &str, label: &str| match fields.get(name) {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
@@ -44,7 +44,7 @@ pub async fn login(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             message: WRONG_CREDENTIALS,
         });
     }
-    let ip = client_ip(&req);
+    let ip = req.client_ip();
     let email_key = format!("email:{email}");
     let ip_key = format!("ip:{ip}");
     let keys = [email_key.as_str(), ip_key.as_str()];

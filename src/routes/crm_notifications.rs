@@ -1,13 +1,13 @@
 //! The outbox as the CRM sees it: what is pending, sent, skipped or failed, and a retry.
 
+use crate::http::{Request, Response};
 use serde_json::json;
-use worker::{Request, Response};
 
 use crate::auth;
 use crate::domain::staff::Role;
 use crate::domain::validation::ValidationError;
 use crate::error::ApiError;
-use crate::http::{query_pairs, success, Ctx};
+use crate::http::{success, Ctx};
 use crate::store::notifications;
 
 const STATUSES: [&str; 4] = ["pending", "sent", "failed", "skipped"];
@@ -17,7 +17,7 @@ pub async fn list(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     auth::require_staff(&req, ctx, Role::Agent).await?;
     let mut status = None;
     let mut limit = 50;
-    for (name, value) in query_pairs(&req) {
+    for (name, value) in req.query_pairs() {
         match name.as_str() {
             "status" if STATUSES.contains(&value.as_str()) => status = Some(value),
             "status" => {

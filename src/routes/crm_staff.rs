@@ -1,7 +1,7 @@
 //! Staff administration (admins only).
 
+use crate::http::{Request, Response};
 use serde_json::json;
-use worker::{Request, Response};
 
 use crate::auth;
 use crate::crypto;
@@ -25,9 +25,9 @@ pub async fn list(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
 }
 
 /// `POST /api/crm/staff` `{email, name, role, password}`
-pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
+pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     auth::require_staff(&req, ctx, Role::Admin).await?;
-    let new = NewStaff::parse(&read_json(&mut req, ctx).await?)?;
+    let new = NewStaff::parse(&read_json(&req, ctx).await?)?;
     let hash = crypto::hash_password(&new.password, ctx.config.password_iterations).await?;
     let created = store::staff::create(&ctx.db()?, &new, &hash.encode(), &ctx.now.rfc3339())
         .await?
@@ -36,18 +36,17 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             message: "A staff member with this email already exists.".into(),
             details: None,
         })?;
-    let response = success(201, "Staff member created", json!({ "staff": created }));
-    let _ = response
-        .headers()
-        .set("Location", &format!("/api/crm/staff/{}", created.id));
-    Ok(response)
+    Ok(
+        success(201, "Staff member created", json!({ "staff": created }))
+            .with_header("Location", format!("/api/crm/staff/{}", created.id)),
+    )
 }
 
 /// `PATCH /api/crm/staff/{id}` `{name?, role?, active?}`; a role change or
 /// deactivation ends that person's live sessions at once.
-pub async fn update(mut req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError> {
+pub async fn update(req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError> {
     auth::require_staff(&req, ctx, Role::Admin).await?;
-    let change = StaffUpdate::parse(&read_json(&mut req, ctx).await?)?;
+    let change = StaffUpdate::parse(&read_json(&req, ctx).await?)?;
     let staff = store::staff::update(&ctx.db()?, id, &change, &ctx.now.rfc3339())
         .await?
         .map_err(|refused| match refused {
@@ -66,9 +65,9 @@ pub async fn update(mut req: Request, ctx: &Ctx, id: i64) -> Result<Response, Ap
 }
 
 /// `POST /api/crm/staff/{id}/password` `{password}`: ends that person's sessions.
-pub async fn set_password(mut req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError> {
+pub async fn set_password(req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError> {
     auth::require_staff(&req, ctx, Role::Admin).await?;
-    let fields = read_json(&mut req, ctx).await?;
+    let fields = read_json(&req, ctx).await?;
     let mut errors = Vec::new();
     let Some(new_password) = password(&fields, "password", &mut errors) else {
         return Err(ValidationError::from_details(errors).into());

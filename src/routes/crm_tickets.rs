@@ -1,7 +1,7 @@
 //! The CRM ticket API: everything a support desk does with a ticket.
 
+use crate::http::{Request, Response};
 use serde_json::json;
-use worker::{Request, Response};
 
 use crate::access;
 use crate::auth;
@@ -13,8 +13,7 @@ use crate::domain::ticket::{CreatePolicy, NewTicket, Priority, TicketEdit};
 use crate::domain::validation::{FieldError, ValidationError};
 use crate::error::ApiError;
 use crate::http::{
-    body_kind, decode_fields, query_pairs, read_body, read_json, read_optional_json, success,
-    BodyKind, Ctx,
+    body_kind, decode_fields, read_json, read_optional_json, success, BodyKind, Ctx,
 };
 use crate::routes::creating::{self, Idempotency};
 use crate::routes::public_tickets::CREATED_MESSAGE;
@@ -31,7 +30,7 @@ fn ticket_not_found() -> ApiError {
 /// `POST /api/crm/tickets/create`: the public validation, plus `assigned_to` (the
 /// ticket then starts `assigned`) and `urgent` priority; `created_by` is the caller.
 /// Staff are not rate limited; `Idempotency-Key` is scoped to the staff member.
-pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
+pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     let session = auth::require_staff(&req, ctx, Role::Agent).await?;
     if body_kind(&req)? != BodyKind::Json {
         return Err(ApiError::UnsupportedMediaType {
@@ -39,7 +38,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         });
     }
     let idempotency_key = creating::idempotency_key(&req)?;
-    let body = read_body(&mut req, ctx.config.max_body_bytes).await?;
+    let body = req.body(ctx.config.max_body_bytes).await?;
     let fields = decode_fields(BodyKind::Json, &body)?;
     let policy = CreatePolicy {
         categories: &ctx.config.categories,
@@ -59,7 +58,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         None => None,
         Some(key) => {
             let scope = format!("staff:{}", session.staff_id());
-            Some(Idempotency::new(ctx, key, scope, &req.path(), "json", &body).await?)
+            Some(Idempotency::new(ctx, key, scope, req.path(), "json", &body).await?)
         }
     };
     let outbox = ctx.outbox();
@@ -88,12 +87,10 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         data["status_url"] = json!(status_url);
     }
     ctx.deliver_after_response(result.notifications);
-    let response = success(201, CREATED_MESSAGE, data);
-    let _ = response
-        .headers()
-        .set("Location", &format!("/api/crm/tickets/{}", created.id));
+    let mut response = success(201, CREATED_MESSAGE, data)
+        .with_header("Location", format!("/api/crm/tickets/{}", created.id));
     if replayed {
-        creating::mark_replayed(&response);
+        creating::mark_replayed(&mut response);
     }
     Ok(response)
 }
@@ -101,7 +98,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
 /// `GET /api/crm/tickets`: filters, sort, cursor pagination (see `TicketQuery`).
 pub async fn list(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     let session = auth::require_staff(&req, ctx, Role::Agent).await?;
-    let pairs = query_pairs(&req);
+    let pairs = req.query_pairs();
     let query = TicketQuery::parse(
         pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         session.staff_id(),
@@ -142,9 +139,9 @@ pub async fn get(req: Request, ctx: &Ctx, reference: TicketRef) -> Result<Respon
 }
 
 /// `PATCH /api/crm/tickets/{id}` `{subject?, description?, priority?, category?, version?}`.
-pub async fn edit(mut req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError> {
+pub async fn edit(req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError> {
     let session = auth::require_staff(&req, ctx, Role::Agent).await?;
-    let fields = read_json(&mut req, ctx).await?;
+    let fields = read_json(&req, ctx).await?;
     let version = version(&fields)?;
     let edit = TicketEdit::parse(&fields, &ctx.config.categories)?;
     let change = tickets::edit(
@@ -168,14 +165,9 @@ pub async fn edit(mut req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiE
 }
 
 /// `POST /api/crm/tickets/{id}/{assign|unassign|resolve|close|reopen}` `{staff_id?, version?}`.
-pub async fn act(
-    mut req: Request,
-    ctx: &Ctx,
-    id: i64,
-    action: Action,
-) -> Result<Response, ApiError> {
+pub async fn act(req: Request, ctx: &Ctx, id: i64, action: Action) -> Result<Response, ApiError> {
     let session = auth::require_staff(&req, ctx, Role::Agent).await?;
-    let fields = read_optional_json(&mut req, ctx).await?;
+    let fields = read_optional_json(&req, ctx).await?;
     let version = version(&fields)?;
     let assignee = if action == Action::Assign {
         let mut errors = Vec::new();
@@ -227,9 +219,9 @@ pub async fn act(
 
 /// `POST /api/crm/tickets/{id}/messages` `{body, internal?}`: a reply to the customer
 /// (emailed to them) or an internal note (never shown on a public route).
-pub async fn add_message(mut req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError> {
+pub async fn add_message(req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError> {
     let session = auth::require_staff(&req, ctx, Role::Agent).await?;
-    let fields = read_json(&mut req, ctx).await?;
+    let fields = read_json(&req, ctx).await?;
     let rule = TextRule {
         label: "Message",
         max_chars: ctx.config.message_max_chars,

@@ -12,7 +12,7 @@ mod health;
 mod public_status;
 mod public_tickets;
 
-use worker::{Request, Response};
+use crate::http::{Request, Response};
 
 use crate::domain::lifecycle::Action;
 use crate::domain::ticket::parse_ticket_number;

@@ -1,8 +1,8 @@
 //! Customers without a login: the private status link (JSON and an HTML page), replies
 //! from it, and "I lost my link".
 
+use crate::http::{Request, Response};
 use serde_json::{json, Value};
-use worker::{Request, Response};
 
 use crate::access;
 use crate::domain::abuse::{email_bucket, ip_bucket};
@@ -11,9 +11,7 @@ use crate::domain::fields::{required_text, Fields, TextRule};
 use crate::domain::validation::ValidationError;
 use crate::error::ApiError;
 use crate::html::{self, PageMessage, StatusPage};
-use crate::http::{
-    body_kind, client_ip, decode_fields, query_pairs, read_body, success, BodyKind, Ctx,
-};
+use crate::http::{body_kind, decode_fields, success, BodyKind, Ctx};
 use crate::routes::creating;
 use crate::store::messages::{self, Message, ReplyOutcome};
 use crate::store::tickets::{self, Ticket};
@@ -26,12 +24,9 @@ fn not_found() -> ApiError {
 
 /// The token from `X-Ticket-Token`, `?token=`, or a form's `token` field.
 fn presented_token(req: &Request, fields: Option<&Fields>) -> Option<String> {
-    req.headers()
-        .get("X-Ticket-Token")
-        .ok()
-        .flatten()
+    req.header("X-Ticket-Token")
         .or_else(|| {
-            query_pairs(req)
+            req.query_pairs()
                 .into_iter()
                 .find(|(k, _)| k == "token")
                 .map(|(_, v)| v)
@@ -138,23 +133,18 @@ pub async fn page(req: Request, ctx: &Ctx, number: String) -> Result<Response, A
 }
 
 fn html_response(status: u16, body: String) -> Response {
-    let response = Response::builder()
-        .with_status(status)
-        .fixed(body.into_bytes());
-    let headers = response.headers();
-    let _ = headers.set("Content-Type", "text/html; charset=utf-8");
-    let _ = headers.set("Content-Security-Policy", html::CONTENT_SECURITY_POLICY);
-    let _ = headers.set("Referrer-Policy", "no-referrer");
-    let _ = headers.set("X-Frame-Options", "DENY");
-    response
+    Response::with_body(status, "text/html; charset=utf-8", body.into_bytes())
+        .with_header("Content-Security-Policy", html::CONTENT_SECURITY_POLICY)
+        .with_header("Referrer-Policy", "no-referrer")
+        .with_header("X-Frame-Options", "DENY")
 }
 
 /// `POST /api/tickets/{ticket_number}/messages` `{body, token?}`: a customer's reply.
 /// Reopens a resolved ticket; a closed one refuses. A form post (the status page) is
 /// answered with a 303 back to the page.
-pub async fn reply(mut req: Request, ctx: &Ctx, number: String) -> Result<Response, ApiError> {
+pub async fn reply(req: Request, ctx: &Ctx, number: String) -> Result<Response, ApiError> {
     let kind = body_kind(&req)?;
-    let body = read_body(&mut req, ctx.config.max_body_bytes).await?;
+    let body = req.body(ctx.config.max_body_bytes).await?;
     let fields = decode_fields(kind, &body)?;
     let token = presented_token(&req, Some(&fields));
     let db = ctx.db()?;
@@ -187,14 +177,12 @@ pub async fn reply(mut req: Request, ctx: &Ctx, number: String) -> Result<Respon
         } => {
             ctx.deliver_after_response(notifications);
             if kind == BodyKind::Form {
-                let response = Response::builder().with_status(303).empty();
                 let page = format!(
                     "/t/{}?token={}",
                     ticket.ticket_number,
                     token.unwrap_or_default()
                 );
-                let _ = response.headers().set("Location", &page);
-                return Ok(response);
+                return Ok(Response::empty(303).with_header("Location", page));
             }
             Ok(success(
                 201,
@@ -221,9 +209,9 @@ pub async fn reply(mut req: Request, ctx: &Ctx, number: String) -> Result<Respon
 /// `POST /api/tickets/lookup` `{customer_email}`: always the same 202 (or the same
 /// 429), whether or not the address has tickets; when it has, an email with their
 /// links is queued. Existing links keep working.
-pub async fn lookup(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
+pub async fn lookup(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     let kind = body_kind(&req)?;
-    let body = read_body(&mut req, ctx.config.max_body_bytes).await?;
+    let body = req.body(ctx.config.max_body_bytes).await?;
     let fields = decode_fields(kind, &body)?;
     let rule = TextRule {
         label: "Customer email",
@@ -243,7 +231,7 @@ pub async fn lookup(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         }
         return Err(ValidationError::from_details(errors).into());
     };
-    let ip = client_ip(&req);
+    let ip = req.client_ip();
     let email_key = format!("lookup-{}", email_bucket(&email));
     let ip_key = format!("lookup-{}", ip_bucket(&ip));
     let window = ctx.config.rate_limit_window_seconds;

@@ -1,7 +1,9 @@
 //! The public API: anyone (the AI assistant, contact forms, widgets) may call it.
 
 use serde_json::{json, Value};
-use worker::{console_log, Request, Response};
+use worker::console_log;
+
+use crate::http::{Request, Response};
 
 use crate::access;
 use crate::crypto;
@@ -9,7 +11,7 @@ use crate::domain::abuse::{email_bucket, ip_bucket, Limit, HONEYPOT_FIELD};
 use crate::domain::encoding::{base64url, hex};
 use crate::domain::ticket::{format_ticket_number, CreatePolicy, NewTicket, Priority};
 use crate::error::ApiError;
-use crate::http::{body_kind, client_ip, decode_fields, read_body, success, BodyKind, Ctx};
+use crate::http::{body_kind, decode_fields, success, BodyKind, Ctx};
 use crate::routes::creating::{self, Idempotency};
 use crate::store::api_keys::{self, ApiKey};
 use crate::store::ticket_create::{self, BucketState, CreateTicket};
@@ -21,11 +23,11 @@ pub const CREATED_MESSAGE: &str = "Support ticket created successfully";
 /// `POST /api/tickets/create`: validates, checks abuse controls, then writes the
 /// ticket, its number, its event, the rate-limit hits and the idempotency record in
 /// one D1 round trip (two with an integration key: the key lookup comes first).
-pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
+pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     let kind = body_kind(&req)?;
     let key = integration_key(&req, ctx).await?;
     let idempotency_key = creating::idempotency_key(&req)?;
-    let body = read_body(&mut req, ctx.config.max_body_bytes).await?;
+    let body = req.body(ctx.config.max_body_bytes).await?;
     let fields = decode_fields(kind, &body)?;
     let policy = CreatePolicy {
         categories: &ctx.config.categories,
@@ -33,7 +35,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     };
     let ticket = NewTicket::parse(&fields, &policy)?;
 
-    let client_ip = client_ip(&req);
+    let client_ip = req.client_ip();
     let limits = match &key {
         Some(key) => vec![Limit {
             name: "key",
@@ -81,10 +83,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
                 Some(key) => format!("key:{}", key.id),
                 None => email_bucket(&ticket.customer_email),
             };
-            Some(
-                Idempotency::new(ctx, idem_key, scope, &req.path(), media_name(kind), &body)
-                    .await?,
-            )
+            Some(Idempotency::new(ctx, idem_key, scope, req.path(), media_name(kind), &body).await?)
         }
     };
     let window_start = ctx
@@ -113,11 +112,11 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
 
     let (created, replayed) = creating::settle(result.outcome, ctx, &limits, &result.buckets)?;
     let link = access::link_fields(ctx, created.id, &created.ticket_number).await?;
-    let response = render(ctx, &created, kind, link);
+    let mut response = render(ctx, &created, kind, link);
     ctx.deliver_after_response(result.notifications);
-    creating::add_rate_headers(&response, ctx, &limits, &result.buckets);
+    creating::add_rate_headers(&mut response, ctx, &limits, &result.buckets);
     if replayed {
-        creating::mark_replayed(&response);
+        creating::mark_replayed(&mut response);
     }
     Ok(response)
 }
@@ -125,7 +124,7 @@ pub async fn create(mut req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
 /// `Authorization: Bearer <key>` identifies a trusted integration. A key that is
 /// sent but unknown or revoked is a 401, never a silent downgrade to anonymous.
 async fn integration_key(req: &Request, ctx: &Ctx) -> Result<Option<ApiKey>, ApiError> {
-    let Some(header) = req.headers().get("Authorization").ok().flatten() else {
+    let Some(header) = req.header("Authorization") else {
         return Ok(None);
     };
     let invalid = ApiError::Unauthorized {
@@ -184,9 +183,7 @@ fn render(ctx: &Ctx, ticket: &Ticket, kind: BodyKind, link: Option<(String, Stri
         }
         _ => (201, format!("/api/tickets/{}", ticket.ticket_number)),
     };
-    let response = success(status, CREATED_MESSAGE, data);
-    let _ = response.headers().set("Location", &location);
-    response
+    success(status, CREATED_MESSAGE, data).with_header("Location", location)
 }
 
 /// What a bot that filled the honeypot sees: a success like any other, with a
@@ -211,7 +208,7 @@ fn decoy(ctx: &Ctx, ticket: &NewTicket, kind: BodyKind, limits: &[Limit]) -> Res
         let url = access::status_url(&access::base_url(ctx), &fake.ticket_number, &token);
         (token, url)
     });
-    let response = render(ctx, &fake, kind, link);
+    let mut response = render(ctx, &fake, kind, link);
     // As if this were the caller's first ticket in the window.
     let buckets: Vec<BucketState> = limits
         .iter()
@@ -220,6 +217,6 @@ fn decoy(ctx: &Ctx, ticket: &NewTicket, kind: BodyKind, limits: &[Limit]) -> Res
             frees_at: Some(ctx.now.rfc3339()),
         })
         .collect();
-    creating::add_rate_headers(&response, ctx, limits, &buckets);
+    creating::add_rate_headers(&mut response, ctx, limits, &buckets);
     response
 }

@@ -1,7 +1,7 @@
 //! Integration keys: only their SHA-256 is stored.
 
+use super::Database;
 use serde::{Deserialize, Serialize};
-use worker::D1Database;
 
 use super::{int, text};
 
@@ -21,12 +21,11 @@ const COLUMNS: &str =
     "id, name, key_prefix, rate_limit, created_by, created_at, last_used_at, revoked_at";
 
 /// Authenticates a key and records its use, in one statement. `None`: unknown or revoked.
-pub async fn use_key(db: &D1Database, key_hash: &str, now: &str) -> worker::Result<Option<ApiKey>> {
-    db.prepare(format!(
+pub async fn use_key(db: &Database, key_hash: &str, now: &str) -> worker::Result<Option<ApiKey>> {
+    db.prepare(&format!(
         "UPDATE api_keys SET last_used_at = ?2 WHERE key_hash = ?1 AND revoked_at IS NULL RETURNING {COLUMNS}"
-    ))
-    .bind(&[text(key_hash), text(now)])?
-    .first(None)
+    ), &[text(key_hash), text(now)])?
+    .first()
     .await
 }
 
@@ -39,36 +38,36 @@ pub struct NewApiKey<'a> {
     pub now: &'a str,
 }
 
-pub async fn create(db: &D1Database, k: &NewApiKey<'_>) -> worker::Result<Option<ApiKey>> {
-    db.prepare(format!(
-        "INSERT INTO api_keys (name, key_hash, key_prefix, rate_limit, created_by, created_at)
+pub async fn create(db: &Database, k: &NewApiKey<'_>) -> worker::Result<Option<ApiKey>> {
+    db.prepare(
+        &format!(
+            "INSERT INTO api_keys (name, key_hash, key_prefix, rate_limit, created_by, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING {COLUMNS}"
-    ))
-    .bind(&[
-        text(k.name),
-        text(k.key_hash),
-        text(k.key_prefix),
-        int(Some(k.rate_limit.into())),
-        int(Some(k.created_by)),
-        text(k.now),
-    ])?
-    .first(None)
+        ),
+        &[
+            text(k.name),
+            text(k.key_hash),
+            text(k.key_prefix),
+            int(Some(k.rate_limit.into())),
+            int(Some(k.created_by)),
+            text(k.now),
+        ],
+    )?
+    .first()
     .await
 }
 
-pub async fn list(db: &D1Database) -> worker::Result<Vec<ApiKey>> {
-    db.prepare(format!("SELECT {COLUMNS} FROM api_keys ORDER BY id"))
+pub async fn list(db: &Database) -> worker::Result<Vec<ApiKey>> {
+    db.prepare(&format!("SELECT {COLUMNS} FROM api_keys ORDER BY id"), &[])?
         .all()
-        .await?
-        .results()
+        .await
 }
 
 /// Revokes a key (idempotent: a revoked key keeps its first revocation time).
-pub async fn revoke(db: &D1Database, id: i64, now: &str) -> worker::Result<Option<ApiKey>> {
-    db.prepare(format!(
+pub async fn revoke(db: &Database, id: i64, now: &str) -> worker::Result<Option<ApiKey>> {
+    db.prepare(&format!(
         "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1 RETURNING {COLUMNS}"
-    ))
-    .bind(&[int(Some(id)), text(now)])?
-    .first(None)
+    ), &[int(Some(id)), text(now)])?
+    .first()
     .await
 }

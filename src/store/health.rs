@@ -1,9 +1,9 @@
-use worker::D1Database;
+use super::Database;
 
 /// One trivial query: proves the binding works and the database answers.
-pub async fn ping(db: &D1Database) -> worker::Result<()> {
-    db.prepare("SELECT 1 AS ok")
-        .first::<serde_json::Value>(None)
+pub async fn ping(db: &Database) -> worker::Result<()> {
+    db.prepare("SELECT 1 AS ok", &[])?
+        .first::<serde_json::Value>()
         .await?;
     Ok(())
 }

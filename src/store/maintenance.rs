@@ -1,6 +1,6 @@
 //! Housekeeping run by the cron trigger: rows that can no longer matter.
 
-use worker::D1Database;
+use super::Database;
 
 use super::text;
 
@@ -15,7 +15,7 @@ pub struct Cleanup {
 /// Deletes expired rate-limit hits, idempotency records, revoked-session markers and
 /// login throttle windows, in one batch.
 pub async fn clean_up(
-    db: &D1Database,
+    db: &Database,
     now: &str,
     rate_window_start: &str,
     login_window_start: &str,
@@ -33,16 +33,10 @@ pub async fn clean_up(
         ),
     ]
     .into_iter()
-    .map(|(sql, cutoff)| db.prepare(sql).bind(&[text(cutoff)]))
+    .map(|(sql, cutoff)| db.prepare(sql, &[text(cutoff)]))
     .collect::<worker::Result<Vec<_>>>()?;
     let results = db.batch(statements).await?;
-    let changes = |i: usize| {
-        results
-            .get(i)
-            .and_then(|r| r.meta().ok().flatten())
-            .and_then(|m| m.changes)
-            .unwrap_or(0)
-    };
+    let changes = |i: usize| results.get(i).map_or(0, |r| r.changes());
     Ok(Cleanup {
         rate_limit_hits: changes(0),
         idempotency_keys: changes(1),

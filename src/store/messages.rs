@@ -1,8 +1,8 @@
 //! The conversation on a ticket, and what customers can see of it.
 
+use super::Database;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use worker::D1Database;
 
 use crate::domain::notification::Kind;
 
@@ -25,26 +25,28 @@ const COLUMNS: &str = "m.id, m.author_type, m.staff_id, m.body, m.internal, m.cr
 
 /// A ticket by number with its public messages (never internal notes). One round trip.
 pub async fn public_view(
-    db: &D1Database,
+    db: &Database,
     number: &str,
 ) -> worker::Result<Option<(Ticket, Vec<Message>)>> {
-    let ticket = db
-        .prepare(format!(
+    let ticket = db.prepare(
+        &format!(
             "SELECT {} FROM support_tickets t WHERE t.ticket_number = ?1",
             ticket_columns("t.")
-        ))
-        .bind(&[text(number)])?;
-    let messages = db
-        .prepare(format!(
+        ),
+        &[text(number)],
+    )?;
+    let messages = db.prepare(
+        &format!(
             "SELECT {COLUMNS} FROM ticket_messages m JOIN support_tickets t ON t.id = m.ticket_id
              WHERE t.ticket_number = ?1 AND m.internal = 0 ORDER BY m.id"
-        ))
-        .bind(&[text(number)])?;
+        ),
+        &[text(number)],
+    )?;
     let results = db.batch(vec![ticket, messages]).await?;
-    let Some(ticket) = results[0].results::<Ticket>()?.into_iter().next() else {
+    let Some(ticket) = results[0].rows::<Ticket>()?.into_iter().next() else {
         return Ok(None);
     };
-    Ok(Some((ticket, results[1].results()?)))
+    Ok(Some((ticket, results[1].rows()?)))
 }
 
 pub enum ReplyOutcome {
@@ -65,7 +67,7 @@ pub enum ReplyOutcome {
 /// the ticket's limit. Every statement checks the same guard (not closed, under the
 /// limit), evaluated before the hit is counted, so they all agree.
 pub async fn customer_reply(
-    db: &D1Database,
+    db: &Database,
     ticket_id: i64,
     body: &str,
     limit: u32,
@@ -87,32 +89,33 @@ pub async fn customer_reply(
         AND (SELECT count(*) FROM rate_limit_hits WHERE bucket = ?3 AND at > ?4) < ?5";
     let reopen_to = "CASE WHEN t.assigned_to IS NULL THEN 'open' ELSE 'assigned' END";
 
-    let reopen_event = db
-        .prepare(format!(
+    let reopen_event = db.prepare(
+        &format!(
             "INSERT INTO ticket_events (ticket_id, kind, actor_type, actor_id, data, created_at)
              SELECT t.id, 'reopened', 'customer', NULL,
                     json_object('from', t.status, 'to', {reopen_to}, 'reason', 'customer_reply'), ?2
              FROM support_tickets t WHERE {guard} AND t.status = 'resolved' RETURNING id"
-        ))
-        .bind(&base().values)?;
-    let touch = db
-        .prepare(format!(
+        ),
+        &base().values,
+    )?;
+    let touch = db.prepare(
+        &format!(
             "UPDATE support_tickets AS t SET
                status = CASE WHEN t.status = 'resolved' THEN {reopen_to} ELSE t.status END,
                resolved_at = CASE WHEN t.status = 'resolved' THEN NULL ELSE t.resolved_at END,
                version = t.version + 1, updated_at = ?2
              WHERE {guard} RETURNING status"
-        ))
-        .bind(&base().values)?;
+        ),
+        &base().values,
+    )?;
     let mut p = base();
     let body_param = p.bind(text(body));
     let insert = db
-        .prepare(format!(
+        .prepare(&format!(
             "INSERT INTO ticket_messages (ticket_id, author_type, staff_id, body, internal, created_at)
              SELECT t.id, 'customer', NULL, {body_param}, 0, ?2 FROM support_tickets t WHERE {guard}
              RETURNING id, author_type, staff_id, body, internal, created_at"
-        ))
-        .bind(&p.values)?;
+        ), &p.values)?;
     let mut p = base();
     let notify = enqueue_sql(
         &mut p,
@@ -125,12 +128,11 @@ pub async fn customer_reply(
         "(SELECT max(id) FROM ticket_messages WHERE ticket_id = ?1)",
         outbox,
     );
-    let notify = db.prepare(notify).bind(&p.values)?;
+    let notify = db.prepare(&notify, &p.values)?;
     let hit = db
-        .prepare(format!(
+        .prepare(&format!(
             "INSERT INTO rate_limit_hits (bucket, at) SELECT ?3, ?2 FROM support_tickets t WHERE {guard}"
-        ))
-        .bind(&base().values)?;
+        ), &base().values)?;
     let state = prepare(
         db,
         "SELECT t.status, (SELECT at FROM rate_limit_hits WHERE bucket = ?3 AND at > ?4
@@ -142,16 +144,16 @@ pub async fn customer_reply(
     let results = db
         .batch(vec![reopen_event, touch, insert, notify, hit, state])
         .await?;
-    if let Some(message) = results[2].results::<Message>()?.into_iter().next() {
-        let reopened = !results[0].results::<Value>()?.is_empty();
-        let notifications = claimed(results[3].results()?);
+    if let Some(message) = results[2].rows::<Message>()?.into_iter().next() {
+        let reopened = !results[0].rows::<Value>()?.is_empty();
+        let notifications = claimed(results[3].rows()?);
         return Ok(ReplyOutcome::Added {
             message,
             reopened,
             notifications,
         });
     }
-    let state: Option<Value> = results[5].results()?.into_iter().next();
+    let state: Option<Value> = results[5].rows()?.into_iter().next();
     Ok(match state {
         Some(s) if s["status"] == "closed" => ReplyOutcome::Closed,
         s => ReplyOutcome::RateLimited {
@@ -163,7 +165,7 @@ pub async fn customer_reply(
 /// A staff reply (emailed to the customer) or internal note (never shown publicly).
 /// `None` when the ticket does not exist.
 pub async fn staff_message(
-    db: &D1Database,
+    db: &Database,
     ticket_id: i64,
     staff_id: i64,
     body: &str,
@@ -171,22 +173,22 @@ pub async fn staff_message(
     outbox: &OutboxPolicy,
 ) -> worker::Result<Option<(Message, Vec<Notification>)>> {
     let now = outbox.now.as_str();
-    let insert = db
-        .prepare(
-            "INSERT INTO ticket_messages (ticket_id, author_type, staff_id, body, internal, created_at)
+    let insert = db.prepare(
+        "INSERT INTO ticket_messages (ticket_id, author_type, staff_id, body, internal, created_at)
              SELECT t.id, 'staff', ?2, ?3, ?4, ?5 FROM support_tickets t WHERE t.id = ?1
              RETURNING id, author_type, staff_id, body, internal, created_at",
-        )
-        .bind(&[
+        &[
             int(Some(ticket_id)),
             int(Some(staff_id)),
             text(body),
             int(Some(i64::from(internal))),
             text(now),
-        ])?;
-    let touch = db
-        .prepare("UPDATE support_tickets SET updated_at = ?2 WHERE id = ?1")
-        .bind(&[int(Some(ticket_id)), text(now)])?;
+        ],
+    )?;
+    let touch = db.prepare(
+        "UPDATE support_tickets SET updated_at = ?2 WHERE id = ?1",
+        &[int(Some(ticket_id)), text(now)],
+    )?;
     let mut statements = vec![insert, touch];
     if !internal {
         let mut p = Params::default();
@@ -202,14 +204,14 @@ pub async fn staff_message(
             &format!("(SELECT max(id) FROM ticket_messages WHERE ticket_id = {id})"),
             outbox,
         );
-        statements.push(db.prepare(sql).bind(&p.values)?);
+        statements.push(db.prepare(&sql, &p.values)?);
     }
     let results = db.batch(statements).await?;
-    let Some(message) = results[0].results::<Message>()?.into_iter().next() else {
+    let Some(message) = results[0].rows::<Message>()?.into_iter().next() else {
         return Ok(None);
     };
     let notifications = match results.get(2) {
-        Some(r) => claimed(r.results()?),
+        Some(r) => claimed(r.rows()?),
         None => vec![],
     };
     Ok(Some((message, notifications)))
@@ -219,7 +221,7 @@ pub async fn staff_message(
 /// whether or not the email has tickets, and queues one email when it has. One batch.
 /// `Err` carries when the fullest bucket frees a slot.
 pub async fn lookup(
-    db: &D1Database,
+    db: &Database,
     email: &str,
     buckets: [(&str, u32); 2],
     window_start: &str,
@@ -276,13 +278,9 @@ pub async fn lookup(
             prepare(db, &hits, &p.values)?,
         ])
         .await?;
-    let row: Value = results[0]
-        .results()?
-        .into_iter()
-        .next()
-        .unwrap_or(Value::Null);
+    let row: Value = results[0].rows()?.into_iter().next().unwrap_or(Value::Null);
     if row["ok"].as_f64() == Some(1.0) {
-        Ok(Ok(claimed(results[1].results()?)))
+        Ok(Ok(claimed(results[1].rows()?)))
     } else {
         Ok(Err(row["frees_at"]
             .as_str()

@@ -3,6 +3,7 @@
 //! sends them as one D1 batch: one transaction, one round trip.
 
 pub mod api_keys;
+mod d1;
 pub mod health;
 pub mod maintenance;
 pub mod messages;
@@ -11,21 +12,22 @@ pub mod staff;
 pub mod ticket_create;
 pub mod tickets;
 
-use worker::wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement};
+use serde_json::Value;
 
-/// Binds an optional integer: D1 rejects BigInt, so integers travel as f64 (exact
-/// up to 2^53, which ids never reach), and `None` as SQL NULL.
-fn int(value: Option<i64>) -> JsValue {
-    value.map_or(JsValue::NULL, |v| JsValue::from_f64(v as f64))
+pub use d1::{Database, Statement};
+
+/// Binds an optional integer (`None` as SQL NULL). Integers reach JS as numbers,
+/// exact up to 2^53, which ids never reach (D1 rejects BigInt).
+fn int(value: Option<i64>) -> Value {
+    value.map_or(Value::Null, Value::from)
 }
 
-fn text(value: &str) -> JsValue {
-    JsValue::from_str(value)
+fn text(value: &str) -> Value {
+    Value::from(value)
 }
 
-fn opt_text(value: Option<&str>) -> JsValue {
-    value.map_or(JsValue::NULL, JsValue::from_str)
+fn opt_text(value: Option<&str>) -> Value {
+    value.map_or(Value::Null, Value::from)
 }
 
 /// SQLite has no boolean: D1 returns 0/1.
@@ -37,12 +39,12 @@ fn sqlite_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error>
 /// Numbered parameters for SQL built from optional parts.
 #[derive(Default)]
 pub(crate) struct Params {
-    pub(crate) values: Vec<JsValue>,
+    pub(crate) values: Vec<Value>,
 }
 
 impl Params {
     /// Adds a value and returns its placeholder (`?N`).
-    pub(crate) fn bind(&mut self, value: JsValue) -> String {
+    pub(crate) fn bind(&mut self, value: Value) -> String {
         self.values.push(value);
         format!("?{}", self.values.len())
     }
@@ -50,7 +52,7 @@ impl Params {
 
 /// D1 wants exactly as many values as the statement's highest `?N`: statements
 /// built from a shared parameter list bind only the prefix they use.
-fn used_params<'a>(sql: &str, params: &'a [JsValue]) -> &'a [JsValue] {
+fn used_params<'a>(sql: &str, params: &'a [Value]) -> &'a [Value] {
     let highest = sql
         .split('?')
         .skip(1)
@@ -64,8 +66,8 @@ fn used_params<'a>(sql: &str, params: &'a [JsValue]) -> &'a [JsValue] {
 }
 
 /// Prepares `sql` bound with the part of `params` it uses.
-fn prepare(db: &D1Database, sql: &str, params: &[JsValue]) -> worker::Result<D1PreparedStatement> {
-    db.prepare(sql).bind(used_params(sql, params))
+fn prepare(db: &Database, sql: &str, params: &[Value]) -> worker::Result<Statement> {
+    db.prepare(sql, used_params(sql, params))
 }
 
 #[cfg(test)]
@@ -74,7 +76,7 @@ mod tests {
 
     #[test]
     fn binds_only_the_parameters_a_statement_uses() {
-        let params = vec![JsValue::NULL; 6];
+        let params = vec![Value::Null; 6];
         assert_eq!(used_params("SELECT ?1, ?5 WHERE ?2", &params).len(), 5);
         assert_eq!(used_params("SELECT ?12", &params).len(), 6);
         assert_eq!(used_params("SELECT 1", &params).len(), 0);

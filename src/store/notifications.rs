@@ -1,8 +1,8 @@
 //! The notification outbox.
 
+use super::Database;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use worker::D1Database;
 
 use super::tickets::Ticket;
 use super::{int, opt_text, text, Params};
@@ -101,21 +101,18 @@ pub fn claimed(rows: Vec<Notification>) -> Vec<Notification> {
 /// to `lease_until`, so a second deliverer does not take them while this one works.
 /// A deliverer that dies leaves them due again later.
 pub async fn claim_due(
-    db: &D1Database,
+    db: &Database,
     now: &str,
     lease_until: &str,
     limit: u32,
 ) -> worker::Result<Vec<Notification>> {
-    db.prepare(format!(
+    db.prepare(&format!(
         "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?2, updated_at = ?1
          WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?1
                       ORDER BY id LIMIT ?3)
          RETURNING {COLUMNS}"
-    ))
-    .bind(&[text(now), text(lease_until), int(Some(limit.into()))])?
-    .all()
-    .await?
-    .results()
+    ), &[text(now), text(lease_until), int(Some(limit.into()))])?
+    .all().await
 }
 
 /// What the claimed rows talk about: their tickets, messages (with staff names) and,
@@ -129,7 +126,7 @@ pub struct Context {
 /// How many tickets a "lost my link" email lists.
 const LOOKUP_TICKETS: u32 = 20;
 
-pub async fn context(db: &D1Database, claimed: &[Notification]) -> worker::Result<Context> {
+pub async fn context(db: &Database, claimed: &[Notification]) -> worker::Result<Context> {
     let ticket_ids: Vec<i64> = claimed.iter().filter_map(|n| n.ticket_id).collect();
     let message_ids: Vec<i64> = claimed.iter().filter_map(|n| n.message_id).collect();
     let lookup_emails: Vec<String> = claimed
@@ -139,33 +136,30 @@ pub async fn context(db: &D1Database, claimed: &[Notification]) -> worker::Resul
         .collect();
     let columns = super::tickets::ticket_columns("t.");
     let mut statements = vec![
-        db.prepare(format!(
+        db.prepare(&format!(
             "SELECT {columns} FROM support_tickets t WHERE t.id IN (SELECT value FROM json_each(?1))"
-        ))
-        .bind(&[text(&serde_json::to_string(&ticket_ids).unwrap_or_default())])?,
+        ), &[text(&serde_json::to_string(&ticket_ids).unwrap_or_default())])?,
         db.prepare(
             "SELECT m.id, m.body, m.author_type, s.name AS staff_name FROM ticket_messages m
-             LEFT JOIN crm_staff s ON s.id = m.staff_id WHERE m.id IN (SELECT value FROM json_each(?1))",
-        )
-        .bind(&[text(&serde_json::to_string(&message_ids).unwrap_or_default())])?,
+             LEFT JOIN crm_staff s ON s.id = m.staff_id WHERE m.id IN (SELECT value FROM json_each(?1))", &[text(&serde_json::to_string(&message_ids).unwrap_or_default())])?,
     ];
     for email in &lookup_emails {
-        statements.push(
-            db.prepare(format!(
+        statements.push(db.prepare(
+            &format!(
                 "SELECT {columns} FROM support_tickets t WHERE t.customer_email = ?1 COLLATE NOCASE
                  ORDER BY t.id DESC LIMIT ?2"
-            ))
-            .bind(&[text(email), int(Some(LOOKUP_TICKETS.into()))])?,
-        );
+            ),
+            &[text(email), int(Some(LOOKUP_TICKETS.into()))],
+        )?);
     }
     let results = db.batch(statements).await?;
     let mut by_email = Vec::new();
     for (email, result) in lookup_emails.into_iter().zip(&results[2..]) {
-        by_email.push((email, result.results()?));
+        by_email.push((email, result.rows()?));
     }
     Ok(Context {
-        tickets: results[0].results()?,
-        messages: results[1].results()?,
+        tickets: results[0].rows()?,
+        messages: results[1].rows()?,
         by_email,
     })
 }
@@ -183,11 +177,7 @@ pub enum Delivery {
 }
 
 /// Records the outcomes of a delivery round, in one batch.
-pub async fn record(
-    db: &D1Database,
-    outcomes: &[(i64, Delivery)],
-    now: &str,
-) -> worker::Result<()> {
+pub async fn record(db: &Database, outcomes: &[(i64, Delivery)], now: &str) -> worker::Result<()> {
     if outcomes.is_empty() {
         return Ok(());
     }
@@ -203,9 +193,7 @@ pub async fn record(
             db.prepare(
                 "UPDATE notifications SET status = ?2, last_error = ?3,
                    next_attempt_at = COALESCE(?4, next_attempt_at), sent_at = COALESCE(?5, sent_at), updated_at = ?6
-                 WHERE id = ?1",
-            )
-            .bind(&[int(Some(*id)), text(status), opt_text(error), opt_text(next), opt_text(sent_at), text(now)])
+                 WHERE id = ?1", &[int(Some(*id)), text(status), opt_text(error), opt_text(next), opt_text(sent_at), text(now)])
         })
         .collect::<worker::Result<Vec<_>>>()?;
     db.batch(statements).await?;
@@ -213,32 +201,28 @@ pub async fn record(
 }
 
 pub async fn list(
-    db: &D1Database,
+    db: &Database,
     status: Option<&str>,
     limit: u32,
 ) -> worker::Result<Vec<Notification>> {
-    db.prepare(format!(
+    db.prepare(&format!(
         "SELECT {COLUMNS} FROM notifications WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2"
-    ))
-    .bind(&[opt_text(status), int(Some(limit.into()))])?
-    .all()
-    .await?
-    .results()
+    ), &[opt_text(status), int(Some(limit.into()))])?
+    .all().await
 }
 
 /// Gives a failed or skipped row a fresh set of attempts, claimed by the caller
 /// (who delivers it at once) with a lease, as new rows are.
 pub async fn retry(
-    db: &D1Database,
+    db: &Database,
     id: i64,
     now: &str,
     lease_until: &str,
 ) -> worker::Result<Option<Notification>> {
-    db.prepare(format!(
+    db.prepare(&format!(
         "UPDATE notifications SET status = 'pending', attempts = 1, next_attempt_at = ?3, updated_at = ?2
          WHERE id = ?1 AND status IN ('failed', 'skipped') RETURNING {COLUMNS}"
-    ))
-    .bind(&[int(Some(id)), text(now), text(lease_until)])?
-    .first(None)
+    ), &[int(Some(id)), text(now), text(lease_until)])?
+    .first()
     .await
 }

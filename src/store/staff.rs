@@ -1,7 +1,7 @@
 //! Staff accounts, their login throttle and revoked sessions.
 
+use super::Database;
 use serde::{Deserialize, Serialize};
-use worker::D1Database;
 
 use super::{int, opt_text, text};
 use crate::domain::staff::{NewStaff, Role, StaffUpdate};
@@ -39,17 +39,19 @@ pub struct SessionCheck {
 
 /// The staff row for a session, with whether the session was revoked.
 pub async fn session_check(
-    db: &D1Database,
+    db: &Database,
     staff_id: i64,
     token_hash: &str,
 ) -> worker::Result<Option<SessionCheck>> {
-    db.prepare(format!(
-        "SELECT {STAFF_COLUMNS}, session_epoch,
+    db.prepare(
+        &format!(
+            "SELECT {STAFF_COLUMNS}, session_epoch,
                 EXISTS (SELECT 1 FROM revoked_sessions WHERE token_hash = ?2) AS revoked
          FROM crm_staff WHERE id = ?1"
-    ))
-    .bind(&[int(Some(staff_id)), text(token_hash)])?
-    .first(None)
+        ),
+        &[int(Some(staff_id)), text(token_hash)],
+    )?
+    .first()
     .await
 }
 
@@ -74,17 +76,18 @@ pub struct LoginAttempts {
 /// the password is checked keeps the throttle exact under parallel guesses; a
 /// successful login takes its attempt back (`login_succeeded`).
 pub async fn login_attempt(
-    db: &D1Database,
+    db: &Database,
     email: &str,
     keys: [&str; 2],
     now: &str,
     window_start: &str,
 ) -> worker::Result<(Option<LoginCandidate>, Vec<LoginAttempts>)> {
-    let account = db
-        .prepare(format!(
+    let account = db.prepare(
+        &format!(
             "SELECT {STAFF_COLUMNS}, password_hash, session_epoch FROM crm_staff WHERE email = ?1"
-        ))
-        .bind(&[text(email)])?;
+        ),
+        &[text(email)],
+    )?;
     let mut statements = vec![account];
     for key in keys {
         statements.push(
@@ -93,75 +96,79 @@ pub async fn login_attempt(
                  ON CONFLICT (key) DO UPDATE SET
                    failures = CASE WHEN window_started_at <= ?3 THEN 1 ELSE failures + 1 END,
                    window_started_at = CASE WHEN window_started_at <= ?3 THEN ?2 ELSE window_started_at END
-                 RETURNING key, failures, window_started_at",
-            )
-            .bind(&[text(key), text(now), text(window_start)])?,
+                 RETURNING key, failures, window_started_at", &[text(key), text(now), text(window_start)])?,
         );
     }
     let results = db.batch(statements).await?;
-    let account = results[0].results::<LoginCandidate>()?.into_iter().next();
+    let account = results[0].rows::<LoginCandidate>()?.into_iter().next();
     let mut attempts = Vec::new();
     for result in &results[1..] {
-        attempts.extend(result.results::<LoginAttempts>()?);
+        attempts.extend(result.rows::<LoginAttempts>()?);
     }
     Ok((account, attempts))
 }
 
 /// A successful login clears its email's count and takes its attempt back from the IP's.
-pub async fn login_succeeded(db: &D1Database, email_key: &str, ip_key: &str) -> worker::Result<()> {
-    let clear = db
-        .prepare("DELETE FROM login_attempts WHERE key = ?1")
-        .bind(&[text(email_key)])?;
-    let give_back = db
-        .prepare("UPDATE login_attempts SET failures = max(failures - 1, 0) WHERE key = ?1")
-        .bind(&[text(ip_key)])?;
+pub async fn login_succeeded(db: &Database, email_key: &str, ip_key: &str) -> worker::Result<()> {
+    let clear = db.prepare(
+        "DELETE FROM login_attempts WHERE key = ?1",
+        &[text(email_key)],
+    )?;
+    let give_back = db.prepare(
+        "UPDATE login_attempts SET failures = max(failures - 1, 0) WHERE key = ?1",
+        &[text(ip_key)],
+    )?;
     db.batch(vec![clear, give_back]).await?;
     Ok(())
 }
 
 pub async fn revoke_session(
-    db: &D1Database,
+    db: &Database,
     token_hash: &str,
     expires_at: &str,
 ) -> worker::Result<()> {
     db.prepare(
         "INSERT INTO revoked_sessions (token_hash, expires_at) VALUES (?1, ?2)
          ON CONFLICT (token_hash) DO NOTHING",
-    )
-    .bind(&[text(token_hash), text(expires_at)])?
+        &[text(token_hash), text(expires_at)],
+    )?
     .run()
     .await?;
     Ok(())
 }
 
-pub async fn list(db: &D1Database) -> worker::Result<Vec<StaffMember>> {
-    db.prepare(format!("SELECT {STAFF_COLUMNS} FROM crm_staff ORDER BY id"))
-        .all()
-        .await?
-        .results()
+pub async fn list(db: &Database) -> worker::Result<Vec<StaffMember>> {
+    db.prepare(
+        &format!("SELECT {STAFF_COLUMNS} FROM crm_staff ORDER BY id"),
+        &[],
+    )?
+    .all()
+    .await
 }
 
 /// Inserts a staff member; `None` when the email is taken.
 pub async fn create(
-    db: &D1Database,
+    db: &Database,
     staff: &NewStaff,
     password_hash: &str,
     now: &str,
 ) -> worker::Result<Option<StaffMember>> {
-    db.prepare(format!(
+    db.prepare(
+        &format!(
         "INSERT INTO crm_staff (email, name, role, password_hash, active, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)
          ON CONFLICT (email) DO NOTHING
          RETURNING {STAFF_COLUMNS}"
-    ))
-    .bind(&[
-        text(staff.email.as_str()),
-        text(&staff.name),
-        text(staff.role.as_str()),
-        text(password_hash),
-        text(now),
-    ])?
-    .first(None)
+    ),
+        &[
+            text(staff.email.as_str()),
+            text(&staff.name),
+            text(staff.role.as_str()),
+            text(password_hash),
+            text(now),
+        ],
+    )?
+    .first()
     .await
 }
 
@@ -177,7 +184,7 @@ pub enum UpdateRefused {
 /// epoch, ending the person's live sessions at once. Refuses to demote or deactivate
 /// the last active admin.
 pub async fn update(
-    db: &D1Database,
+    db: &Database,
     id: i64,
     change: &StaffUpdate,
     now: &str,
@@ -188,15 +195,14 @@ pub async fn update(
     // The row stops being an active admin when it is demoted or deactivated.
     let leaves_admins = "role = 'admin' AND active = 1 AND (COALESCE(?3, 'admin') != 'admin' OR COALESCE(?4, 1) = 0)";
     let update = db
-        .prepare(format!(
+        .prepare(&format!(
             "UPDATE crm_staff SET
                name = COALESCE(?2, name), role = COALESCE(?3, role), active = COALESCE(?4, active),
                session_epoch = session_epoch + ?5, updated_at = ?6
              WHERE id = ?1 AND NOT ({leaves_admins}
                AND NOT EXISTS (SELECT 1 FROM crm_staff o WHERE o.role = 'admin' AND o.active = 1 AND o.id != ?1))
              RETURNING {STAFF_COLUMNS}"
-        ))
-        .bind(&[
+        ), &[
             int(Some(id)),
             opt_text(change.name.as_deref()),
             opt_text(role),
@@ -204,14 +210,12 @@ pub async fn update(
             int(Some(bump)),
             text(now),
         ])?;
-    let exists = db
-        .prepare("SELECT id FROM crm_staff WHERE id = ?1")
-        .bind(&[int(Some(id))])?;
+    let exists = db.prepare("SELECT id FROM crm_staff WHERE id = ?1", &[int(Some(id))])?;
     let results = db.batch(vec![update, exists]).await?;
-    if let Some(staff) = results[0].results::<StaffMember>()?.into_iter().next() {
+    if let Some(staff) = results[0].rows::<StaffMember>()?.into_iter().next() {
         return Ok(Ok(staff));
     }
-    let found = !results[1].results::<serde_json::Value>()?.is_empty();
+    let found = !results[1].rows::<serde_json::Value>()?.is_empty();
     Ok(Err(if found {
         UpdateRefused::LastAdmin
     } else {
@@ -221,16 +225,18 @@ pub async fn update(
 
 /// Replaces the password hash and ends every live session of that person.
 pub async fn set_password(
-    db: &D1Database,
+    db: &Database,
     id: i64,
     password_hash: &str,
     now: &str,
 ) -> worker::Result<Option<StaffMember>> {
-    db.prepare(format!(
+    db.prepare(
+        &format!(
         "UPDATE crm_staff SET password_hash = ?2, session_epoch = session_epoch + 1, updated_at = ?3
          WHERE id = ?1 RETURNING {STAFF_COLUMNS}"
-    ))
-    .bind(&[int(Some(id)), text(password_hash), text(now)])?
-    .first(None)
+    ),
+        &[int(Some(id)), text(password_hash), text(now)],
+    )?
+    .first()
     .await
 }

@@ -1,8 +1,8 @@
 //! Creating a ticket: one D1 batch (one transaction, one round trip) that claims a
 //! number only when every guard holds, and reports why when one does not.
 
+use super::Database;
 use serde_json::Value;
-use worker::D1Database;
 
 use crate::domain::notification::Kind;
 
@@ -86,7 +86,7 @@ pub struct CreateResult {
 /// When a guard fails, statement 1 changes nothing, so 2 to 6 find no claimed row
 /// and write nothing: no number is used up, no gap appears. D1 runs one batch at a
 /// time, so the guards are exact under any concurrency.
-pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<CreateResult> {
+pub async fn create(db: &Database, c: &CreateTicket<'_>) -> worker::Result<CreateResult> {
     let t = c.ticket;
     let status = if c.assigned_to.is_some() {
         Status::Assigned
@@ -106,12 +106,11 @@ pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<Cre
     let mut p = claimed_params();
     let guards = guard_sql(&mut p, c);
     let claim = db
-        .prepare(format!(
+        .prepare(&format!(
             "INSERT INTO ticket_counters (year, last_seq, claimed_by)
              SELECT ?1, 1, ?2 WHERE {guards}
              ON CONFLICT (year) DO UPDATE SET last_seq = last_seq + 1, claimed_by = excluded.claimed_by"
-        ))
-        .bind(&p.values)?;
+        ), &p.values)?;
 
     // 2. The ticket.
     let mut p = claimed_params();
@@ -135,7 +134,7 @@ pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<Cre
     let [subject, description, user, name, email, priority, category, status_p, assignee, creator, now] =
         values;
     let insert = db
-        .prepare(format!(
+        .prepare(&format!(
             "INSERT INTO support_tickets
                (ticket_number, subject, description, user_id, customer_name, customer_email,
                 priority, category, status, assigned_to, assigned_at, created_by, created_at, updated_at)
@@ -145,8 +144,7 @@ pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<Cre
              FROM ticket_counters c WHERE c.year = ?1 AND c.claimed_by = ?2
              RETURNING {}",
             ticket_columns("")
-        ))
-        .bind(&p.values)?;
+        ), &p.values)?;
 
     // 3. The created event.
     let mut p = claimed_params();
@@ -164,13 +162,12 @@ pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<Cre
     ]
     .map(|v| p.bind(v));
     let event = db
-        .prepare(format!(
+        .prepare(&format!(
             "INSERT INTO ticket_events (ticket_id, kind, actor_type, actor_id, data, created_at)
              SELECT t.id, 'created', {kind}, {actor_id}, {data}, {now}
              FROM ticket_counters c JOIN support_tickets t ON t.ticket_number = {NUMBER_FROM_COUNTER}
              WHERE c.year = ?1 AND c.claimed_by = ?2"
-        ))
-        .bind(&p.values)?;
+        ), &p.values)?;
     let mut statements = vec![claim, insert, event];
 
     // 4. One hit per rate-limit bucket.
@@ -180,10 +177,9 @@ pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<Cre
         let list = p.bind(text(&serde_json::to_string(&buckets).unwrap_or_default()));
         let now = p.bind(text(&c.outbox.now));
         statements.push(
-            db.prepare(format!(
+            db.prepare(&format!(
                 "INSERT INTO rate_limit_hits (bucket, at) SELECT b.value, {now} FROM json_each({list}) b WHERE {claimed}"
-            ))
-            .bind(&p.values)?,
+            ), &p.values)?,
         );
     }
 
@@ -203,7 +199,7 @@ pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<Cre
             .map(|f| format!("'{f}', t.{f}"))
             .collect();
         statements.push(
-            db.prepare(format!(
+            db.prepare(&format!(
                 "INSERT INTO idempotency_keys (scope, key, request_hash, ticket, created_at, expires_at)
                  SELECT {scope}, {key}, {hash}, json_object({}), {now}, {expires}
                  FROM ticket_counters c JOIN support_tickets t ON t.ticket_number = {NUMBER_FROM_COUNTER}
@@ -212,8 +208,7 @@ pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<Cre
                    ticket = excluded.ticket,
                    created_at = excluded.created_at, expires_at = excluded.expires_at",
                 snapshot.join(", ")
-            ))
-            .bind(&p.values)?,
+            ), &p.values)?,
         );
     }
 
@@ -240,23 +235,23 @@ pub async fn create(db: &D1Database, c: &CreateTicket<'_>) -> worker::Result<Cre
         "NULL",
         c.outbox,
     );
-    statements.push(db.prepare(outbox).bind(&p.values)?);
+    statements.push(db.prepare(&outbox, &p.values)?);
     let outbox_index = statements.len() - 1;
 
     // 7. What explains the outcome.
     let mut p = claimed_params();
     let diagnosis = diagnosis_sql(&mut p, c);
-    statements.push(db.prepare(diagnosis).bind(&p.values)?);
+    statements.push(db.prepare(&diagnosis, &p.values)?);
 
     let results = db.batch(statements).await?;
-    let created = results[1].results::<Ticket>()?.into_iter().next();
+    let created = results[1].rows::<Ticket>()?.into_iter().next();
     let row = results
         .last()
-        .map(|r| r.results::<Value>())
+        .map(|r| r.rows::<Value>())
         .transpose()?
         .and_then(|rows| rows.into_iter().next())
         .unwrap_or(Value::Null);
-    let notifications = notifications::claimed(results[outbox_index].results()?);
+    let notifications = notifications::claimed(results[outbox_index].rows()?);
     let (outcome, buckets) = explain(created, &row, c);
     Ok(CreateResult {
         outcome,

@@ -1,9 +1,8 @@
 //! Tickets and their audit trail.
 
+use super::Database;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use worker::wasm_bindgen::JsValue;
-use worker::D1Database;
 
 use super::messages::Message;
 use super::{int, prepare, text, Params};
@@ -123,7 +122,7 @@ pub enum TicketRef {
 }
 
 impl TicketRef {
-    fn condition(&self) -> (&'static str, JsValue) {
+    fn condition(&self) -> (&'static str, Value) {
         match self {
             TicketRef::Id(id) => ("t.id = ?1", int(Some(*id))),
             TicketRef::Number(n) => ("t.ticket_number = ?1", text(n)),
@@ -131,20 +130,22 @@ impl TicketRef {
     }
 }
 
-pub async fn by_number(db: &D1Database, number: &str) -> worker::Result<Option<Ticket>> {
-    db.prepare(format!(
-        "SELECT {} FROM support_tickets t WHERE t.ticket_number = ?1",
-        ticket_columns("t.")
-    ))
-    .bind(&[text(number)])?
-    .first(None)
+pub async fn by_number(db: &Database, number: &str) -> worker::Result<Option<Ticket>> {
+    db.prepare(
+        &format!(
+            "SELECT {} FROM support_tickets t WHERE t.ticket_number = ?1",
+            ticket_columns("t.")
+        ),
+        &[text(number)],
+    )?
+    .first()
     .await
 }
 
 /// The ticket with its whole event timeline and conversation (internal notes
 /// included), in one round trip.
 pub async fn get_with_events(
-    db: &D1Database,
+    db: &Database,
     reference: &TicketRef,
 ) -> worker::Result<Option<(Ticket, Vec<TicketEvent>, Vec<Message>)>> {
     let (condition, value) = reference.condition();
@@ -165,13 +166,13 @@ pub async fn get_with_events(
         ),
     ]
     .into_iter()
-    .map(|sql| db.prepare(sql).bind(std::slice::from_ref(&value)))
+    .map(|sql| db.prepare(&sql, std::slice::from_ref(&value)))
     .collect::<worker::Result<Vec<_>>>()?;
     let results = db.batch(statements).await?;
-    let Some(ticket) = results[0].results::<Ticket>()?.into_iter().next() else {
+    let Some(ticket) = results[0].rows::<Ticket>()?.into_iter().next() else {
         return Ok(None);
     };
-    Ok(Some((ticket, results[1].results()?, results[2].results()?)))
+    Ok(Some((ticket, results[1].rows()?, results[2].rows()?)))
 }
 
 /// The outcome of a guarded change.
@@ -209,10 +210,10 @@ struct ChangeSql<'a> {
 }
 
 async fn guarded_change(
-    db: &D1Database,
+    db: &Database,
     id: i64,
     sql: ChangeSql<'_>,
-    params: Vec<JsValue>,
+    params: Vec<Value>,
     assignee: Option<i64>,
 ) -> worker::Result<Change> {
     let ChangeSql {
@@ -235,17 +236,16 @@ async fn guarded_change(
     let event = prepare(db, &event_sql, &params)?;
     let update = prepare(db, &update_sql, &params)?;
     let current = db
-        .prepare(format!(
+        .prepare(&format!(
             "SELECT {}, EXISTS (SELECT 1 FROM crm_staff WHERE id = ?2 AND active = 1) AS assignee_active
              FROM support_tickets t WHERE t.id = ?1",
             ticket_columns("t.")
-        ))
-        .bind(&[int(Some(id)), int(assignee)])?;
+        ), &[int(Some(id)), int(assignee)])?;
     let results = db.batch(vec![event, update, current]).await?;
-    if let Some(ticket) = results[1].results::<Ticket>()?.into_iter().next() {
+    if let Some(ticket) = results[1].rows::<Ticket>()?.into_iter().next() {
         return Ok(Change::Done(ticket));
     }
-    let rows: Vec<Value> = results[2].results()?;
+    let rows: Vec<Value> = results[2].rows()?;
     let assignee_active = rows.first().and_then(|r| r["assignee_active"].as_f64()) == Some(1.0);
     let current = rows
         .into_iter()
@@ -263,7 +263,7 @@ fn shared_params(
     actor: Actor,
     version: Option<i64>,
     assignee: Option<i64>,
-) -> Vec<JsValue> {
+) -> Vec<Value> {
     vec![
         int(Some(id)),
         text(now),
@@ -286,7 +286,7 @@ fn statuses_sql(statuses: &[Status]) -> String {
 /// the staff member is active). The statuses and targets come from the domain's
 /// state machine; SQL only evaluates them atomically.
 pub async fn act(
-    db: &D1Database,
+    db: &Database,
     id: i64,
     action: Action,
     assignee: Option<i64>,
@@ -346,7 +346,7 @@ pub async fn act(
 
 /// Edits subject, description, priority or category of a ticket that is not closed.
 pub async fn edit(
-    db: &D1Database,
+    db: &Database,
     id: i64,
     edit: &TicketEdit,
     version: Option<i64>,
@@ -356,7 +356,7 @@ pub async fn edit(
     let mut params = shared_params(id, now, actor, version, None);
     let mut sets = Vec::new();
     let mut changes = Vec::new();
-    let mut push = |column: &str, value: JsValue| {
+    let mut push = |column: &str, value: Value| {
         params.push(value);
         let n = params.len();
         sets.push(format!("{column} = ?{n}"));
@@ -392,7 +392,7 @@ pub async fn edit(
 }
 
 /// One page of the CRM list, and the total when asked for.
-pub async fn list(db: &D1Database, q: &TicketQuery) -> worker::Result<(Vec<Ticket>, Option<i64>)> {
+pub async fn list(db: &Database, q: &TicketQuery) -> worker::Result<(Vec<Ticket>, Option<i64>)> {
     let mut params = Params::default();
     let mut filters: Vec<String> = vec!["1 = 1".into()];
     if !q.statuses.is_empty() {
@@ -462,35 +462,34 @@ pub async fn list(db: &D1Database, q: &TicketQuery) -> worker::Result<(Vec<Ticke
     if let Some(cursor) = &q.cursor {
         let key = match &cursor.key {
             Value::String(s) => params.bind(text(s)),
-            other => params.bind(JsValue::from_f64(other.as_f64().unwrap_or(0.0))),
+            other => params.bind(Value::from(other.as_f64().unwrap_or(0.0))),
         };
         let id = params.bind(int(Some(cursor.id)));
         page_sql.push_str(&format!(
             " AND ({sort_sql}, t.id) {comparison} ({key}, {id})"
         ));
     }
-    let limit = params.bind(JsValue::from_f64(f64::from(q.limit + 1)));
-    let page = db
-        .prepare(format!(
+    let limit = params.bind(Value::from(q.limit + 1));
+    let page = db.prepare(
+        &format!(
             "SELECT {} FROM support_tickets t WHERE {page_sql}
              ORDER BY {sort_sql} {direction}, t.id {direction} LIMIT {limit}",
             ticket_columns("t.")
-        ))
-        .bind(&params.values)?;
+        ),
+        &params.values,
+    )?;
     let mut statements = vec![page];
     if q.include_total {
-        statements.push(
-            db.prepare(format!(
-                "SELECT count(*) AS total FROM support_tickets t WHERE {filter_sql}"
-            ))
-            .bind(&filter_params)?,
-        );
+        statements.push(db.prepare(
+            &format!("SELECT count(*) AS total FROM support_tickets t WHERE {filter_sql}"),
+            &filter_params,
+        )?);
     }
     let results = db.batch(statements).await?;
-    let tickets = results[0].results::<Ticket>()?;
+    let tickets = results[0].rows::<Ticket>()?;
     let total = match results.get(1) {
         Some(r) => r
-            .results::<Value>()?
+            .rows::<Value>()?
             .first()
             .and_then(|row| row["total"].as_f64())
             .map(|n| n as i64),
@@ -509,14 +508,19 @@ pub fn sort_key(ticket: &Ticket, sort: SortField) -> Value {
 }
 
 /// Dashboard counts in one round trip.
-pub async fn stats(db: &D1Database) -> worker::Result<Value> {
-    let by_status =
-        db.prepare("SELECT status AS k, count(*) AS n FROM support_tickets GROUP BY status");
-    let by_priority =
-        db.prepare("SELECT priority AS k, count(*) AS n FROM support_tickets GROUP BY priority");
+pub async fn stats(db: &Database) -> worker::Result<Value> {
+    let by_status = db.prepare(
+        "SELECT status AS k, count(*) AS n FROM support_tickets GROUP BY status",
+        &[],
+    )?;
+    let by_priority = db.prepare(
+        "SELECT priority AS k, count(*) AS n FROM support_tickets GROUP BY priority",
+        &[],
+    )?;
     let unassigned = db.prepare(
         "SELECT count(*) AS n FROM support_tickets WHERE status = 'open' AND assigned_to IS NULL",
-    );
+        &[],
+    )?;
     let results = db.batch(vec![by_status, by_priority, unassigned]).await?;
     let count = |row: &Value| row["n"].as_f64().unwrap_or(0.0) as i64;
     let counts = |rows: Vec<Value>, keys: &[&str]| {
@@ -533,13 +537,13 @@ pub async fn stats(db: &D1Database) -> worker::Result<Value> {
     };
     let statuses: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
     let priorities: Vec<&str> = Priority::ALL.iter().map(|p| p.as_str()).collect();
-    let status_rows: Vec<Value> = results[0].results()?;
+    let status_rows: Vec<Value> = results[0].rows()?;
     let total: i64 = status_rows.iter().map(count).sum();
-    let unassigned = results[2].results::<Value>()?.first().map_or(0, count);
+    let unassigned = results[2].rows::<Value>()?.first().map_or(0, count);
     Ok(json!({
         "total": total,
         "by_status": counts(status_rows, &statuses),
-        "by_priority": counts(results[1].results()?, &priorities),
+        "by_priority": counts(results[1].rows()?, &priorities),
         "unassigned_open": unassigned,
     }))
 }

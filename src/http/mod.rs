@@ -1,9 +1,14 @@
-//! HTTP plumbing shared by every handler: the request context, reading bodies under
-//! a cap, decoding JSON and form bodies, and building envelope responses.
+//! HTTP plumbing shared by every handler: the request context, the request and
+//! response types, decoding JSON and form bodies, and the envelope.
 
-use futures_util::StreamExt;
+mod request;
+mod response;
+
+pub use request::Request;
+pub use response::Response;
+
 use serde_json::{json, Value};
-use worker::{Context, Env, Headers, Request, Response};
+use worker::{Context, Env};
 
 use crate::config::Config;
 use crate::domain::clock::Now;
@@ -23,8 +28,8 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn db(&self) -> Result<worker::D1Database, ApiError> {
-        self.env.d1("DB").map_err(ApiError::from)
+    pub fn db(&self) -> Result<crate::store::Database, ApiError> {
+        crate::store::Database::from_env(&self.env).map_err(ApiError::from)
     }
 
     /// How outbox rows written by this request start (claimed by it, or skipped).
@@ -58,12 +63,7 @@ const ACCEPTED_BODIES: &str = "application/json or application/x-www-form-urlenc
 
 /// Classifies `Content-Type`, ignoring parameters such as `charset`.
 pub fn body_kind(req: &Request) -> Result<BodyKind, ApiError> {
-    let header = req
-        .headers()
-        .get("Content-Type")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let header = req.header("Content-Type").unwrap_or_default();
     let media = header
         .split(';')
         .next()
@@ -77,39 +77,6 @@ pub fn body_kind(req: &Request) -> Result<BodyKind, ApiError> {
             accepted: ACCEPTED_BODIES,
         }),
     }
-}
-
-/// Reads the whole body, refusing it by `Content-Length` before reading when that
-/// is over `cap`, and cutting a chunked body off as soon as it passes `cap`.
-pub async fn read_body(req: &mut Request, cap: usize) -> Result<Vec<u8>, ApiError> {
-    let too_large = ApiError::PayloadTooLarge { limit: cap };
-    if let Some(length) = req.headers().get("Content-Length").ok().flatten() {
-        match length.trim().parse::<u64>() {
-            Ok(n) if n > cap as u64 => return Err(too_large),
-            Ok(_) => {}
-            Err(_) => {
-                return Err(ApiError::bad_request(
-                    "invalid_header",
-                    "Content-Length is not a number.",
-                ))
-            }
-        }
-    }
-    if req.inner().body().is_none() {
-        return Ok(Vec::new());
-    }
-    let mut stream = req.stream()?;
-    let mut body = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| {
-            ApiError::bad_request("invalid_body", format!("The body could not be read: {e}"))
-        })?;
-        if body.len() + chunk.len() > cap {
-            return Err(too_large);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// Decodes a body into fields: a JSON object, or form pairs (the first of repeated names wins).
@@ -149,24 +116,24 @@ pub fn decode_fields(kind: BodyKind, body: &[u8]) -> Result<Fields, ApiError> {
 }
 
 /// Reads a JSON object body (the CRM API speaks JSON only).
-pub async fn read_json(req: &mut Request, ctx: &Ctx) -> Result<Fields, ApiError> {
+pub async fn read_json(req: &Request, ctx: &Ctx) -> Result<Fields, ApiError> {
     if body_kind(req)? != BodyKind::Json {
         return Err(ApiError::UnsupportedMediaType {
             accepted: "application/json",
         });
     }
-    let body = read_body(req, ctx.config.max_body_bytes).await?;
+    let body = req.body(ctx.config.max_body_bytes).await?;
     decode_fields(BodyKind::Json, &body)
 }
 
 /// Like `read_json`, but an empty body (with or without a `Content-Type`) reads as
 /// `{}`: lifecycle actions often have nothing to say.
-pub async fn read_optional_json(req: &mut Request, ctx: &Ctx) -> Result<Fields, ApiError> {
-    let json = match req.headers().get("Content-Type").ok().flatten() {
+pub async fn read_optional_json(req: &Request, ctx: &Ctx) -> Result<Fields, ApiError> {
+    let json = match req.header("Content-Type") {
         None => false,
         Some(_) => body_kind(req)? == BodyKind::Json,
     };
-    let body = read_body(req, ctx.config.max_body_bytes).await?;
+    let body = req.body(ctx.config.max_body_bytes).await?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Fields::new());
     }
@@ -178,59 +145,19 @@ pub async fn read_optional_json(req: &mut Request, ctx: &Ctx) -> Result<Fields, 
     decode_fields(BodyKind::Json, &body)
 }
 
-/// The URL's query pairs, decoded. Reads the serialized URL as text: parsing it with
-/// the `url` crate would pull its IDNA tables into the wasm.
-pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
-    let url = req.inner().url();
-    let query = url.split_once('?').map_or("", |(_, q)| q);
-    let query = query.split('#').next().unwrap_or("");
-    worker::url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect()
-}
-
-/// The client's address as Cloudflare reports it (`unknown` without the header, e.g.
-/// through a service binding: such callers share one rate-limit bucket).
-pub fn client_ip(req: &Request) -> String {
-    req.headers()
-        .get("CF-Connecting-IP")
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| "unknown".to_owned())
-}
-
-/// `scheme://host[:port]` of a serialized absolute URL.
-pub fn origin_of(url: &str) -> String {
-    let host_start = url.find("://").map_or(0, |i| i + 3);
-    let end = url[host_start..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| host_start + i);
-    url[..end].to_owned()
-}
-
 /// A success envelope: `{success: true, message, data}`.
 pub fn success(status: u16, message: &str, data: Value) -> Response {
-    json_response(
+    Response::json(
         status,
         &json!({"success": true, "message": message, "data": data}),
     )
 }
 
-/// A JSON response. Infallible: building a fixed body cannot fail.
-pub fn json_response(status: u16, body: &Value) -> Response {
-    let headers = Headers::new();
-    let _ = headers.set("Content-Type", "application/json; charset=utf-8");
-    Response::builder()
-        .with_status(status)
-        .with_headers(headers)
-        .fixed(body.to_string().into_bytes())
-}
-
 /// Renders an error as the failure envelope.
 pub fn error_response(error: &ApiError) -> Response {
-    let response = json_response(error.status(), &error.body());
+    let mut response = Response::json(error.status(), &error.body());
     for (name, value) in error.headers() {
-        let _ = response.headers().set(name, &value);
+        response.set_header(name, value);
     }
     response
 }
@@ -238,19 +165,6 @@ pub fn error_response(error: &ApiError) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn origins() {
-        assert_eq!(
-            origin_of("https://help.example/t/x?token=1"),
-            "https://help.example"
-        );
-        assert_eq!(
-            origin_of("http://127.0.0.1:8787/api"),
-            "http://127.0.0.1:8787"
-        );
-        assert_eq!(origin_of("http://localhost?x"), "http://localhost");
-    }
 
     #[test]
     fn json_bodies_must_be_objects() {

@@ -1,0 +1,129 @@
+//! D1 through a binding of our own, shaped for wasm: a statement's parameters cross
+//! into JS as one JSON array, and results come back as one JSON text that serde reads
+//! in Rust. `worker::D1Database` converts each parameter and, through
+//! serde-wasm-bindgen, each field of each row across the boundary one call at a time,
+//! which costs more than the rest of a typical request's Rust code.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use worker::js_sys::{Array, Promise, Reflect, JSON};
+use worker::wasm_bindgen::prelude::*;
+use worker::wasm_bindgen::JsCast;
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::{Env, Error, Result};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The `D1Database` binding.
+    #[derive(Clone)]
+    pub type Database;
+
+    #[wasm_bindgen(method, catch, js_name = prepare)]
+    fn prepare_raw(this: &Database, sql: &str) -> std::result::Result<RawStatement, JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = batch)]
+    fn batch_raw(this: &Database, statements: Array) -> std::result::Result<Promise, JsValue>;
+
+    type RawStatement;
+
+    #[wasm_bindgen(method, catch, variadic, js_name = bind)]
+    fn bind(this: &RawStatement, values: &Array) -> std::result::Result<RawStatement, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn first(this: &RawStatement) -> std::result::Result<Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn all(this: &RawStatement) -> std::result::Result<Promise, JsValue>;
+
+    #[wasm_bindgen(method, catch)]
+    fn run(this: &RawStatement) -> std::result::Result<Promise, JsValue>;
+}
+
+/// A prepared statement with its parameters bound.
+pub struct Statement(RawStatement);
+
+impl Database {
+    /// The `DB` binding.
+    pub fn from_env(env: &Env) -> Result<Database> {
+        let binding = Reflect::get(env, &JsValue::from_str("DB"))?;
+        if binding.is_undefined() || binding.is_null() {
+            return Err(Error::RustError("the D1 binding `DB` is missing".into()));
+        }
+        Ok(binding.unchecked_into())
+    }
+
+    /// Prepares `sql` with `params` for `?1`, `?2`, ... (exactly as many as it uses).
+    pub fn prepare(&self, sql: &str, params: &[Value]) -> Result<Statement> {
+        let statement = self.prepare_raw(sql)?;
+        if params.is_empty() {
+            return Ok(Statement(statement));
+        }
+        let values: Array = JSON::parse(&serde_json::to_string(params)?)?.unchecked_into();
+        Ok(Statement(statement.bind(&values)?))
+    }
+
+    /// Runs the statements as one transaction in one round trip.
+    pub async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<Rows>> {
+        let list: Array = statements.into_iter().map(|s| JsValue::from(s.0)).collect();
+        let results = settle(self.batch_raw(list)).await?;
+        let results: Vec<RawResult> = serde_json::from_str(&results)?;
+        Ok(results.into_iter().map(Rows).collect())
+    }
+}
+
+impl Statement {
+    /// The first row, if any.
+    pub async fn first<T: DeserializeOwned>(self) -> Result<Option<T>> {
+        Ok(serde_json::from_str(&settle(self.0.first()).await?)?)
+    }
+
+    /// Every row.
+    pub async fn all<T: DeserializeOwned>(self) -> Result<Vec<T>> {
+        let result: RawResult = serde_json::from_str(&settle(self.0.all()).await?)?;
+        Rows(result).rows()
+    }
+
+    /// Runs a statement whose rows do not matter.
+    pub async fn run(self) -> Result<Rows> {
+        Ok(Rows(serde_json::from_str(&settle(self.0.run()).await?)?))
+    }
+}
+
+/// Awaits a D1 promise and answers its value as JSON text.
+async fn settle(promise: std::result::Result<Promise, JsValue>) -> Result<String> {
+    let value = JsFuture::from(promise?).await?;
+    Ok(JSON::stringify(&value)?.into())
+}
+
+#[derive(Deserialize)]
+struct RawResult {
+    #[serde(default)]
+    results: Option<Box<RawValue>>,
+    #[serde(default)]
+    meta: Meta,
+}
+
+#[derive(Deserialize, Default)]
+struct Meta {
+    #[serde(default)]
+    changes: Option<f64>,
+}
+
+/// One statement's result: its rows, read as the type the caller asks for.
+pub struct Rows(RawResult);
+
+impl Rows {
+    pub fn rows<T: DeserializeOwned>(&self) -> Result<Vec<T>> {
+        match &self.0.results {
+            Some(raw) => Ok(serde_json::from_str(raw.get())?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// How many rows the statement wrote.
+    pub fn changes(&self) -> usize {
+        self.0.meta.changes.unwrap_or(0.0) as usize
+    }
+}
