@@ -4,30 +4,23 @@
 
 use crate::crypto;
 use crate::domain::encoding::{base64url, constant_time_eq};
-use crate::error::ApiError;
 use crate::http::Ctx;
 
 /// 192 bits of the MAC: unguessable, and short enough for a URL.
 const TOKEN_BYTES: usize = 24;
 
-pub async fn ticket_token(secret: &str, id: i64, number: &str) -> Result<String, ApiError> {
+pub fn ticket_token(secret: &str, id: i64, number: &str) -> String {
     let mac = crypto::hmac_sha256(
         secret.as_bytes(),
         format!("ticket-access:{id}:{number}").as_bytes(),
-    )
-    .await?;
-    Ok(base64url(&mac[..TOKEN_BYTES]))
+    );
+    base64url(&mac[..TOKEN_BYTES])
 }
 
 /// Whether `presented` is the token of this ticket (constant-time).
-pub async fn verify(
-    secret: &str,
-    id: i64,
-    number: &str,
-    presented: &str,
-) -> Result<bool, ApiError> {
-    let expected = ticket_token(secret, id, number).await?;
-    Ok(constant_time_eq(expected.as_bytes(), presented.as_bytes()))
+pub fn verify(secret: &str, id: i64, number: &str, presented: &str) -> bool {
+    let expected = ticket_token(secret, id, number);
+    constant_time_eq(expected.as_bytes(), presented.as_bytes())
 }
 
 pub fn status_url(base: &str, number: &str, token: &str) -> String {
@@ -43,15 +36,9 @@ pub fn base_url(ctx: &Ctx) -> String {
 }
 
 /// `access_token` and `status_url` for a create's answer, when links are configured.
-pub async fn link_fields(
-    ctx: &Ctx,
-    id: i64,
-    number: &str,
-) -> Result<Option<(String, String)>, ApiError> {
-    let Some(secret) = &ctx.config.ticket_token_secret else {
-        return Ok(None);
-    };
-    let token = ticket_token(secret, id, number).await?;
+pub fn link_fields(ctx: &Ctx, id: i64, number: &str) -> Option<(String, String)> {
+    let secret = ctx.config.ticket_token_secret.as_ref()?;
+    let token = ticket_token(secret, id, number);
     let url = status_url(&base_url(ctx), number, &token);
-    Ok(Some((token, url)))
+    Some((token, url))
 }

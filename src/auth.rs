@@ -51,8 +51,8 @@ fn kv_key(token_hash: &str) -> String {
     format!("session:{token_hash}")
 }
 
-pub async fn token_hash(token: &str) -> Result<String, ApiError> {
-    Ok(hex(&crypto::sha256(token.as_bytes()).await?))
+pub fn token_hash(token: &str) -> String {
+    hex(&crypto::sha256(token.as_bytes()))
 }
 
 /// Issues a new session: a random token for the client, its hash in KV.
@@ -72,7 +72,7 @@ pub async fn create_session(
     };
     sessions(ctx)?
         .put(
-            &kv_key(&token_hash(&token).await?),
+            &kv_key(&token_hash(&token)),
             serde_json::to_string(&record).unwrap_or_default(),
         )?
         .expiration_ttl(ttl)
@@ -108,7 +108,7 @@ pub async fn require_staff(req: &Request, ctx: &Ctx, needs: Role) -> Result<Sess
         })?;
     let invalid = || unauthorized("The session is invalid or has expired; log in again.");
 
-    let token_hash = token_hash(token).await?;
+    let token_hash = token_hash(token);
     let record = sessions(ctx)?
         .get(&kv_key(&token_hash))
         .text()

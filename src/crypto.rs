@@ -1,6 +1,11 @@
-//! WebCrypto (`crypto.subtle`) from Rust. PBKDF2 and SHA-256 run natively in the
-//! runtime, outside the wasm CPU budget's worst case: pure-Rust PBKDF2 at 100,000
-//! iterations would cost far more than the 10 ms a request may use.
+//! Hashes and randomness. SHA-256 and HMAC-SHA256 run in wasm, synchronously: the
+//! messages are short (tokens, status links, a body under the cap), and a WebCrypto
+//! call would be a promise plus several boundary crossings for each. PBKDF2 runs in
+//! WebCrypto (`crypto.subtle`), natively: pure-Rust PBKDF2 at 100,000 iterations
+//! would cost far more than the 10 ms a request may use.
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
 
 use worker::js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use worker::wasm_bindgen::prelude::*;
@@ -23,9 +28,6 @@ extern "C" {
 
     #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = deriveBits, catch)]
     fn derive_bits(algorithm: &JsValue, key: &JsValue, length: u32) -> Result<Promise, JsValue>;
-
-    #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = digest, catch)]
-    fn digest(algorithm: &str, data: &Uint8Array) -> Result<Promise, JsValue>;
 }
 
 #[derive(Debug)]
@@ -51,8 +53,16 @@ async fn resolve(promise: Result<Promise, JsValue>) -> Result<Vec<u8>, CryptoErr
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
-pub async fn sha256(data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    resolve(digest("SHA-256", &Uint8Array::from(data))).await
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// HMAC-SHA256 of `data` under `key`.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    // HMAC takes a key of any length, so this cannot fail.
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts any key length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
 }
 
 /// `n` bytes from the platform's CSPRNG.
@@ -97,25 +107,40 @@ pub async fn verify_password(password: &str, stored: &PasswordHash) -> Result<bo
     Ok(constant_time_eq(&derived, &stored.hash))
 }
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = ["crypto", "subtle"], js_name = sign, catch)]
-    fn sign(algorithm: &str, key: &JsValue, data: &Uint8Array) -> Result<Promise, JsValue>;
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::encoding::hex;
 
-/// HMAC-SHA256 of `data` under `key`.
-pub async fn hmac_sha256(key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    let algorithm = Object::new();
-    Reflect::set(&algorithm, &"name".into(), &"HMAC".into())?;
-    Reflect::set(&algorithm, &"hash".into(), &"SHA-256".into())?;
-    let usages = Array::of1(&JsValue::from_str("sign"));
-    let key = JsFuture::from(import_key(
-        "raw",
-        &Uint8Array::from(key),
-        &algorithm,
-        false,
-        &usages,
-    )?)
-    .await?;
-    resolve(sign("HMAC", &key, &Uint8Array::from(data))).await
+    #[test]
+    fn sha256_of_known_messages() {
+        assert_eq!(
+            hex(&sha256(b"")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            hex(&sha256(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    /// RFC 4231 test cases 1, 2 and 6 (a key longer than the block).
+    #[test]
+    fn hmac_sha256_matches_rfc_4231() {
+        assert_eq!(
+            hex(&hmac_sha256(&[0x0b; 20], b"Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        );
+        assert_eq!(
+            hex(&hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_eq!(
+            hex(&hmac_sha256(
+                &[0xaa; 131],
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            )),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+    }
 }

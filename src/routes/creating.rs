@@ -27,14 +27,14 @@ pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
 }
 
 /// Identifies a request's content: same hash, same request.
-async fn request_hash(path: &str, content_type: &str, body: &[u8]) -> Result<String, ApiError> {
+fn request_hash(path: &str, content_type: &str, body: &[u8]) -> String {
     let mut material = Vec::with_capacity(path.len() + content_type.len() + body.len() + 2);
     material.extend_from_slice(path.as_bytes());
     material.push(0);
     material.extend_from_slice(content_type.as_bytes());
     material.push(0);
     material.extend_from_slice(body);
-    Ok(hex(&crypto::sha256(&material).await?))
+    hex(&crypto::sha256(&material))
 }
 
 /// Owns the strings an `IdempotencyClaim` borrows.
@@ -48,23 +48,23 @@ pub struct Idempotency {
 impl Idempotency {
     /// The record for a create that sent `key`: scoped to the caller, identified by
     /// the request's path, media type and body, kept for `IDEMPOTENCY_TTL_SECONDS`.
-    pub async fn new(
+    pub fn new(
         ctx: &Ctx,
         key: String,
         scope: String,
         path: &str,
         media: &str,
         body: &[u8],
-    ) -> Result<Self, ApiError> {
-        Ok(Idempotency {
+    ) -> Self {
+        Idempotency {
             scope,
             key,
-            request_hash: request_hash(path, media, body).await?,
+            request_hash: request_hash(path, media, body),
             expires_at: ctx
                 .now
                 .plus_seconds(ctx.config.idempotency_ttl_seconds)
                 .rfc3339(),
-        })
+        }
     }
 
     pub fn claim(&self) -> IdempotencyClaim<'_> {

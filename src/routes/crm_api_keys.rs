@@ -57,7 +57,7 @@ pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         &ctx.db()?,
         &NewApiKey {
             name: &name,
-            key_hash: &hex(&crypto::sha256(key.as_bytes()).await?),
+            key_hash: &hex(&crypto::sha256(key.as_bytes())),
             key_prefix: &key[..10],
             rate_limit,
             created_by: session.staff_id(),

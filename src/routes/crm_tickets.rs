@@ -58,7 +58,7 @@ pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         None => None,
         Some(key) => {
             let scope = format!("staff:{}", session.staff_id());
-            Some(Idempotency::new(ctx, key, scope, req.path(), "json", &body).await?)
+            Some(Idempotency::new(ctx, key, scope, req.path(), "json", &body))
         }
     };
     let outbox = ctx.outbox();
@@ -80,8 +80,7 @@ pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     .await?;
     let (created, replayed) = creating::settle(result.outcome, ctx, &[], &[])?;
     let mut data = json!(created);
-    if let Some((token, status_url)) =
-        access::link_fields(ctx, created.id, &created.ticket_number).await?
+    if let Some((token, status_url)) = access::link_fields(ctx, created.id, &created.ticket_number)
     {
         data["access_token"] = json!(token);
         data["status_url"] = json!(status_url);

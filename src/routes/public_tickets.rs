@@ -83,7 +83,14 @@ pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
                 Some(key) => format!("key:{}", key.id),
                 None => email_bucket(&ticket.customer_email),
             };
-            Some(Idempotency::new(ctx, idem_key, scope, req.path(), media_name(kind), &body).await?)
+            Some(Idempotency::new(
+                ctx,
+                idem_key,
+                scope,
+                req.path(),
+                media_name(kind),
+                &body,
+            ))
         }
     };
     let window_start = ctx
@@ -111,7 +118,7 @@ pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     .await?;
 
     let (created, replayed) = creating::settle(result.outcome, ctx, &limits, &result.buckets)?;
-    let link = access::link_fields(ctx, created.id, &created.ticket_number).await?;
+    let link = access::link_fields(ctx, created.id, &created.ticket_number);
     let mut response = render(ctx, &created, kind, link);
     ctx.deliver_after_response(result.notifications);
     creating::add_rate_headers(&mut response, ctx, &limits, &result.buckets);
@@ -136,7 +143,7 @@ async fn integration_key(req: &Request, ctx: &Ctx) -> Result<Option<ApiKey>, Api
         }
         _ => return Err(invalid),
     };
-    let hash = hex(&crypto::sha256(key.as_bytes()).await?);
+    let hash = hex(&crypto::sha256(key.as_bytes()));
     api_keys::use_key(&ctx.db()?, &hash, &ctx.now.rfc3339())
         .await?
         .map(Some)
