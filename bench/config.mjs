@@ -14,6 +14,12 @@ export default {
   soloRounds: Number(env.BENCH_SOLO_ROUNDS ?? 1),
   /** Seconds of unmeasured load per scenario and target before its first round. */
   warmup: Number(env.BENCH_WARMUP ?? 1),
+  /** Load runs (autocannon over HTTP); BENCH_LOAD=0 runs only the in-isolate loops. */
+  load: env.BENCH_LOAD !== "0",
+  /** In-isolate loop (bench/lib/loop.mjs): alternating rounds per scenario, 0 = none. */
+  loopRounds: Number(env.BENCH_LOOP_ROUNDS ?? 3),
+  /** About how many seconds of CPU one loop run takes. */
+  loopSeconds: Number(env.BENCH_LOOP_SECONDS ?? 1),
   /** Only these scenarios (names from bench/scenarios.mjs); empty = all. */
   only: env.BENCH_SCENARIOS ? list(env.BENCH_SCENARIOS) : [],
   /** Fresh-start measurements per worker (startup time). */

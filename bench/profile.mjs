@@ -1,34 +1,38 @@
 #!/usr/bin/env node
 // `make bench-profile`: where a scenario's CPU goes inside the worker's isolate.
-// Serves one target (the product's build/, or the reference) in Miniflare with the
-// inspector on, drives a scenario from bench/scenarios.mjs at a few connections, records
-// a V8 CPU profile over the Chrome DevTools protocol and prints the functions with the
-// most self time, grouped into wasm (the Rust code), glue (build/index.js, the
-// wasm-bindgen JS), runtime (native calls such as D1, Headers, crypto) and GC/idle.
+// Serves one target (the product's build/, or the reference) as `make bench` does, with
+// the V8 inspector on, records a CPU profile over the Chrome DevTools protocol while the
+// scenario runs, and prints the functions with the most self time, by kind: wasm (the
+// Rust code), js (worker) (build/index.js, the wasm-bindgen glue; or the reference's
+// code), js (runtime) (workerd's own JS, such as the D1 binding), native (calls into
+// the runtime: Response, Headers, fetch, crypto) and (program)/(garbage collector).
 //
-//   node bench/profile.mjs [scenario] [--reference] [--seconds N] [--top N] [--out F]
+//   node bench/profile.mjs [scenario] [--reference] [--http] [--seconds N] [--top N] [--out F]
 //
-// Function names in the wasm need its `name` section: `make build` strips it, so build
-// with `make build-profile` (the same release build, names kept) to read them.
+// By default the scenario runs as the in-isolate loop (bench/lib/loop.mjs: no HTTP, no
+// D1), so the profile shows the worker's own cost; --http drives it with autocannon
+// over HTTP against the real bindings instead. Function names in the wasm need its
+// `name` section, which `make build` strips: `make bench-profile` builds with it.
 import { writeFileSync } from "node:fs";
 import autocannon from "autocannon";
-import { Miniflare } from "miniflare";
 import config from "./config.mjs";
 import { scenarios, seedStaff } from "./scenarios.mjs";
-import { productModules, referenceModules } from "./lib/target.mjs";
-import { compatibilityDate, migrationStatements, wranglerVars } from "./lib/project.mjs";
+import { productModules, referenceModules, startTarget } from "./lib/target.mjs";
+import { wranglerVars } from "./lib/project.mjs";
 import { requestFor } from "./lib/load.mjs";
+import { loopRun, loopSize } from "./lib/loop.mjs";
 
 const args = process.argv.slice(2);
-const flag = (name, dflt) => {
+const option = (name, dflt) => {
   const i = args.indexOf(name);
   return i === -1 ? dflt : args.splice(i, 2)[1];
 };
-const reference = args.includes("--reference") && args.splice(args.indexOf("--reference"), 1);
-const seconds = Number(flag("--seconds", 5));
-const top = Number(flag("--top", 30));
-const out = flag("--out", null);
-const connections = Number(flag("--connections", 8));
+const flag = (name) => args.includes(name) && Boolean(args.splice(args.indexOf(name), 1));
+const reference = flag("--reference");
+const http = flag("--http");
+const seconds = Number(option("--seconds", 3));
+const top = Number(option("--top", 30));
+const out = option("--out", null);
 const name = args[0] ?? "create";
 const scenario = scenarios.find((s) => s.name === name);
 if (!scenario) {
@@ -36,32 +40,17 @@ if (!scenario) {
   process.exit(2);
 }
 
-const modules = reference ? await referenceModules() : productModules();
+const targetName = reference ? "reference" : "product";
 const inspectorPort = 9229 + Math.floor(Math.random() * 500);
-const mf = new Miniflare({
-  cf: false,
-  host: "127.0.0.1",
-  port: 0,
+const target = await startTarget({
+  name: targetName,
+  modules: reference ? await referenceModules() : productModules(),
+  vars: { ...wranglerVars(), ...config.vars },
   inspectorPort,
-  workers: [
-    {
-      name: "profiled",
-      ...modules,
-      compatibilityDate,
-      d1Databases: ["DB"],
-      kvNamespaces: ["SESSIONS"],
-      bindings: { ...wranglerVars(), ...config.vars },
-      outboundService: () => new Response("blocked", { status: 503 }),
-    },
-  ],
 });
 try {
-  const url = (await mf.ready).href.replace(/\/$/, "");
-  const db = await mf.getD1Database("DB");
-  await db.batch((await migrationStatements()).map((s) => db.prepare(s)));
-  const kv = await mf.getKVNamespace("SESSIONS");
   const call = async (path, init = {}) => {
-    const res = await fetch(url + path, { redirect: "manual", ...init });
+    const res = await target.fetch(path, init);
     const text = await res.text();
     let body = text;
     try {
@@ -69,28 +58,34 @@ try {
     } catch {}
     return { status: res.status, headers: res.headers, body };
   };
-  const target = reference ? "reference" : "product";
-  const prepared = scenario.setup ? await scenario.setup({ call, db, kv, target, seedStaff: (opts) => seedStaff(db, opts) }) : {};
-  const load = (duration) =>
-    autocannon({
-      url,
-      connections,
-      duration,
-      requests: [{ setupRequest: (req) => Object.assign(req, requestFor(scenario, prepared, target)) }],
-    });
-  await load(1); // warm-up: tier-up of the hot code before recording
-
-  const cdp = await connect(`ws://127.0.0.1:${inspectorPort}/core:user:profiled`);
+  const api = { call, db: target.db, kv: target.kv, target: targetName, seedStaff: (opts) => seedStaff(target.db, opts) };
+  const prepared = (await scenario.setup?.(api)) ?? {};
+  let run;
+  if (http) {
+    const load = (duration) =>
+      autocannon({
+        url: target.url,
+        connections: 8,
+        duration,
+        requests: [{ setupRequest: (req) => Object.assign(req, requestFor(scenario, prepared, targetName)) }],
+      });
+    await load(1); // warm-up: the hot code tiers up before recording
+    run = async () => (await load(seconds)).requests.total;
+  } else {
+    const { count } = await loopSize({ target, scenario, prepared }, seconds);
+    run = async () => (await loopRun({ target, scenario, prepared, count })).count;
+  }
+  const cdp = await connect(`ws://127.0.0.1:${inspectorPort}/core:user:${targetName}`);
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
   await cdp.send("Profiler.start");
-  const result = await load(seconds);
+  const requests = await run();
   const { profile } = await cdp.send("Profiler.stop");
   cdp.close();
   if (out) writeFileSync(out, JSON.stringify(profile));
-  report(profile, result.requests.total, `${target} ${name}, ${connections} connections, ${seconds} s`);
+  report(profile, requests, `${targetName} ${name}, ${http ? "HTTP load, 8 connections" : "in-isolate loop"}`);
 } finally {
-  await mf.dispose();
+  await target.dispose();
 }
 
 function connect(address) {
@@ -122,10 +117,7 @@ function connect(address) {
 function report(profile, requests, title) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map();
-  profile.samples.forEach((id, i) => {
-    const dt = profile.timeDeltas[i] ?? 0;
-    self.set(id, (self.get(id) ?? 0) + dt);
-  });
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   const kindOf = ({ functionName, url }) => {
     if (["(idle)", "(program)", "(garbage collector)", "(root)"].includes(functionName)) return functionName;
     if (url.startsWith("wasm://")) return "wasm";
@@ -138,7 +130,8 @@ function report(profile, requests, title) {
   for (const [id, us] of self) {
     const frame = byId.get(id).callFrame;
     const kind = kindOf(frame);
-    const key = `${kind}\t${frame.functionName || "(anonymous)"}${frame.url && kind !== "wasm" ? ` ${frame.url.split("/").pop()}:${frame.lineNumber}` : ""}`;
+    const where = frame.url && kind !== "wasm" ? ` ${frame.url.split("/").pop()}:${frame.lineNumber}` : "";
+    const key = `${kind}\t${frame.functionName || "(anonymous)"}${where}`;
     perFunction.set(key, (perFunction.get(key) ?? 0) + us);
     perKind.set(kind, (perKind.get(kind) ?? 0) + us);
     if (kind !== "(idle)") total += us;
@@ -148,6 +141,6 @@ function report(profile, requests, title) {
   console.log("µs/req  kind");
   for (const [kind, us] of [...perKind].sort((a, b) => b[1] - a[1])) console.log(`${per(us)}  ${kind}`);
   console.log(`\nµs/req  kind\tfunction (top ${top} by self time)`);
-  for (const [key, us] of [...perFunction].filter(([k]) => !k.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, top))
-    console.log(`${per(us)}  ${key}`);
+  const ranked = [...perFunction].filter(([k]) => !k.startsWith("(idle)")).sort((a, b) => b[1] - a[1]);
+  for (const [key, us] of ranked.slice(0, top)) console.log(`${per(us)}  ${key}`);
 }

@@ -11,9 +11,10 @@ import { scenarios as allScenarios, seedStaff } from "./scenarios.mjs";
 import { root, projectRoot, buildDir, revision, wranglerVars } from "./lib/project.mjs";
 import { startTarget, productModules, referenceModules, outboundBlocked } from "./lib/target.mjs";
 import { loadRun, requestFor } from "./lib/load.mjs";
+import { loopRun, loopSize } from "./lib/loop.mjs";
 import { checkParity } from "./lib/parity.mjs";
 import { measureSizes, measureColdStarts } from "./lib/startup.mjs";
-import { summarize, markdown } from "./lib/report.mjs";
+import { summarize, summarizeLoops, markdown } from "./lib/report.mjs";
 
 const started = Date.now();
 const loadAtStart = os.loadavg()[0]; // other work on the machine (a cargo build...) adds noise
@@ -79,6 +80,7 @@ for (const m of parity.mismatches) log(`  differs: ${m.name}: ${m.diff.join("; "
 
 // ---- load
 const runs = [];
+const loops = [];
 const skipped = [];
 let truncated = false;
 const fits = () => elapsed() + config.duration + 2 < config.deadlineSeconds;
@@ -150,8 +152,44 @@ for (const scenario of scenarios) {
     return run;
   };
 
-  if (config.warmup > 0 && fits()) for (const a of active) await one(a, 8, false, config.warmup);
-  for (const connections of levelsOf(scenario)) {
+  // The in-isolate loop: the worker's own CPU per request, rounds alternating.
+  const loopFits = () => elapsed() + active.length * config.loopSeconds * 1.5 + 2 < config.deadlineSeconds;
+  if (config.loopRounds > 0 && scenario.loop !== false && loopFits()) {
+    const tracked = (run) => {
+      const { status, body } = run.recorded;
+      try {
+        const number = status === 201 ? JSON.parse(body)?.data?.ticket_number : null;
+        if (number) onTicket(run.target, number); // the recorded request wrote a real ticket
+      } catch {}
+      return run;
+    };
+    try {
+      const sizes = [];
+      for (const a of active) {
+        const { probe, count } = await loopSize({ target: a.target, scenario, prepared: a.prepared }, config.loopSeconds);
+        tracked(probe);
+        sizes.push(count);
+      }
+      const count = Math.min(...sizes); // the same requests for every target
+      for (let round = 1; round <= config.loopRounds && loopFits(); round++) {
+        for (const a of active) {
+          const run = tracked(await loopRun({ target: a.target, scenario, prepared: a.prepared, count }));
+          const { body, ...recorded } = run.recorded;
+          loops.push({ ...run, recorded, round });
+          log(
+            `${scenario.name.padEnd(14)} loop   round ${round} ${a.target.name.padEnd(9)} ${run.cpuUsPerRequest?.toFixed(1).padStart(7)} µs/req` +
+              `  (${count} requests, ${JSON.stringify(run.statuses)}, ${run.recorded.calls.length} binding calls replayed)`,
+          );
+        }
+      }
+    } catch (e) {
+      skipped.push({ scenario: `${scenario.name} (loop)`, target: "both", reason: e.message });
+      log(`${scenario.name}: loop failed: ${e.message}`);
+    }
+  }
+
+  if (config.warmup > 0 && fits() && config.load) for (const a of active) await one(a, 8, false, config.warmup);
+  for (const connections of config.load ? levelsOf(scenario) : []) {
     for (let round = 1; round <= (active.length > 1 ? config.rounds : config.soloRounds); round++) {
       for (const a of active) {
         if (!fits()) {
@@ -243,6 +281,9 @@ const result = {
     rounds: config.rounds,
     soloRounds: config.soloRounds,
     warmup: config.warmup,
+    loopSeconds: config.loopSeconds,
+    loopRounds: config.loopRounds,
+    load: config.load,
     vars: config.vars,
   },
   elapsedSeconds: null,
@@ -254,10 +295,12 @@ const result = {
   parity,
   skipped,
   summary: summarize(runs),
+  loopSummary: summarizeLoops(loops),
   integrity: checks,
   outboundBlocked: { count: outboundBlocked.count, origins: [...outboundBlocked.urls] },
   counters: finalCounters,
   runs,
+  loops,
 };
 result.elapsedSeconds = Math.round(elapsed());
 

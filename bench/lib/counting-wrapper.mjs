@@ -111,18 +111,145 @@ function trackContext(ctx) {
 
 // workers-rs exports a WorkerEntrypoint class; a plain JS worker exports { fetch }.
 const isClass = typeof Entry === "function";
+const callWorker = (request, env, ctx) => (isClass ? new Entry(ctx, env).fetch(request) : Entry.fetch(request, env, ctx));
+
+// ---- The in-isolate loop: POST /__bench/loop {requests: [{method, path, headers, body}]}.
+// The first request runs against the real bindings while the result of every D1 and
+// KV call it makes is recorded (as JSON text); then every request runs against a
+// replay of those results, back to back inside this one request. The harness divides
+// the workerd process's CPU time over the loop by the number of requests: what is
+// left is the worker's own code and its calls into the runtime (Request, Response,
+// Headers, crypto), without the HTTP server, the D1 binding or SQLite, which cost the
+// same for two workers sending the same statements. The replayed bindings are the same
+// plain JS for every worker under test.
+const D1_CALLS = new Set(["first", "all", "run", "raw"]);
+
+function recorder(env, log) {
+  const record = (call, promise) =>
+    promise.then((value) => (log.push({ call, text: value === undefined ? undefined : JSON.stringify(value) }), value));
+  const statement = (stmt) =>
+    forward(stmt, (key, fn) => {
+      if (key === "bind") return (...args) => statement(fn.apply(stmt, args));
+      if (D1_CALLS.has(key)) return (...args) => record(key, fn.apply(stmt, args));
+    });
+  const out = {};
+  for (const [name, value] of Object.entries(env)) {
+    const kind = value?.constructor?.name;
+    if (kind === "D1Database" || kind === "BetaDatabase")
+      out[name] = forward(value, (key, fn) => {
+        if (key === "prepare") return (...args) => statement(fn.apply(value, args));
+        if (key === "batch") return (stmts) => record("batch", fn.call(value, Array.from(stmts, (s) => unwrap.get(s) ?? s)));
+      });
+    else if (kind === "KvNamespace")
+      out[name] = forward(value, (key, fn) => {
+        if (KV_CALLS.has(key)) return (...args) => record(key, fn.apply(value, args));
+      });
+    else out[name] = value;
+  }
+  return out;
+}
+
+// Stand-ins that answer each call with the next recorded result. Named like the real
+// bindings: workers-rs checks a binding's constructor name before using it.
+class D1Database {
+  constructor(replay) {
+    this.replay = replay;
+  }
+  prepare(sql) {
+    return new D1PreparedStatement(this.replay, sql, []);
+  }
+  batch(statements) {
+    return this.replay("batch", statements.length);
+  }
+}
+class D1PreparedStatement {
+  constructor(replay, sql, params) {
+    Object.assign(this, { replay, sql, params });
+  }
+  bind(...values) {
+    return new D1PreparedStatement(this.replay, this.sql, values);
+  }
+  first() {
+    return this.replay("first");
+  }
+  all() {
+    return this.replay("all");
+  }
+  run() {
+    return this.replay("run");
+  }
+  raw() {
+    return this.replay("raw");
+  }
+}
+class KvNamespace {
+  constructor(replay) {
+    for (const call of KV_CALLS) this[call] = () => replay(call);
+  }
+}
+
+// One replaying env for the whole loop (building it per request would cost more than
+// some workers' requests); `rewind()` starts the recording over for the next request.
+function replayer(env, log) {
+  let next = 0;
+  const replay = async (call) => {
+    const entry = log[next++];
+    if (entry?.call !== call) throw new Error(`bench replay: call ${next} is ${call}, the recording has ${entry?.call ?? "nothing"}`);
+    return entry.text === undefined ? undefined : JSON.parse(entry.text);
+  };
+  const out = {};
+  for (const [name, value] of Object.entries(env)) {
+    const kind = value?.constructor?.name;
+    out[name] = kind === "D1Database" || kind === "BetaDatabase" ? new D1Database(replay) : kind === "KvNamespace" ? new KvNamespace(replay) : value;
+  }
+  return {
+    env: out,
+    calls: () => next,
+    rewind: () => void (next = 0),
+  };
+}
+
+async function loop(requests, env, ctx) {
+  // With the Content-Length an HTTP client sends (a constructed Request has none).
+  const build = (spec) => {
+    const headers = new Headers(spec.headers);
+    if (spec.body != null) headers.set("Content-Length", String(new TextEncoder().encode(spec.body).length));
+    return new Request(`http://127.0.0.1${spec.path}`, { method: spec.method, headers, body: spec.body ?? null });
+  };
+  const settle = async (request, bindings) => {
+    const deferred = [];
+    const context = { waitUntil: (p) => void deferred.push(p), passThroughOnException() {}, props: ctx.props };
+    const response = await callWorker(request, bindings, context);
+    const body = await response.text();
+    await Promise.allSettled(deferred);
+    return { status: response.status, body };
+  };
+  const log = [];
+  const first = await settle(build(requests[0]), recorder(env, log));
+  const statuses = {};
+  let mismatched = 0;
+  const replay = replayer(env, log);
+  for (const spec of requests) {
+    replay.rewind();
+    const { status } = await settle(build(spec), replay.env);
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    if (replay.calls() !== log.length) mismatched++;
+  }
+  return { recorded: { status: first.status, body: first.body, calls: log.map((e) => e.call) }, statuses, mismatched };
+}
 
 export default {
   async fetch(request, env, ctx) {
     const path = new URL(request.url).pathname;
     if (path === "/__bench/counters") return Response.json(counters);
     if (path === "/__bench/reset") return (counters = zero()), Response.json(counters);
+    if (path === "/__bench/loop") return Response.json(await loop((await request.json()).requests, env, ctx));
     counters.requests++;
     counters.inFlight++;
     try {
       const wrapped = wrapEnv(env);
       const context = trackContext(ctx);
-      return await (isClass ? new Entry(context, wrapped).fetch(request) : Entry.fetch(request, wrapped, context));
+      return await callWorker(request, wrapped, context);
     } finally {
       counters.inFlight--;
     }

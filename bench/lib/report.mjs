@@ -61,6 +61,31 @@ export function summarize(runs) {
   });
 }
 
+/** Per scenario: the loop's CPU µs per request for each target, and same-round ratios. */
+export function summarizeLoops(loops = []) {
+  return [...new Set(loops.map((l) => l.scenario))].map((scenario) => {
+    const mine = loops.filter((l) => l.scenario === scenario);
+    const of = (target) => mine.filter((l) => l.target === target);
+    const ratios = of("product")
+      .map((p) => [p, of("reference").find((r) => r.round === p.round)])
+      .filter(([p, r]) => r?.cpuUsPerRequest > 0 && p.cpuUsPerRequest != null)
+      .map(([p, r]) => p.cpuUsPerRequest / r.cpuUsPerRequest);
+    const side = (runs) =>
+      runs.length
+        ? {
+            cpuUsPerRequest: median(runs.map((l) => l.cpuUsPerRequest)),
+            statuses: runs.reduce((acc, l) => {
+              for (const [code, n] of Object.entries(l.statuses)) acc[code] = (acc[code] ?? 0) + n;
+              return acc;
+            }, {}),
+            calls: runs[0].recorded.calls,
+            mismatched: sum(runs.map((l) => l.mismatched)),
+          }
+        : null;
+    return { scenario, count: mine[0]?.count, product: side(of("product")), reference: side(of("reference")), ratios, medianRatio: median(ratios) };
+  });
+}
+
 const lat = (s) => (s ? `${fmt(s.p50, 2)} / ${fmt(s.p95, 2)} / ${fmt(s.p99, 2)}` : "—");
 const pair = (a, b, digits) => (b === undefined ? fmt(a, digits) : `${fmt(a, digits)} / ${fmt(b, digits)}`);
 
@@ -145,6 +170,32 @@ export function markdown(r) {
   if (odd.length) {
     w();
     w("Status codes of runs with non-2xx answers: " + odd.join("; "));
+  }
+  if (r.loopSummary?.length) {
+    w();
+    w("## The worker's own CPU per request (in-isolate loop)");
+    w();
+    w("| scenario | requests per run | product µs/req | reference µs/req | product/reference per round | **median ratio** | binding calls replayed (p / r) | statuses (p / r) |");
+    w("|---|--:|--:|--:|---|--:|--:|---|");
+    const statuses = (x) => (x ? Object.entries(x.statuses).map(([c, n]) => `${c}×${n}`).join(" ") : "—");
+    for (const l of r.loopSummary) {
+      w(
+        `| ${l.scenario} | ${fmt(l.count, 0)} | ${fmt(l.product?.cpuUsPerRequest, 1)} | ${fmt(l.reference?.cpuUsPerRequest, 1)} | ` +
+          `${l.ratios.map((x) => x.toFixed(2)).join(", ") || "—"} | **${fmtRatio(l.medianRatio)}** | ` +
+          `${l.reference ? pair(l.product?.calls.length, l.reference.calls.length, 0) : fmt(l.product?.calls.length, 0)} | ` +
+          `${statuses(l.product)}${l.reference ? ` / ${statuses(l.reference)}` : ""} |`,
+      );
+    }
+    w();
+    w(
+      "Each run sends one request to the worker that runs the scenario's requests back to back inside the isolate " +
+        "(bench/lib/loop.mjs), against a replay of the D1 and KV results its first request got from the real bindings; the " +
+        "workerd process's CPU time over the run ÷ the requests. That is the worker's own code and its calls into the runtime " +
+        "(Request, Response, Headers, crypto), without the HTTP server, the D1 binding or SQLite: the part two workers sending " +
+        "the same statements differ in. One process, no network: far steadier than the load runs. Ratio < 1: the product uses less CPU.",
+    );
+    const broken = r.loopSummary.filter((l) => l.product?.mismatched || l.reference?.mismatched);
+    if (broken.length) w(`\n**Some loop requests made fewer binding calls than recorded** (${broken.map((l) => l.scenario).join(", ")}): their figures are not comparable.`);
   }
   w();
   w("## Size and startup");

@@ -123,9 +123,10 @@ const CLOCK_TICKS = 100; // USER_HZ on Linux
 /**
  * Starts a worker. `modules` from productModules()/referenceModules()/trivialModules();
  * `instrument: false` serves it without the counting wrapper; `migrate: false` skips
- * the schema. Returns { url, mf, db, kv, pid, counters(), cpuMs(), fetch(), dispose() }.
+ * the schema; `inspectorPort` opens the V8 inspector (bench/profile.mjs). Returns
+ * { url, mf, db, kv, pid, counters(), cpuMs(), fetch(), dispose() }.
  */
-export async function startTarget({ name, modules, vars = {}, instrument = true, migrate = true }) {
+export async function startTarget({ name, modules, vars = {}, instrument = true, migrate = true, inspectorPort }) {
   const before = workerdChildren();
   const main = instrument
     ? [{ type: "ESModule", path: path.join(modules.modulesRoot, "__bench_wrapper.mjs"), contents: wrapperSource }]
@@ -134,6 +135,7 @@ export async function startTarget({ name, modules, vars = {}, instrument = true,
     cf: false,
     host: "127.0.0.1",
     port: 0,
+    inspectorPort,
     workers: [
       {
         name,

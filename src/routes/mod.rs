@@ -14,6 +14,9 @@ mod public_tickets;
 
 use crate::http::{Request, Response};
 
+use std::future::Future;
+use std::pin::Pin;
+
 use crate::domain::lifecycle::Action;
 use crate::domain::ticket::parse_ticket_number;
 use crate::error::ApiError;
@@ -218,35 +221,40 @@ fn parse_ticket_ref(segment: &str) -> Result<TicketRef, ApiError> {
     }
 }
 
+/// A handler's future, boxed: each route keeps its own state machine (and poll
+/// function) instead of all of them being inlined into one.
+type Handling<'a> = Pin<Box<dyn Future<Output = Result<Response, ApiError>> + 'a>>;
+
 pub async fn dispatch(endpoint: Endpoint, req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     use Endpoint::*;
-    match endpoint {
-        Health => health::get(ctx).await,
-        CreatePublicTicket => public_tickets::create(req, ctx).await,
-        Login => crm_auth::login(req, ctx).await,
-        Logout => crm_auth::logout(req, ctx).await,
-        Me => crm_auth::me(req, ctx).await,
-        ListStaff => crm_staff::list(req, ctx).await,
-        CreateStaff => crm_staff::create(req, ctx).await,
-        UpdateStaff(id) => crm_staff::update(req, ctx, id).await,
-        SetStaffPassword(id) => crm_staff::set_password(req, ctx, id).await,
-        CreateCrmTicket => crm_tickets::create(req, ctx).await,
-        ListTickets => crm_tickets::list(req, ctx).await,
-        GetTicket(reference) => crm_tickets::get(req, ctx, reference).await,
-        EditTicket(id) => crm_tickets::edit(req, ctx, id).await,
-        TicketAction(id, action) => crm_tickets::act(req, ctx, id, action).await,
-        Stats => crm_tickets::stats(req, ctx).await,
-        ListApiKeys => crm_api_keys::list(req, ctx).await,
-        CreateApiKey => crm_api_keys::create(req, ctx).await,
-        RevokeApiKey(id) => crm_api_keys::revoke(req, ctx, id).await,
-        TicketStatus(number) => public_status::status(req, ctx, number).await,
-        StatusPage(number) => public_status::page(req, ctx, number).await,
-        CustomerReply(number) => public_status::reply(req, ctx, number).await,
-        LookupTickets => public_status::lookup(req, ctx).await,
-        AddMessage(id) => crm_tickets::add_message(req, ctx, id).await,
-        ListNotifications => crm_notifications::list(req, ctx).await,
-        RetryNotification(id) => crm_notifications::retry(req, ctx, id).await,
-    }
+    let handling: Handling<'_> = match endpoint {
+        Health => Box::pin(health::get(ctx)),
+        CreatePublicTicket => Box::pin(public_tickets::create(req, ctx)),
+        Login => Box::pin(crm_auth::login(req, ctx)),
+        Logout => Box::pin(crm_auth::logout(req, ctx)),
+        Me => Box::pin(crm_auth::me(req, ctx)),
+        ListStaff => Box::pin(crm_staff::list(req, ctx)),
+        CreateStaff => Box::pin(crm_staff::create(req, ctx)),
+        UpdateStaff(id) => Box::pin(crm_staff::update(req, ctx, id)),
+        SetStaffPassword(id) => Box::pin(crm_staff::set_password(req, ctx, id)),
+        CreateCrmTicket => Box::pin(crm_tickets::create(req, ctx)),
+        ListTickets => Box::pin(crm_tickets::list(req, ctx)),
+        GetTicket(reference) => Box::pin(crm_tickets::get(req, ctx, reference)),
+        EditTicket(id) => Box::pin(crm_tickets::edit(req, ctx, id)),
+        TicketAction(id, action) => Box::pin(crm_tickets::act(req, ctx, id, action)),
+        Stats => Box::pin(crm_tickets::stats(req, ctx)),
+        ListApiKeys => Box::pin(crm_api_keys::list(req, ctx)),
+        CreateApiKey => Box::pin(crm_api_keys::create(req, ctx)),
+        RevokeApiKey(id) => Box::pin(crm_api_keys::revoke(req, ctx, id)),
+        TicketStatus(number) => Box::pin(public_status::status(req, ctx, number)),
+        StatusPage(number) => Box::pin(public_status::page(req, ctx, number)),
+        CustomerReply(number) => Box::pin(public_status::reply(req, ctx, number)),
+        LookupTickets => Box::pin(public_status::lookup(req, ctx)),
+        AddMessage(id) => Box::pin(crm_tickets::add_message(req, ctx, id)),
+        ListNotifications => Box::pin(crm_notifications::list(req, ctx)),
+        RetryNotification(id) => Box::pin(crm_notifications::retry(req, ctx, id)),
+    };
+    handling.await
 }
 
 #[cfg(test)]

@@ -5,8 +5,6 @@
 //! which costs more than the rest of a typical request's Rust code.
 
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 use worker::js_sys::{Array, Promise, Reflect, JSON};
 use worker::wasm_bindgen::prelude::*;
@@ -67,9 +65,8 @@ impl Database {
     /// Runs the statements as one transaction in one round trip.
     pub async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<Rows>> {
         let list: Array = statements.into_iter().map(|s| JsValue::from(s.0)).collect();
-        let results = settle(self.batch_raw(list)).await?;
-        let results: Vec<RawResult> = serde_json::from_str(&results)?;
-        Ok(results.into_iter().map(Rows).collect())
+        let results: Array = JsFuture::from(self.batch_raw(list)?).await?.unchecked_into();
+        Ok(results.iter().map(Rows).collect())
     }
 }
 
@@ -81,13 +78,12 @@ impl Statement {
 
     /// Every row.
     pub async fn all<T: DeserializeOwned>(self) -> Result<Vec<T>> {
-        let result: RawResult = serde_json::from_str(&settle(self.0.all()).await?)?;
-        Rows(result).rows()
+        Rows(JsFuture::from(self.0.all()?).await?).rows()
     }
 
     /// Runs a statement whose rows do not matter.
     pub async fn run(self) -> Result<Rows> {
-        Ok(Rows(serde_json::from_str(&settle(self.0.run()).await?)?))
+        Ok(Rows(JsFuture::from(self.0.run()?).await?))
     }
 }
 
@@ -97,33 +93,28 @@ async fn settle(promise: std::result::Result<Promise, JsValue>) -> Result<String
     Ok(JSON::stringify(&value)?.into())
 }
 
-#[derive(Deserialize)]
-struct RawResult {
-    #[serde(default)]
-    results: Option<Box<RawValue>>,
-    #[serde(default)]
-    meta: Meta,
-}
-
-#[derive(Deserialize, Default)]
-struct Meta {
-    #[serde(default)]
-    changes: Option<f64>,
-}
-
-/// One statement's result: its rows, read as the type the caller asks for.
-pub struct Rows(RawResult);
+/// One statement's result, still in JS: only what a caller reads of it crosses the
+/// boundary (most statements of a batch are writes whose result nobody reads, and a
+/// result's `meta` holds a dozen fields).
+pub struct Rows(JsValue);
 
 impl Rows {
+    /// The rows, as the type the caller asks for (via one JSON text).
     pub fn rows<T: DeserializeOwned>(&self) -> Result<Vec<T>> {
-        match &self.0.results {
-            Some(raw) => Ok(serde_json::from_str(raw.get())?),
-            None => Ok(Vec::new()),
+        let rows = Reflect::get(&self.0, &JsValue::from_str("results"))?;
+        if rows.is_undefined() || rows.is_null() {
+            return Ok(Vec::new());
         }
+        let text: String = JSON::stringify(&rows)?.into();
+        Ok(serde_json::from_str(&text)?)
     }
 
     /// How many rows the statement wrote.
     pub fn changes(&self) -> usize {
-        self.0.meta.changes.unwrap_or(0.0) as usize
+        Reflect::get(&self.0, &JsValue::from_str("meta"))
+            .and_then(|meta| Reflect::get(&meta, &JsValue::from_str("changes")))
+            .ok()
+            .and_then(|n| n.as_f64())
+            .map_or(0, |n| n as usize)
     }
 }

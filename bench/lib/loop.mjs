@@ -1,0 +1,44 @@
+// The in-isolate loop (see counting-wrapper.mjs): a scenario's requests run back to
+// back inside one request to the worker, against a replay of the D1 and KV results of
+// the first, so the workerd process's CPU time over the loop, divided by the requests,
+// is the worker's own cost per request, without HTTP, the D1 binding or SQLite. One
+// process and no network in between: steadier than the load runs by far, so small
+// differences between two workers show.
+import { requestFor } from "./load.mjs";
+
+/**
+ * Runs `count` requests of `scenario` in `target`'s isolate. Answers the CPU µs per
+ * request, the status codes, and the recorded first request (status, body, calls).
+ */
+export async function loopRun({ target, scenario, prepared, count }) {
+  const requests = Array.from({ length: count }, () => requestFor(scenario, prepared, target.name));
+  const cpuBefore = target.cpuMs();
+  const res = await target.fetch("/__bench/loop", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ requests }),
+  });
+  const cpuAfter = target.cpuMs();
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`loop answered ${res.status}: ${text.slice(0, 300)}`);
+  const result = JSON.parse(text);
+  const cpuMs = cpuBefore != null && cpuAfter != null ? cpuAfter - cpuBefore : null;
+  return {
+    target: target.name,
+    scenario: scenario.name,
+    count,
+    cpuMs,
+    cpuUsPerRequest: cpuMs == null ? null : (cpuMs * 1000) / count,
+    ...result,
+  };
+}
+
+/**
+ * How many requests make a loop of about `seconds` of CPU for this scenario: a short
+ * calibration run (which also warms the code up) and a bound on either side.
+ */
+export async function loopSize(args, seconds) {
+  const probe = await loopRun({ ...args, count: 200 });
+  const perRequestMs = Math.max(probe.cpuUsPerRequest ?? 1000, 1) / 1000;
+  return { probe, count: Math.round(Math.min(50_000, Math.max(500, (seconds * 1000) / perRequestMs))) };
+}
