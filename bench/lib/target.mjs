@@ -106,9 +106,18 @@ function workerdChildren() {
   return pids;
 }
 
-/** user+system CPU time of a process in ms (Linux /proc, clock-tick resolution). */
+/**
+ * CPU time of a process in ms: the nanosecond run time of all its threads from
+ * /proc/<pid>/task/<tid>/schedstat, else user+system time from /proc/<pid>/stat
+ * (clock ticks of 10 ms).
+ */
 export function processCpuMs(pid) {
   if (!pid) return null;
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    if (ns > 0) return ns / 1e6;
+  } catch {}
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");

@@ -65,7 +65,9 @@ impl Database {
     /// Runs the statements as one transaction in one round trip.
     pub async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<Rows>> {
         let list: Array = statements.into_iter().map(|s| JsValue::from(s.0)).collect();
-        let results: Array = JsFuture::from(self.batch_raw(list)?).await?.unchecked_into();
+        let results: Array = JsFuture::from(self.batch_raw(list)?)
+            .await?
+            .unchecked_into();
         Ok(results.iter().map(Rows).collect())
     }
 }

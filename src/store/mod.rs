@@ -50,19 +50,22 @@ impl Params {
     }
 }
 
-/// D1 wants exactly as many values as the statement's highest `?N`: statements
-/// built from a shared parameter list bind only the prefix they use.
-fn used_params<'a>(sql: &str, params: &'a [Value]) -> &'a [Value] {
-    let highest = sql
-        .split('?')
+/// The highest `?N` in `sql` (0 without placeholders).
+fn highest_placeholder(sql: &str) -> usize {
+    sql.split('?')
         .skip(1)
         .filter_map(|rest| {
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
             digits.parse::<usize>().ok()
         })
         .max()
-        .unwrap_or(0);
-    &params[..highest.min(params.len())]
+        .unwrap_or(0)
+}
+
+/// D1 wants exactly as many values as the statement's highest `?N`: statements
+/// built from a shared parameter list bind only the prefix they use.
+fn used_params<'a>(sql: &str, params: &'a [Value]) -> &'a [Value] {
+    &params[..highest_placeholder(sql).min(params.len())]
 }
 
 /// Prepares `sql` bound with the part of `params` it uses.

@@ -87,6 +87,30 @@ pub struct CreateResult {
 /// and write nothing: no number is used up, no gap appears. D1 runs one batch at a
 /// time, so the guards are exact under any concurrency.
 pub async fn create(db: &Database, c: &CreateTicket<'_>) -> worker::Result<CreateResult> {
+    let (statements, outbox_index) = create_statements(c);
+    let statements = statements
+        .iter()
+        .map(|(sql, params)| db.prepare(sql, params))
+        .collect::<worker::Result<Vec<_>>>()?;
+    let results = db.batch(statements).await?;
+    let created = results[1].rows::<Ticket>()?.into_iter().next();
+    let row = results
+        .last()
+        .map(|r| r.rows::<Value>())
+        .transpose()?
+        .and_then(|rows| rows.into_iter().next())
+        .unwrap_or(Value::Null);
+    let notifications = notifications::claimed(results[outbox_index].rows()?);
+    let (outcome, buckets) = explain(created, &row, c);
+    Ok(CreateResult {
+        outcome,
+        buckets,
+        notifications,
+    })
+}
+
+/// The batch's statements (SQL and parameters) and the index of the outbox insert.
+fn create_statements(c: &CreateTicket<'_>) -> (Vec<(String, Vec<Value>)>, usize) {
     let t = c.ticket;
     let status = if c.assigned_to.is_some() {
         Status::Assigned
@@ -105,12 +129,12 @@ pub async fn create(db: &Database, c: &CreateTicket<'_>) -> worker::Result<Creat
     // 1. The claim, under every guard.
     let mut p = claimed_params();
     let guards = guard_sql(&mut p, c);
-    let claim = db
-        .prepare(&format!(
-            "INSERT INTO ticket_counters (year, last_seq, claimed_by)
-             SELECT ?1, 1, ?2 WHERE {guards}
-             ON CONFLICT (year) DO UPDATE SET last_seq = last_seq + 1, claimed_by = excluded.claimed_by"
-        ), &p.values)?;
+    let claim = format!(
+        "INSERT INTO ticket_counters (year, last_seq, claimed_by)
+         SELECT ?1, 1, ?2 WHERE {guards}
+         ON CONFLICT (year) DO UPDATE SET last_seq = last_seq + 1, claimed_by = excluded.claimed_by"
+    );
+    let mut statements = vec![(claim, p.values)];
 
     // 2. The ticket.
     let mut p = claimed_params();
@@ -133,18 +157,18 @@ pub async fn create(db: &Database, c: &CreateTicket<'_>) -> worker::Result<Creat
     .map(|v| p.bind(v));
     let [subject, description, user, name, email, priority, category, status_p, assignee, creator, now] =
         values;
-    let insert = db
-        .prepare(&format!(
-            "INSERT INTO support_tickets
-               (ticket_number, subject, description, user_id, customer_name, customer_email,
-                priority, category, status, assigned_to, assigned_at, created_by, created_at, updated_at)
-             SELECT {NUMBER_FROM_COUNTER}, {subject}, {description}, {user}, {name}, {email}, {priority},
-                    {category}, {status_p}, {assignee}, CASE WHEN {assignee} IS NULL THEN NULL ELSE {now} END,
-                    {creator}, {now}, {now}
-             FROM ticket_counters c WHERE c.year = ?1 AND c.claimed_by = ?2
-             RETURNING {}",
-            ticket_columns("")
-        ), &p.values)?;
+    let insert = format!(
+        "INSERT INTO support_tickets
+           (ticket_number, subject, description, user_id, customer_name, customer_email,
+            priority, category, status, assigned_to, assigned_at, created_by, created_at, updated_at)
+         SELECT {NUMBER_FROM_COUNTER}, {subject}, {description}, {user}, {name}, {email}, {priority},
+                {category}, {status_p}, {assignee}, CASE WHEN {assignee} IS NULL THEN NULL ELSE {now} END,
+                {creator}, {now}, {now}
+         FROM ticket_counters c WHERE c.year = ?1 AND c.claimed_by = ?2
+         RETURNING {}",
+        ticket_columns("")
+    );
+    statements.push((insert, p.values));
 
     // 3. The created event.
     let mut p = claimed_params();
@@ -161,14 +185,13 @@ pub async fn create(db: &Database, c: &CreateTicket<'_>) -> worker::Result<Creat
         text(&c.outbox.now),
     ]
     .map(|v| p.bind(v));
-    let event = db
-        .prepare(&format!(
-            "INSERT INTO ticket_events (ticket_id, kind, actor_type, actor_id, data, created_at)
-             SELECT t.id, 'created', {kind}, {actor_id}, {data}, {now}
-             FROM ticket_counters c JOIN support_tickets t ON t.ticket_number = {NUMBER_FROM_COUNTER}
-             WHERE c.year = ?1 AND c.claimed_by = ?2"
-        ), &p.values)?;
-    let mut statements = vec![claim, insert, event];
+    let event = format!(
+        "INSERT INTO ticket_events (ticket_id, kind, actor_type, actor_id, data, created_at)
+         SELECT t.id, 'created', {kind}, {actor_id}, {data}, {now}
+         FROM ticket_counters c JOIN support_tickets t ON t.ticket_number = {NUMBER_FROM_COUNTER}
+         WHERE c.year = ?1 AND c.claimed_by = ?2"
+    );
+    statements.push((event, p.values));
 
     // 4. One hit per rate-limit bucket.
     if !c.limits.is_empty() {
@@ -176,11 +199,11 @@ pub async fn create(db: &Database, c: &CreateTicket<'_>) -> worker::Result<Creat
         let buckets: Vec<&str> = c.limits.iter().map(|l| l.bucket.as_str()).collect();
         let list = p.bind(text(&serde_json::to_string(&buckets).unwrap_or_default()));
         let now = p.bind(text(&c.outbox.now));
-        statements.push(
-            db.prepare(&format!(
-                "INSERT INTO rate_limit_hits (bucket, at) SELECT b.value, {now} FROM json_each({list}) b WHERE {claimed}"
-            ), &p.values)?,
+        let hits = format!(
+            "INSERT INTO rate_limit_hits (bucket, at)
+             SELECT b.value, {now} FROM json_each({list}) b WHERE {claimed}"
         );
+        statements.push((hits, p.values));
     }
 
     // 5. The idempotency record: the ticket as created, for replays.
@@ -198,18 +221,17 @@ pub async fn create(db: &Database, c: &CreateTicket<'_>) -> worker::Result<Creat
             .iter()
             .map(|f| format!("'{f}', t.{f}"))
             .collect();
-        statements.push(
-            db.prepare(&format!(
-                "INSERT INTO idempotency_keys (scope, key, request_hash, ticket, created_at, expires_at)
-                 SELECT {scope}, {key}, {hash}, json_object({}), {now}, {expires}
-                 FROM ticket_counters c JOIN support_tickets t ON t.ticket_number = {NUMBER_FROM_COUNTER}
-                 WHERE c.year = ?1 AND c.claimed_by = ?2
-                 ON CONFLICT (scope, key) DO UPDATE SET request_hash = excluded.request_hash,
-                   ticket = excluded.ticket,
-                   created_at = excluded.created_at, expires_at = excluded.expires_at",
-                snapshot.join(", ")
-            ), &p.values)?,
+        let record = format!(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, ticket, created_at, expires_at)
+             SELECT {scope}, {key}, {hash}, json_object({}), {now}, {expires}
+             FROM ticket_counters c JOIN support_tickets t ON t.ticket_number = {NUMBER_FROM_COUNTER}
+             WHERE c.year = ?1 AND c.claimed_by = ?2
+             ON CONFLICT (scope, key) DO UPDATE SET request_hash = excluded.request_hash,
+               ticket = excluded.ticket,
+               created_at = excluded.created_at, expires_at = excluded.expires_at",
+            snapshot.join(", ")
         );
+        statements.push((record, p.values));
     }
 
     // 6. The outbox: confirmation to the customer, new ticket to the team.
@@ -235,29 +257,15 @@ pub async fn create(db: &Database, c: &CreateTicket<'_>) -> worker::Result<Creat
         "NULL",
         c.outbox,
     );
-    statements.push(db.prepare(&outbox, &p.values)?);
+    statements.push((outbox, p.values));
     let outbox_index = statements.len() - 1;
 
     // 7. What explains the outcome.
     let mut p = claimed_params();
     let diagnosis = diagnosis_sql(&mut p, c);
-    statements.push(db.prepare(&diagnosis, &p.values)?);
+    statements.push((diagnosis, p.values));
 
-    let results = db.batch(statements).await?;
-    let created = results[1].rows::<Ticket>()?.into_iter().next();
-    let row = results
-        .last()
-        .map(|r| r.rows::<Value>())
-        .transpose()?
-        .and_then(|rows| rows.into_iter().next())
-        .unwrap_or(Value::Null);
-    let notifications = notifications::claimed(results[outbox_index].rows()?);
-    let (outcome, buckets) = explain(created, &row, c);
-    Ok(CreateResult {
-        outcome,
-        buckets,
-        notifications,
-    })
+    (statements, outbox_index)
 }
 
 /// The claim's WHERE: every condition a create must meet.
@@ -387,4 +395,81 @@ fn refusal(row: &Value, c: &CreateTicket<'_>, buckets: &[BucketState]) -> Create
         .zip(buckets)
         .position(|(limit, state)| state.used >= limit.max)
         .map_or(CreateOutcome::Unexplained, CreateOutcome::RateLimited)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::email::EmailAddress;
+    use crate::domain::ticket::Priority;
+
+    fn ticket() -> NewTicket {
+        NewTicket {
+            subject: "Issue".into(),
+            description: "Details".into(),
+            customer_name: "Guest".into(),
+            customer_email: EmailAddress::parse("ann@example.com").unwrap(),
+            priority: Priority::Medium,
+            category: "general".into(),
+            user_id: None,
+        }
+    }
+
+    fn outbox(email_skip: Option<&'static str>) -> OutboxPolicy {
+        OutboxPolicy {
+            now: "2026-12-01T00:00:00.000Z".into(),
+            lease_until: "2026-12-01T00:02:00.000Z".into(),
+            link_base: "https://help.example".into(),
+            email_skip,
+            webhook_skip: Some("WEBHOOK_URL or WEBHOOK_SECRET is not set"),
+        }
+    }
+
+    /// D1 refuses a statement bound with more or fewer values than its highest `?N`.
+    #[test]
+    fn every_statement_binds_exactly_the_parameters_it_uses() {
+        let t = ticket();
+        let limits = [
+            Limit {
+                name: "email",
+                bucket: "email:ann@example.com".into(),
+                max: 5,
+            },
+            Limit {
+                name: "ip",
+                bucket: "ip:2001:db8::1".into(),
+                max: 20,
+            },
+        ];
+        for (limits, idempotency, email_skip) in [
+            (&limits[..], true, None),
+            (&limits[..], false, Some("EMAIL_API_KEY is not set")),
+            (&limits[..1], true, Some("EMAIL_API_KEY is not set")),
+            (&[][..], false, None),
+        ] {
+            let outbox = outbox(email_skip);
+            let c = CreateTicket {
+                ticket: &t,
+                actor: Actor::Public,
+                assigned_to: None,
+                user_must_match_email: !limits.is_empty(),
+                limits,
+                window_start: "2026-11-30T23:00:00.000Z",
+                idempotency: idempotency.then_some(IdempotencyClaim {
+                    scope: "email:ann@example.com",
+                    key: "k1",
+                    request_hash: "h",
+                    expires_at: "2026-12-02T00:00:00.000Z",
+                }),
+                outbox: &outbox,
+                request_id: "r1",
+                year: 2026,
+            };
+            let (statements, outbox_index) = create_statements(&c);
+            assert!(statements[outbox_index].0.starts_with("INSERT INTO notifications"));
+            for (sql, params) in &statements {
+                assert_eq!(super::super::highest_placeholder(sql), params.len(), "{sql}");
+            }
+        }
+    }
 }
