@@ -166,8 +166,8 @@ for (const scenario of scenarios) {
     try {
       const sizes = [];
       for (const a of active) {
-        const { probe, count } = await loopSize({ target: a.target, scenario, prepared: a.prepared }, config.loopSeconds);
-        tracked(probe);
+        const { probes, count } = await loopSize({ target: a.target, scenario, prepared: a.prepared }, config.loopSeconds);
+        probes.forEach(tracked);
         sizes.push(count);
       }
       const count = Math.min(...sizes); // the same requests for every target

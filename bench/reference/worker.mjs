@@ -23,7 +23,8 @@
 //     status lookup; `SELECT 1 AS ok` for health;
 //   - status links (src/access.rs): with TICKET_TOKEN_SECRET, the create answers
 //     `access_token` (HMAC-SHA256 over "ticket-access:<id>:<number>", first 24 bytes,
-//     base64url; the key imported on every use, as src/crypto.rs does) and `status_url`;
+//     base64url; WebCrypto, the key imported on every use, as a JS worker usually does;
+//     the product computes the same HMAC in wasm) and `status_url`;
 //     `GET /api/tickets/{number}` with X-Ticket-Token (or ?token=) verifies the token
 //     against the ticket, with the same HMAC work when the number is unknown, and answers
 //     the same JSON (src/routes/public_status.rs);
@@ -379,7 +380,7 @@ function base64url(bytes) {
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-/** HMAC-SHA256 of the ticket's id and number; the key is imported on every use, as src/crypto.rs does. */
+/** HMAC-SHA256 of the ticket's id and number, with WebCrypto (the key imported on every use). */
 async function ticketToken(secret, id, number) {
   const encoder = new TextEncoder();
   const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
@@ -764,6 +765,13 @@ app.post("/api/tickets/create", async (c) => {
   const fields = decodeFields(kind, body);
   const ticket = parseNewTicket(fields, cfg);
 
+  const ip = req.headers.get("CF-Connecting-IP");
+  const limits = key
+    ? [{ name: "key", bucket: `key:${key.id}`, max: key.rate_limit }]
+    : [
+        { name: "email", bucket: emailBucket(ticket.customerEmail), max: cfg.ratePerEmail },
+        { name: "ip", bucket: `ip:${rustTrim(ip ?? "unknown")}`, max: cfg.ratePerIp },
+      ];
   const honeypot = Object.hasOwn(fields, HONEYPOT_FIELD) ? fields[HONEYPOT_FIELD] : null;
   if (honeypot !== null && (typeof honeypot !== "string" || rustTrim(honeypot) !== "")) {
     console.log(`request ${c.get("requestId")}: honeypot filled, no ticket created`);
@@ -774,17 +782,14 @@ app.post("/api/tickets/create", async (c) => {
       const token = base64url(crypto.getRandomValues(new Uint8Array(TOKEN_BYTES)));
       link = { token, url: statusUrl(baseUrl(c), fake.ticket_number, token) };
     }
-    return render(cfg, fake, "json", link);
+    const res = render(cfg, fake, kind, link);
+    // As if this were the caller's first ticket in the window.
+    const { usage, ...headers } = rateHeaders(clock, cfg, limits, limits.map(() => ({ used: 1, freesAt: now })));
+    for (const [h, v] of Object.entries(headers)) res.headers.set(h, v);
+    return res;
   }
   // Turnstile (TURNSTILE_SECRET_KEY) is not mirrored: the bench leaves it unset.
 
-  const ip = req.headers.get("CF-Connecting-IP");
-  const limits = key
-    ? [{ name: "key", bucket: `key:${key.id}`, max: key.rate_limit }]
-    : [
-        { name: "email", bucket: emailBucket(ticket.customerEmail), max: cfg.ratePerEmail },
-        { name: "ip", bucket: `ip:${rustTrim(ip ?? "unknown")}`, max: cfg.ratePerIp },
-      ];
   let idempotency;
   if (idemKey !== undefined) {
     const path = new URL(req.url).pathname;
