@@ -7,7 +7,7 @@ mod response;
 pub use request::Request;
 pub use response::Response;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use worker::{Context, Env};
 
 use crate::config::Config;
@@ -149,8 +149,21 @@ pub async fn read_optional_json(req: &Request, ctx: &Ctx) -> Result<Fields, ApiE
 pub fn success(status: u16, message: &str, data: Value) -> Response {
     Response::json(
         status,
-        &json!({"success": true, "message": message, "data": data}),
+        &Envelope {
+            data,
+            message,
+            success: true,
+        },
     )
+}
+
+/// Fields in the order `json!` writes them (sorted), so answers stay byte for byte
+/// what clients have seen.
+#[derive(serde::Serialize)]
+struct Envelope<'a> {
+    data: Value,
+    message: &'a str,
+    success: bool,
 }
 
 /// Renders an error as the failure envelope.

@@ -4,7 +4,6 @@
 //! `Headers` costs a boundary crossing and two string conversions each.)
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::Value;
 use worker::js_sys::{Uint8Array, JSON};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::web_sys;
@@ -35,11 +34,11 @@ impl Response {
         }
     }
 
-    pub fn json(status: u16, body: &Value) -> Self {
+    pub fn json(status: u16, body: &impl Serialize) -> Self {
         Self::with_body(
             status,
             "application/json; charset=utf-8",
-            body.to_string().into_bytes(),
+            serde_json::to_vec(body).unwrap_or_default(),
         )
     }
 
@@ -101,6 +100,7 @@ impl Serialize for InitHeaders<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn init_carries_status_and_headers_escaped() {

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::domain::notification::Kind;
 
 use super::notifications::{claimed, enqueue_sql, Notification, OutboxPolicy, Outgoing};
-use super::tickets::{ticket_columns, Ticket};
+use super::tickets::{Ticket, T_TICKET_COLUMNS};
 use super::{int, prepare, text, Params};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,7 +31,7 @@ pub async fn public_view(
     let ticket = db.prepare(
         &format!(
             "SELECT {} FROM support_tickets t WHERE t.ticket_number = ?1",
-            ticket_columns("t.")
+            T_TICKET_COLUMNS.as_str()
         ),
         &[text(number)],
     )?;

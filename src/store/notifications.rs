@@ -134,7 +134,7 @@ pub async fn context(db: &Database, claimed: &[Notification]) -> worker::Result<
         .filter(|n| n.kind == Kind::Lookup.as_str())
         .filter_map(|n| n.recipient.clone())
         .collect();
-    let columns = super::tickets::ticket_columns("t.");
+    let columns = super::tickets::T_TICKET_COLUMNS.as_str();
     let mut statements = vec![
         db.prepare(&format!(
             "SELECT {columns} FROM support_tickets t WHERE t.id IN (SELECT value FROM json_each(?1))"

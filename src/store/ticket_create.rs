@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::domain::notification::Kind;
 
 use super::notifications::{self, enqueue_sql, Notification, OutboxPolicy, Outgoing};
-use super::tickets::{ticket_columns, Actor, Ticket, TICKET_FIELDS};
+use super::tickets::{Actor, Ticket, TICKET_COLUMNS, TICKET_FIELDS};
 use super::{int, text, Params};
 use crate::domain::abuse::Limit;
 use crate::domain::ticket::{NewTicket, Status};
@@ -166,7 +166,7 @@ fn create_statements(c: &CreateTicket<'_>) -> (Vec<(String, Vec<Value>)>, usize)
                 {creator}, {now}, {now}
          FROM ticket_counters c WHERE c.year = ?1 AND c.claimed_by = ?2
          RETURNING {}",
-        ticket_columns("")
+        TICKET_COLUMNS.as_str()
     );
     statements.push((insert, p.values));
 
@@ -466,9 +466,15 @@ mod tests {
                 year: 2026,
             };
             let (statements, outbox_index) = create_statements(&c);
-            assert!(statements[outbox_index].0.starts_with("INSERT INTO notifications"));
+            assert!(statements[outbox_index]
+                .0
+                .starts_with("INSERT INTO notifications"));
             for (sql, params) in &statements {
-                assert_eq!(super::super::highest_placeholder(sql), params.len(), "{sql}");
+                assert_eq!(
+                    super::super::highest_placeholder(sql),
+                    params.len(),
+                    "{sql}"
+                );
             }
         }
     }

@@ -1,6 +1,8 @@
 //! Tickets and their audit trail.
 
 use super::Database;
+use std::sync::LazyLock;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -32,14 +34,17 @@ pub(super) const TICKET_FIELDS: [&str; 18] = [
     "version",
 ];
 
-/// `t.id, t.ticket_number, ...` (or without the alias when `prefix` is empty).
-pub(super) fn ticket_columns(prefix: &str) -> String {
+/// `id, ticket_number, ...`: every ticket column, built once per isolate.
+pub(super) static TICKET_COLUMNS: LazyLock<String> = LazyLock::new(|| TICKET_FIELDS.join(", "));
+
+/// `t.id, t.ticket_number, ...`: the same, of the table aliased `t`.
+pub(super) static T_TICKET_COLUMNS: LazyLock<String> = LazyLock::new(|| {
     TICKET_FIELDS
         .iter()
-        .map(|f| format!("{prefix}{f}"))
+        .map(|f| format!("t.{f}"))
         .collect::<Vec<_>>()
         .join(", ")
-}
+});
 
 /// Who caused a change, as recorded in `ticket_events`.
 #[derive(Debug, Clone, Copy)]
@@ -134,7 +139,7 @@ pub async fn by_number(db: &Database, number: &str) -> worker::Result<Option<Tic
     db.prepare(
         &format!(
             "SELECT {} FROM support_tickets t WHERE t.ticket_number = ?1",
-            ticket_columns("t.")
+            T_TICKET_COLUMNS.as_str()
         ),
         &[text(number)],
     )?
@@ -152,7 +157,7 @@ pub async fn get_with_events(
     let statements = [
         format!(
             "SELECT {} FROM support_tickets t WHERE {condition}",
-            ticket_columns("t.")
+            T_TICKET_COLUMNS.as_str()
         ),
         format!(
             "SELECT e.id, e.kind, e.actor_type, e.actor_id, e.data, e.created_at
@@ -231,7 +236,7 @@ async fn guarded_change(
     let update_sql = format!(
         "UPDATE support_tickets AS t SET {set_sql}, version = t.version + 1, updated_at = ?2
          WHERE {where_sql} RETURNING {}",
-        ticket_columns("")
+        TICKET_COLUMNS.as_str()
     );
     let event = prepare(db, &event_sql, &params)?;
     let update = prepare(db, &update_sql, &params)?;
@@ -239,7 +244,7 @@ async fn guarded_change(
         .prepare(&format!(
             "SELECT {}, EXISTS (SELECT 1 FROM crm_staff WHERE id = ?2 AND active = 1) AS assignee_active
              FROM support_tickets t WHERE t.id = ?1",
-            ticket_columns("t.")
+            T_TICKET_COLUMNS.as_str()
         ), &[int(Some(id)), int(assignee)])?;
     let results = db.batch(vec![event, update, current]).await?;
     if let Some(ticket) = results[1].rows::<Ticket>()?.into_iter().next() {
@@ -474,7 +479,7 @@ pub async fn list(db: &Database, q: &TicketQuery) -> worker::Result<(Vec<Ticket>
         &format!(
             "SELECT {} FROM support_tickets t WHERE {page_sql}
              ORDER BY {sort_sql} {direction}, t.id {direction} LIMIT {limit}",
-            ticket_columns("t.")
+            T_TICKET_COLUMNS.as_str()
         ),
         &params.values,
     )?;
