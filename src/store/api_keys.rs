@@ -1,9 +1,8 @@
 //! Integration keys: only their SHA-256 is stored.
 
-use super::Database;
 use serde::{Deserialize, Serialize};
 
-use super::{int, text};
+use super::{int, text, Database};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApiKey {
@@ -22,11 +21,13 @@ const COLUMNS: &str =
 
 /// Authenticates a key and records its use, in one statement. `None`: unknown or revoked.
 pub async fn use_key(db: &Database, key_hash: &str, now: &str) -> worker::Result<Option<ApiKey>> {
-    db.prepare(&format!(
-        "UPDATE api_keys SET last_used_at = ?2 WHERE key_hash = ?1 AND revoked_at IS NULL RETURNING {COLUMNS}"
-    ), &[text(key_hash), text(now)])?
-    .first()
-    .await
+    let sql = format!(
+        "UPDATE api_keys SET last_used_at = ?2 WHERE key_hash = ?1 AND revoked_at IS NULL
+         RETURNING {COLUMNS}"
+    );
+    db.prepare(&sql, &[text(key_hash), text(now)])?
+        .first()
+        .await
 }
 
 pub struct NewApiKey<'a> {
@@ -65,9 +66,8 @@ pub async fn list(db: &Database) -> worker::Result<Vec<ApiKey>> {
 
 /// Revokes a key (idempotent: a revoked key keeps its first revocation time).
 pub async fn revoke(db: &Database, id: i64, now: &str) -> worker::Result<Option<ApiKey>> {
-    db.prepare(&format!(
+    let sql = format!(
         "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1 RETURNING {COLUMNS}"
-    ), &[int(Some(id)), text(now)])?
-    .first()
-    .await
+    );
+    db.prepare(&sql, &[int(Some(id)), text(now)])?.first().await
 }

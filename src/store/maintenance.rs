@@ -1,8 +1,6 @@
 //! Housekeeping run by the cron trigger: rows that can no longer matter.
 
-use super::Database;
-
-use super::text;
+use super::{text, Database};
 
 /// What was removed, per table.
 pub struct Cleanup {

@@ -1,6 +1,5 @@
 //! The conversation on a ticket, and what customers can see of it.
 
-use super::Database;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -8,7 +7,7 @@ use crate::domain::notification::Kind;
 
 use super::notifications::{claimed, enqueue_sql, Notification, OutboxPolicy, Outgoing};
 use super::tickets::{Ticket, T_TICKET_COLUMNS};
-use super::{int, prepare, text, Params};
+use super::{int, prepare, text, Database, Params};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Message {
@@ -110,12 +109,12 @@ pub async fn customer_reply(
     )?;
     let mut p = base();
     let body_param = p.bind(text(body));
-    let insert = db
-        .prepare(&format!(
-            "INSERT INTO ticket_messages (ticket_id, author_type, staff_id, body, internal, created_at)
-             SELECT t.id, 'customer', NULL, {body_param}, 0, ?2 FROM support_tickets t WHERE {guard}
-             RETURNING id, author_type, staff_id, body, internal, created_at"
-        ), &p.values)?;
+    let insert = format!(
+        "INSERT INTO ticket_messages (ticket_id, author_type, staff_id, body, internal, created_at)
+         SELECT t.id, 'customer', NULL, {body_param}, 0, ?2 FROM support_tickets t WHERE {guard}
+         RETURNING id, author_type, staff_id, body, internal, created_at"
+    );
+    let insert = db.prepare(&insert, &p.values)?;
     let mut p = base();
     let notify = enqueue_sql(
         &mut p,
@@ -129,10 +128,10 @@ pub async fn customer_reply(
         outbox,
     );
     let notify = db.prepare(&notify, &p.values)?;
-    let hit = db
-        .prepare(&format!(
-            "INSERT INTO rate_limit_hits (bucket, at) SELECT ?3, ?2 FROM support_tickets t WHERE {guard}"
-        ), &base().values)?;
+    let hit = format!(
+        "INSERT INTO rate_limit_hits (bucket, at) SELECT ?3, ?2 FROM support_tickets t WHERE {guard}"
+    );
+    let hit = db.prepare(&hit, &base().values)?;
     let state = prepare(
         db,
         "SELECT t.status, (SELECT at FROM rate_limit_hits WHERE bucket = ?3 AND at > ?4
@@ -175,8 +174,8 @@ pub async fn staff_message(
     let now = outbox.now.as_str();
     let insert = db.prepare(
         "INSERT INTO ticket_messages (ticket_id, author_type, staff_id, body, internal, created_at)
-             SELECT t.id, 'staff', ?2, ?3, ?4, ?5 FROM support_tickets t WHERE t.id = ?1
-             RETURNING id, author_type, staff_id, body, internal, created_at",
+         SELECT t.id, 'staff', ?2, ?3, ?4, ?5 FROM support_tickets t WHERE t.id = ?1
+         RETURNING id, author_type, staff_id, body, internal, created_at",
         &[
             int(Some(ticket_id)),
             int(Some(staff_id)),

@@ -1,11 +1,10 @@
 //! The notification outbox.
 
-use super::Database;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::tickets::Ticket;
-use super::{int, opt_text, text, Params};
+use super::{int, opt_text, text, Database, Params};
 use crate::domain::notification::Kind;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -106,13 +105,18 @@ pub async fn claim_due(
     lease_until: &str,
     limit: u32,
 ) -> worker::Result<Vec<Notification>> {
-    db.prepare(&format!(
+    let sql = format!(
         "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?2, updated_at = ?1
          WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?1
                       ORDER BY id LIMIT ?3)
          RETURNING {COLUMNS}"
-    ), &[text(now), text(lease_until), int(Some(limit.into()))])?
-    .all().await
+    );
+    db.prepare(
+        &sql,
+        &[text(now), text(lease_until), int(Some(limit.into()))],
+    )?
+    .all()
+    .await
 }
 
 /// What the claimed rows talk about: their tickets, messages (with staff names) and,
@@ -135,13 +139,16 @@ pub async fn context(db: &Database, claimed: &[Notification]) -> worker::Result<
         .filter_map(|n| n.recipient.clone())
         .collect();
     let columns = super::tickets::T_TICKET_COLUMNS.as_str();
+    let ids = |ids: &[i64]| text(&serde_json::to_string(ids).unwrap_or_default());
+    let tickets = format!(
+        "SELECT {columns} FROM support_tickets t WHERE t.id IN (SELECT value FROM json_each(?1))"
+    );
+    let messages = "SELECT m.id, m.body, m.author_type, s.name AS staff_name FROM ticket_messages m
+        LEFT JOIN crm_staff s ON s.id = m.staff_id
+        WHERE m.id IN (SELECT value FROM json_each(?1))";
     let mut statements = vec![
-        db.prepare(&format!(
-            "SELECT {columns} FROM support_tickets t WHERE t.id IN (SELECT value FROM json_each(?1))"
-        ), &[text(&serde_json::to_string(&ticket_ids).unwrap_or_default())])?,
-        db.prepare(
-            "SELECT m.id, m.body, m.author_type, s.name AS staff_name FROM ticket_messages m
-             LEFT JOIN crm_staff s ON s.id = m.staff_id WHERE m.id IN (SELECT value FROM json_each(?1))", &[text(&serde_json::to_string(&message_ids).unwrap_or_default())])?,
+        db.prepare(&tickets, &[ids(&ticket_ids)])?,
+        db.prepare(messages, &[ids(&message_ids)])?,
     ];
     for email in &lookup_emails {
         statements.push(db.prepare(
@@ -187,13 +194,29 @@ pub async fn record(db: &Database, outcomes: &[(i64, Delivery)], now: &str) -> w
             let (status, error, next, sent_at) = match outcome {
                 Delivery::Sent => ("sent", None, None, Some(now)),
                 Delivery::Skipped(why) => ("skipped", Some(why.as_str()), None, None),
-                Delivery::Failed { error, retry_at: Some(at) } => ("pending", Some(error.as_str()), Some(at.as_str()), None),
-                Delivery::Failed { error, retry_at: None } => ("failed", Some(error.as_str()), None, None),
+                Delivery::Failed {
+                    error,
+                    retry_at: Some(at),
+                } => ("pending", Some(error.as_str()), Some(at.as_str()), None),
+                Delivery::Failed {
+                    error,
+                    retry_at: None,
+                } => ("failed", Some(error.as_str()), None, None),
             };
             db.prepare(
                 "UPDATE notifications SET status = ?2, last_error = ?3,
-                   next_attempt_at = COALESCE(?4, next_attempt_at), sent_at = COALESCE(?5, sent_at), updated_at = ?6
-                 WHERE id = ?1", &[int(Some(*id)), text(status), opt_text(error), opt_text(next), opt_text(sent_at), text(now)])
+                   next_attempt_at = COALESCE(?4, next_attempt_at),
+                   sent_at = COALESCE(?5, sent_at), updated_at = ?6
+                 WHERE id = ?1",
+                &[
+                    int(Some(*id)),
+                    text(status),
+                    opt_text(error),
+                    opt_text(next),
+                    opt_text(sent_at),
+                    text(now),
+                ],
+            )
         })
         .collect::<worker::Result<Vec<_>>>()?;
     db.batch(statements).await?;
@@ -205,10 +228,13 @@ pub async fn list(
     status: Option<&str>,
     limit: u32,
 ) -> worker::Result<Vec<Notification>> {
-    db.prepare(&format!(
-        "SELECT {COLUMNS} FROM notifications WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2"
-    ), &[opt_text(status), int(Some(limit.into()))])?
-    .all().await
+    let sql = format!(
+        "SELECT {COLUMNS} FROM notifications WHERE ?1 IS NULL OR status = ?1
+         ORDER BY id DESC LIMIT ?2"
+    );
+    db.prepare(&sql, &[opt_text(status), int(Some(limit.into()))])?
+        .all()
+        .await
 }
 
 /// Gives a failed or skipped row a fresh set of attempts, claimed by the caller
@@ -219,10 +245,12 @@ pub async fn retry(
     now: &str,
     lease_until: &str,
 ) -> worker::Result<Option<Notification>> {
-    db.prepare(&format!(
-        "UPDATE notifications SET status = 'pending', attempts = 1, next_attempt_at = ?3, updated_at = ?2
+    let sql = format!(
+        "UPDATE notifications SET status = 'pending', attempts = 1, next_attempt_at = ?3,
+           updated_at = ?2
          WHERE id = ?1 AND status IN ('failed', 'skipped') RETURNING {COLUMNS}"
-    ), &[int(Some(id)), text(now), text(lease_until)])?
-    .first()
-    .await
+    );
+    db.prepare(&sql, &[int(Some(id)), text(now), text(lease_until)])?
+        .first()
+        .await
 }

@@ -1,9 +1,8 @@
 //! Staff accounts, their login throttle and revoked sessions.
 
-use super::Database;
 use serde::{Deserialize, Serialize};
 
-use super::{int, opt_text, text};
+use super::{int, opt_text, text, Database};
 use crate::domain::staff::{NewStaff, Role, StaffUpdate};
 
 /// A staff row as the API shows it (never the password hash).
@@ -43,16 +42,14 @@ pub async fn session_check(
     staff_id: i64,
     token_hash: &str,
 ) -> worker::Result<Option<SessionCheck>> {
-    db.prepare(
-        &format!(
-            "SELECT {STAFF_COLUMNS}, session_epoch,
+    let sql = format!(
+        "SELECT {STAFF_COLUMNS}, session_epoch,
                 EXISTS (SELECT 1 FROM revoked_sessions WHERE token_hash = ?2) AS revoked
          FROM crm_staff WHERE id = ?1"
-        ),
-        &[int(Some(staff_id)), text(token_hash)],
-    )?
-    .first()
-    .await
+    );
+    db.prepare(&sql, &[int(Some(staff_id)), text(token_hash)])?
+        .first()
+        .await
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -82,22 +79,20 @@ pub async fn login_attempt(
     now: &str,
     window_start: &str,
 ) -> worker::Result<(Option<LoginCandidate>, Vec<LoginAttempts>)> {
-    let account = db.prepare(
-        &format!(
-            "SELECT {STAFF_COLUMNS}, password_hash, session_epoch FROM crm_staff WHERE email = ?1"
-        ),
-        &[text(email)],
-    )?;
-    let mut statements = vec![account];
+    let account = format!(
+        "SELECT {STAFF_COLUMNS}, password_hash, session_epoch FROM crm_staff WHERE email = ?1"
+    );
+    let mut statements = vec![db.prepare(&account, &[text(email)])?];
     for key in keys {
-        statements.push(
-            db.prepare(
-                "INSERT INTO login_attempts (key, failures, window_started_at) VALUES (?1, 1, ?2)
-                 ON CONFLICT (key) DO UPDATE SET
-                   failures = CASE WHEN window_started_at <= ?3 THEN 1 ELSE failures + 1 END,
-                   window_started_at = CASE WHEN window_started_at <= ?3 THEN ?2 ELSE window_started_at END
-                 RETURNING key, failures, window_started_at", &[text(key), text(now), text(window_start)])?,
-        );
+        statements.push(db.prepare(
+            "INSERT INTO login_attempts (key, failures, window_started_at) VALUES (?1, 1, ?2)
+             ON CONFLICT (key) DO UPDATE SET
+               failures = CASE WHEN window_started_at <= ?3 THEN 1 ELSE failures + 1 END,
+               window_started_at =
+                 CASE WHEN window_started_at <= ?3 THEN ?2 ELSE window_started_at END
+             RETURNING key, failures, window_started_at",
+            &[text(key), text(now), text(window_start)],
+        )?);
     }
     let results = db.batch(statements).await?;
     let account = results[0].rows::<LoginCandidate>()?.into_iter().next();
@@ -138,12 +133,8 @@ pub async fn revoke_session(
 }
 
 pub async fn list(db: &Database) -> worker::Result<Vec<StaffMember>> {
-    db.prepare(
-        &format!("SELECT {STAFF_COLUMNS} FROM crm_staff ORDER BY id"),
-        &[],
-    )?
-    .all()
-    .await
+    let sql = format!("SELECT {STAFF_COLUMNS} FROM crm_staff ORDER BY id");
+    db.prepare(&sql, &[])?.all().await
 }
 
 /// Inserts a staff member; `None` when the email is taken.
@@ -153,13 +144,14 @@ pub async fn create(
     password_hash: &str,
     now: &str,
 ) -> worker::Result<Option<StaffMember>> {
-    db.prepare(
-        &format!(
+    let sql = format!(
         "INSERT INTO crm_staff (email, name, role, password_hash, active, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)
          ON CONFLICT (email) DO NOTHING
          RETURNING {STAFF_COLUMNS}"
-    ),
+    );
+    db.prepare(
+        &sql,
         &[
             text(staff.email.as_str()),
             text(&staff.name),
@@ -194,22 +186,26 @@ pub async fn update(
     let bump = i64::from(change.revokes_sessions());
     // The row stops being an active admin when it is demoted or deactivated.
     let leaves_admins = "role = 'admin' AND active = 1 AND (COALESCE(?3, 'admin') != 'admin' OR COALESCE(?4, 1) = 0)";
-    let update = db
-        .prepare(&format!(
-            "UPDATE crm_staff SET
-               name = COALESCE(?2, name), role = COALESCE(?3, role), active = COALESCE(?4, active),
-               session_epoch = session_epoch + ?5, updated_at = ?6
-             WHERE id = ?1 AND NOT ({leaves_admins}
-               AND NOT EXISTS (SELECT 1 FROM crm_staff o WHERE o.role = 'admin' AND o.active = 1 AND o.id != ?1))
-             RETURNING {STAFF_COLUMNS}"
-        ), &[
+    let update = format!(
+        "UPDATE crm_staff SET
+           name = COALESCE(?2, name), role = COALESCE(?3, role), active = COALESCE(?4, active),
+           session_epoch = session_epoch + ?5, updated_at = ?6
+         WHERE id = ?1 AND NOT ({leaves_admins}
+           AND NOT EXISTS (SELECT 1 FROM crm_staff o
+                           WHERE o.role = 'admin' AND o.active = 1 AND o.id != ?1))
+         RETURNING {STAFF_COLUMNS}"
+    );
+    let update = db.prepare(
+        &update,
+        &[
             int(Some(id)),
             opt_text(change.name.as_deref()),
             opt_text(role),
             int(active),
             int(Some(bump)),
             text(now),
-        ])?;
+        ],
+    )?;
     let exists = db.prepare("SELECT id FROM crm_staff WHERE id = ?1", &[int(Some(id))])?;
     let results = db.batch(vec![update, exists]).await?;
     if let Some(staff) = results[0].rows::<StaffMember>()?.into_iter().next() {
@@ -230,13 +226,11 @@ pub async fn set_password(
     password_hash: &str,
     now: &str,
 ) -> worker::Result<Option<StaffMember>> {
-    db.prepare(
-        &format!(
+    let sql = format!(
         "UPDATE crm_staff SET password_hash = ?2, session_epoch = session_epoch + 1, updated_at = ?3
          WHERE id = ?1 RETURNING {STAFF_COLUMNS}"
-    ),
-        &[int(Some(id)), text(password_hash), text(now)],
-    )?
-    .first()
-    .await
+    );
+    db.prepare(&sql, &[int(Some(id)), text(password_hash), text(now)])?
+        .first()
+        .await
 }

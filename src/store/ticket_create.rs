@@ -1,14 +1,13 @@
 //! Creating a ticket: one D1 batch (one transaction, one round trip) that claims a
 //! number only when every guard holds, and reports why when one does not.
 
-use super::Database;
 use serde_json::Value;
 
 use crate::domain::notification::Kind;
 
 use super::notifications::{self, enqueue_sql, Notification, OutboxPolicy, Outgoing};
 use super::tickets::{Actor, Ticket, TICKET_COLUMNS, TICKET_FIELDS};
-use super::{int, text, Params};
+use super::{int, text, Database, Params};
 use crate::domain::abuse::Limit;
 use crate::domain::ticket::{NewTicket, Status};
 

@@ -1,13 +1,12 @@
 //! Tickets and their audit trail.
 
-use super::Database;
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::messages::Message;
-use super::{int, prepare, text, Params};
+use super::{int, prepare, text, Database, Params};
 use crate::domain::lifecycle::Action;
 use crate::domain::listing::{priority_rank, AssigneeFilter, Order, SortField, TicketQuery};
 use crate::domain::ticket::{Priority, Status, TicketEdit};
@@ -240,12 +239,12 @@ async fn guarded_change(
     );
     let event = prepare(db, &event_sql, &params)?;
     let update = prepare(db, &update_sql, &params)?;
-    let current = db
-        .prepare(&format!(
-            "SELECT {}, EXISTS (SELECT 1 FROM crm_staff WHERE id = ?2 AND active = 1) AS assignee_active
-             FROM support_tickets t WHERE t.id = ?1",
-            T_TICKET_COLUMNS.as_str()
-        ), &[int(Some(id)), int(assignee)])?;
+    let current = format!(
+        "SELECT {}, EXISTS (SELECT 1 FROM crm_staff WHERE id = ?2 AND active = 1) AS assignee_active
+         FROM support_tickets t WHERE t.id = ?1",
+        T_TICKET_COLUMNS.as_str()
+    );
+    let current = db.prepare(&current, &[int(Some(id)), int(assignee)])?;
     let results = db.batch(vec![event, update, current]).await?;
     if let Some(ticket) = results[1].rows::<Ticket>()?.into_iter().next() {
         return Ok(Change::Done(ticket));
