@@ -25,13 +25,14 @@ setup: ## install the wasm target, worker-build, wasm-bindgen-cli, npm packages,
 	@scripts/setup.sh
 
 # worker-build keeps the wasm names section (wasm-opt --debuginfo); dropping it saves
-# about a tenth of the gzip size and some startup. Same features worker-build enables.
+# about a tenth of the gzip size and some startup, and -Oz another 2 KB gzip at no
+# measured cost in speed. Same features worker-build enables.
 WASM_FEATURES := --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
 	--enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling
 
 build: setup ## build the release worker into build/ (index.js + index_bg.wasm)
 	worker-build --release
-	@"$(WASM_OPT_BIN)" build/index_bg.wasm -o build/index_bg.wasm $(WASM_FEATURES) --strip-debug --strip-producers
+	@"$(WASM_OPT_BIN)" build/index_bg.wasm -o build/index_bg.wasm $(WASM_FEATURES) -Oz --strip-debug --strip-producers
 
 migrate: setup ## apply migrations to the local D1 (.wrangler/state)
 	$(WRANGLER) d1 migrations apply DB --local

@@ -35,7 +35,7 @@ pub struct CryptoError(pub String);
 
 impl From<JsValue> for CryptoError {
     fn from(value: JsValue) -> Self {
-        CryptoError(format!("{value:?}"))
+        CryptoError(crate::error::js_message(&value))
     }
 }
 

@@ -195,6 +195,16 @@ impl From<worker::KvError> for ApiError {
     }
 }
 
+/// The message of a thrown JS value (an `Error`'s message, or a thrown string).
+pub fn js_message(value: &worker::wasm_bindgen::JsValue) -> String {
+    use worker::wasm_bindgen::JsCast;
+    value
+        .dyn_ref::<worker::js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| "unknown error".to_owned())
+}
+
 impl From<worker::Error> for ApiError {
     fn from(e: worker::Error) -> Self {
         ApiError::Internal(e.to_string())

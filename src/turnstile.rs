@@ -54,13 +54,15 @@ pub async fn verify(
     };
     match response.json::<SiteverifyResponse>().await {
         Err(e) => Verdict::Refused(format!("siteverify answer unreadable: {e}")),
-        Ok(r) if !r.success => Verdict::Refused(format!("token rejected: {:?}", r.error_codes)),
+        Ok(r) if !r.success => {
+            Verdict::Refused(format!("token rejected: {}", r.error_codes.join(", ")))
+        }
         Ok(r) => {
             let hostname = r.hostname.unwrap_or_default();
             if config.allowed_hostnames.is_empty() || config.allowed_hostnames.contains(&hostname) {
                 Verdict::Human
             } else {
-                Verdict::Refused(format!("token for unexpected hostname {hostname:?}"))
+                Verdict::Refused(format!("token for unexpected hostname '{hostname}'"))
             }
         }
     }

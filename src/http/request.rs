@@ -91,7 +91,10 @@ impl Request {
         let unreadable = |e: JsValue| {
             ApiError::bad_request(
                 "invalid_body",
-                format!("The body could not be read: {}", js_text(&e)),
+                format!(
+                    "The body could not be read: {}",
+                    crate::error::js_message(&e)
+                ),
             )
         };
         if length.is_some() {
@@ -127,15 +130,6 @@ impl Request {
             bytes.copy_to(&mut body[start..]);
         }
     }
-}
-
-/// A JS error's message, for a client-facing 400 (never an internal cause).
-fn js_text(value: &JsValue) -> String {
-    value
-        .dyn_ref::<worker::js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| value.as_string())
-        .unwrap_or_else(|| "unknown error".to_owned())
 }
 
 /// Where the path is in an already-serialized absolute URL (as the runtime gives it):
