@@ -49,16 +49,7 @@ const target = await startTarget({
   inspectorPort,
 });
 try {
-  const call = async (path, init = {}) => {
-    const res = await target.fetch(path, init);
-    const text = await res.text();
-    let body = text;
-    try {
-      body = JSON.parse(text);
-    } catch {}
-    return { status: res.status, headers: res.headers, body };
-  };
-  const api = { call, db: target.db, kv: target.kv, target: targetName, seedStaff: (opts) => seedStaff(target.db, opts) };
+  const api = { call: target.call, db: target.db, kv: target.kv, target: targetName, seedStaff: (opts) => seedStaff(target.db, opts) };
   const prepared = (await scenario.setup?.(api)) ?? {};
   let run;
   if (http) {

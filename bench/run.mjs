@@ -87,15 +87,10 @@ const fits = () => elapsed() + config.duration + 2 < config.deadlineSeconds;
 
 /** A request outside the load (setup, probe); a 201 carrying a ticket number is tracked. */
 async function call(target, p, init = {}) {
-  const res = await target.fetch(p, init);
-  const text = await res.text();
-  let body = text;
-  try {
-    body = JSON.parse(text);
-  } catch {}
-  const replayed = res.headers.get("Idempotent-Replayed") === "true";
-  if (res.status === 201 && !replayed && body?.data?.ticket_number) onTicket(target.name, body.data.ticket_number);
-  return { status: res.status, headers: res.headers, body };
+  const answer = await target.call(p, init);
+  const replayed = answer.headers.get("Idempotent-Replayed") === "true";
+  if (answer.status === 201 && !replayed && answer.body?.data?.ticket_number) onTicket(target.name, answer.body.data.ticket_number);
+  return answer;
 }
 
 for (const scenario of scenarios) {

@@ -133,7 +133,7 @@ const CLOCK_TICKS = 100; // USER_HZ on Linux
  * Starts a worker. `modules` from productModules()/referenceModules()/trivialModules();
  * `instrument: false` serves it without the counting wrapper; `migrate: false` skips
  * the schema; `inspectorPort` opens the V8 inspector (bench/profile.mjs). Returns
- * { url, mf, db, kv, pid, counters(), cpuMs(), fetch(), dispose() }.
+ * { url, mf, db, kv, pid, counters(), cpuMs(), fetch(), call(), dispose() }.
  */
 export async function startTarget({ name, modules, vars = {}, instrument = true, migrate = true, inspectorPort }) {
   const before = workerdChildren();
@@ -165,6 +165,16 @@ export async function startTarget({ name, modules, vars = {}, instrument = true,
   const kv = await mf.getKVNamespace("SESSIONS");
   const base = url.href.replace(/\/$/, "");
   const fetchIt = (p, init = {}) => fetch(base + p, { redirect: "manual", ...init });
+  // A request outside the load: the answer with its body parsed as JSON when it is JSON.
+  const call = async (p, init = {}) => {
+    const res = await fetchIt(p, init);
+    const text = await res.text();
+    let body = text;
+    try {
+      body = JSON.parse(text);
+    } catch {}
+    return { status: res.status, headers: res.headers, body };
+  };
   return {
     name,
     url: base,
@@ -173,6 +183,7 @@ export async function startTarget({ name, modules, vars = {}, instrument = true,
     kv,
     pid,
     fetch: fetchIt,
+    call,
     counters: async () => (await fetchIt("/__bench/counters")).json(),
     cpuMs: () => processCpuMs(pid),
     dispose: () => mf.dispose(),
