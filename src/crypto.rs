@@ -57,6 +57,15 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }
 
+/// SHA-256 of the concatenation of `parts`, without copying them together.
+pub fn sha256_of(parts: &[&[u8]]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
 /// HMAC-SHA256 of `data` under `key`.
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     // HMAC takes a key of any length, so this cannot fail.
@@ -111,6 +120,11 @@ pub async fn verify_password(password: &str, stored: &PasswordHash) -> Result<bo
 mod tests {
     use super::*;
     use crate::domain::encoding::hex;
+
+    #[test]
+    fn sha256_of_parts_is_sha256_of_their_concatenation() {
+        assert_eq!(sha256_of(&[b"a", b"", b"bc"]), sha256(b"abc"));
+    }
 
     #[test]
     fn sha256_of_known_messages() {

@@ -28,13 +28,13 @@ pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
 
 /// Identifies a request's content: same hash, same request.
 fn request_hash(path: &str, content_type: &str, body: &[u8]) -> String {
-    let mut material = Vec::with_capacity(path.len() + content_type.len() + body.len() + 2);
-    material.extend_from_slice(path.as_bytes());
-    material.push(0);
-    material.extend_from_slice(content_type.as_bytes());
-    material.push(0);
-    material.extend_from_slice(body);
-    hex(&crypto::sha256(&material))
+    hex(&crypto::sha256_of(&[
+        path.as_bytes(),
+        b"\0",
+        content_type.as_bytes(),
+        b"\0",
+        body,
+    ]))
 }
 
 /// Owns the strings an `IdempotencyClaim` borrows.
