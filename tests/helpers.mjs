@@ -63,16 +63,8 @@ export async function startWorker({ bindings = {}, outbound, database = true } =
   const fetch = (urlPath, init = {}) =>
     mf.dispatchFetch(new URL(urlPath, "http://localhost").toString(), { redirect: "manual", ...init });
 
-  /** Fetch and decode: { status, headers, body (parsed JSON or text) }. */
-  const call = async (urlPath, init = {}) => {
-    const res = await fetch(urlPath, init);
-    const text = await res.text();
-    let body = text;
-    try {
-      body = JSON.parse(text);
-    } catch {}
-    return { status: res.status, headers: res.headers, body, text };
-  };
+  /** Fetch and decode: { status, headers, body (parsed JSON or text), text }. */
+  const call = async (urlPath, init = {}) => decoded(await fetch(urlPath, init));
 
   /** POST a JSON value (objects are stringified; strings are sent as they are). */
   const postJson = (urlPath, value, headers = {}) =>
@@ -83,6 +75,16 @@ export async function startWorker({ bindings = {}, outbound, database = true } =
     });
 
   return { mf, db, kv, fetch, call, postJson, dispose: () => mf.dispose() };
+}
+
+/** A response read whole: { status, headers, body (parsed JSON, else the text), text }. */
+export async function decoded(res) {
+  const text = await res.text();
+  let body = text;
+  try {
+    body = JSON.parse(text);
+  } catch {}
+  return { status: res.status, headers: res.headers, body, text };
 }
 
 /** A valid public create body, with overrides. */

@@ -7,6 +7,7 @@ import { build } from "esbuild";
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { root, buildDir as projectBuild, compatibilityDate, migrationStatements } from "./project.mjs";
+import { decoded } from "../../tests/helpers.mjs";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const wrapperSource = readFileSync(path.join(here, "counting-wrapper.mjs"), "utf8");
@@ -166,15 +167,7 @@ export async function startTarget({ name, modules, vars = {}, instrument = true,
   const base = url.href.replace(/\/$/, "");
   const fetchIt = (p, init = {}) => fetch(base + p, { redirect: "manual", ...init });
   // A request outside the load: the answer with its body parsed as JSON when it is JSON.
-  const call = async (p, init = {}) => {
-    const res = await fetchIt(p, init);
-    const text = await res.text();
-    let body = text;
-    try {
-      body = JSON.parse(text);
-    } catch {}
-    return { status: res.status, headers: res.headers, body };
-  };
+  const call = async (p, init = {}) => decoded(await fetchIt(p, init));
   return {
     name,
     url: base,
