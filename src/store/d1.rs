@@ -1,8 +1,7 @@
 //! D1 through a binding of our own, shaped for wasm: a statement's parameters cross
-//! into JS as one JSON array, and results come back as one JSON text that serde reads
-//! in Rust. `worker::D1Database` converts each parameter and, through
-//! serde-wasm-bindgen, each field of each row across the boundary one call at a time,
-//! which costs more than the rest of a typical request's Rust code.
+//! into JS as one JSON array, and the rows of a result that is read come back as one
+//! JSON text that serde reads in Rust. `worker::D1Database` converts each parameter,
+//! and through serde-wasm-bindgen each field of each row, one boundary call at a time.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
