@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A/B of the worker's own CPU per request between builds, with the in-isolate loop
 // (bench/lib/loop.mjs): each target in its own workerd, many short rounds alternating
-// (the order flips every round), and per-round ratios against the first target.
+// (the order flips every other round), and per-round ratios against the first target.
 //
 //   node bench/ab.mjs <scenario> [--rounds N] [--seconds S] <build dir | ref> ...
 //   node bench/ab.mjs create /tmp/before/build build ref
@@ -11,10 +11,10 @@
 // first. On a shared machine one run of a fraction of a second varies by ±15%: trust
 // the median over 10 or more rounds, and differences of a few percent not at all.
 import config from "./config.mjs";
-import { scenarios, seedStaff } from "./scenarios.mjs";
+import { scenarios, setupApi } from "./scenarios.mjs";
 import { productModules, referenceModules, startTarget } from "./lib/target.mjs";
 import { wranglerVars } from "./lib/project.mjs";
-import { loopRun, loopSize } from "./lib/loop.mjs";
+import { alternatingLoops } from "./lib/loop.mjs";
 import { median } from "./lib/stats.mjs";
 
 const args = process.argv.slice(2);
@@ -40,21 +40,14 @@ try {
       modules: reference ? await referenceModules() : productModules(dir),
       vars: { ...wranglerVars(), ...config.vars },
     });
-    targets.push({ dir, target });
-    const api = { call: target.call, db: target.db, kv: target.kv, target: target.name, seedStaff: (o) => seedStaff(target.db, o) };
-    targets.at(-1).prepared = (await scenario.setup?.(api)) ?? {};
+    targets.push({ dir, target, prepared: (await scenario.setup?.(setupApi(target))) ?? {} });
   }
-  const sizes = [];
-  for (const t of targets) sizes.push((await loopSize({ target: t.target, scenario, prepared: t.prepared }, seconds)).count);
-  const count = Math.min(...sizes);
   const perRound = targets.map(() => []);
-  for (let round = 0; round < rounds; round++) {
-    const order = round % 2 ? [...targets].reverse() : targets;
-    for (const t of order) {
-      const run = await loopRun({ target: t.target, scenario, prepared: t.prepared, count });
-      perRound[targets.indexOf(t)].push(run.cpuUsPerRequest);
-    }
-  }
+  const count = await alternatingLoops(targets, scenario, {
+    rounds,
+    seconds,
+    onRun: (run, t, round) => round > 0 && perRound[targets.indexOf(t)].push(run.cpuUsPerRequest),
+  });
   console.log(`# ${name}: ${rounds} rounds of ${count} requests per target\n`);
   console.log("| target | median µs/req | median ratio to the first (per round) |");
   console.log("|---|--:|--:|");

@@ -16,7 +16,7 @@
 import { writeFileSync } from "node:fs";
 import autocannon from "autocannon";
 import config from "./config.mjs";
-import { scenarios, seedStaff } from "./scenarios.mjs";
+import { scenarios, setupApi } from "./scenarios.mjs";
 import { productModules, referenceModules, startTarget } from "./lib/target.mjs";
 import { wranglerVars } from "./lib/project.mjs";
 import { requestFor } from "./lib/load.mjs";
@@ -49,8 +49,7 @@ const target = await startTarget({
   inspectorPort,
 });
 try {
-  const api = { call: target.call, db: target.db, kv: target.kv, target: targetName, seedStaff: (opts) => seedStaff(target.db, opts) };
-  const prepared = (await scenario.setup?.(api)) ?? {};
+  const prepared = (await scenario.setup?.(setupApi(target))) ?? {};
   let run;
   if (http) {
     const load = (duration) =>

@@ -7,11 +7,11 @@ import os from "node:os";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import config from "./config.mjs";
-import { scenarios as allScenarios, seedStaff } from "./scenarios.mjs";
+import { scenarios as allScenarios, setupApi } from "./scenarios.mjs";
 import { root, projectRoot, buildDir, revision, wranglerVars } from "./lib/project.mjs";
 import { startTarget, productModules, referenceModules, outboundBlocked } from "./lib/target.mjs";
 import { loadRun, requestFor } from "./lib/load.mjs";
-import { loopRun, loopSize } from "./lib/loop.mjs";
+import { alternatingLoops } from "./lib/loop.mjs";
 import { checkParity } from "./lib/parity.mjs";
 import { measureSizes, measureColdStarts } from "./lib/startup.mjs";
 import { summarize, summarizeLoops, markdown } from "./lib/report.mjs";
@@ -96,13 +96,7 @@ async function call(target, p, init = {}) {
 for (const scenario of scenarios) {
   const active = [];
   for (const target of scenario.reference ? [product, ref] : [product]) {
-    const api = {
-      target: target.name,
-      db: target.db,
-      kv: target.kv,
-      call: (p, init) => call(target, p, init),
-      seedStaff: (opts) => seedStaff(target.db, opts),
-    };
+    const api = setupApi(target, (p, init) => call(target, p, init));
     let prepared;
     try {
       prepared = (await scenario.setup?.(api)) ?? {};
@@ -159,24 +153,21 @@ for (const scenario of scenarios) {
       return run;
     };
     try {
-      const sizes = [];
-      for (const a of active) {
-        const { probes, count } = await loopSize({ target: a.target, scenario, prepared: a.prepared }, config.loopSeconds);
-        probes.forEach(tracked);
-        sizes.push(count);
-      }
-      const count = Math.min(...sizes); // the same requests for every target
-      for (let round = 1; round <= config.loopRounds && loopFits(); round++) {
-        for (const a of active) {
-          const run = tracked(await loopRun({ target: a.target, scenario, prepared: a.prepared, count }));
+      await alternatingLoops(active, scenario, {
+        rounds: config.loopRounds,
+        seconds: config.loopSeconds,
+        fits: loopFits,
+        onRun: (run, a, round) => {
+          tracked(run);
+          if (round === 0) return;
           const { body, ...recorded } = run.recorded;
           loops.push({ ...run, recorded, round });
           log(
             `${scenario.name.padEnd(14)} loop   round ${round} ${a.target.name.padEnd(9)} ${run.cpuUsPerRequest?.toFixed(1).padStart(7)} µs/req` +
-              `  (${count} requests, ${JSON.stringify(run.statuses)}, ${run.recorded.calls.length} binding calls replayed)`,
+              `  (${run.count} requests, ${JSON.stringify(run.statuses)}, ${run.recorded.calls.length} binding calls replayed)`,
           );
-        }
-      }
+        },
+      });
     } catch (e) {
       skipped.push({ scenario: `${scenario.name} (loop)`, target: "both", reason: e.message });
       log(`${scenario.name}: loop failed: ${e.message}`);

@@ -150,6 +150,14 @@ async function crmSession(api) {
   return { headers: { Authorization: `Bearer ${token}` }, state: staff };
 }
 
+/**
+ * What a scenario's setup gets for one target (see the header): `call` defaults to the
+ * target's own (run.mjs passes one that also tracks the tickets it creates).
+ */
+export function setupApi(target, call = target.call) {
+  return { target: target.name, db: target.db, kv: target.kv, call, seedStaff: (opts) => seedStaff(target.db, opts) };
+}
+
 /** An admin row in crm_staff with the stored format of src/domain/password.rs. */
 export async function seedStaff(db, { email = "bench.admin@example.com", password = "bench-password-0123", iterations = 100_000 } = {}) {
   const salt = randomBytes(16);

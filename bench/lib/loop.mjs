@@ -34,6 +34,28 @@ export async function loopRun({ target, scenario, prepared, count }) {
 }
 
 /**
+ * Loops of one scenario on several targets (`entries`: { target, prepared }): sized once
+ * for all (the same requests everywhere), then `rounds` rounds in alternation, the order
+ * flipped every other round, while `fits()` holds. `onRun(run, entry, round)` sees every
+ * run, the sizing probes as round 0. Answers the requests per run.
+ */
+export async function alternatingLoops(entries, scenario, { rounds, seconds, onRun, fits = () => true }) {
+  const sizes = [];
+  for (const entry of entries) {
+    const { probes, count } = await loopSize({ target: entry.target, scenario, prepared: entry.prepared }, seconds);
+    for (const probe of probes) onRun(probe, entry, 0);
+    sizes.push(count);
+  }
+  const count = Math.min(...sizes);
+  for (let round = 1; round <= rounds && fits(); round++) {
+    for (const entry of round % 2 ? entries : [...entries].reverse()) {
+      onRun(await loopRun({ target: entry.target, scenario, prepared: entry.prepared, count }), entry, round);
+    }
+  }
+  return count;
+}
+
+/**
  * How many requests make a loop of about `seconds` of CPU for this scenario: three
  * short runs (the first warms the code up: JIT tiers, wasm tier-up), timed by the
  * fastest (a pause elsewhere only ever makes one slower), and a bound on either side.

@@ -72,11 +72,11 @@ impl Request {
     /// cut off as soon as it passes `cap`.
     pub async fn body(&self, cap: usize) -> Result<Vec<u8>, ApiError> {
         let too_large = ApiError::PayloadTooLarge { limit: cap };
-        let length = match self.header("Content-Length") {
-            None => None,
+        let has_length = match self.header("Content-Length") {
+            None => false,
             Some(text) => match text.trim().parse::<u64>() {
                 Ok(n) if n > cap as u64 => return Err(too_large),
-                Ok(n) => Some(n),
+                Ok(_) => true,
                 Err(_) => {
                     return Err(ApiError::bad_request(
                         "invalid_header",
@@ -97,7 +97,7 @@ impl Request {
                 ),
             )
         };
-        if length.is_some() {
+        if has_length {
             let buffer = JsFuture::from(self.raw.array_buffer().map_err(unreadable)?)
                 .await
                 .map_err(unreadable)?;

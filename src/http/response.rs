@@ -8,7 +8,7 @@ use worker::js_sys::{Uint8Array, JSON};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::web_sys;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Response {
     status: u16,
     /// At most one value per name (`set_header` replaces).
