@@ -1,6 +1,6 @@
 //! The one error type. Each variant knows its HTTP status and stable `code`, and
-//! renders the seed's JSON envelope. Internal causes are logged by the caller with
-//! the request id and never sent to the client.
+//! renders the seed's JSON envelope. Internal causes are logged by the entry point
+//! with the request id and never sent to the client.
 
 use serde_json::{json, Value};
 
@@ -22,8 +22,8 @@ pub enum ApiError {
     },
     /// 404 `not_found`.
     NotFound { message: &'static str },
-    /// 405 `method_not_allowed`, answered with an `Allow` header.
-    MethodNotAllowed { allow: &'static str },
+    /// 405 `method_not_allowed`, answered with an `Allow` header (from the route table).
+    MethodNotAllowed { allow: String },
     /// 409: the request conflicts with the resource's state (`stale_version`,
     /// `invalid_transition`, `email_taken`, ...); `details` says what would work.
     Conflict {
@@ -43,7 +43,8 @@ pub enum ApiError {
         message: String,
         headers: Vec<(&'static str, String)>,
     },
-    /// 503 `service_unavailable`: a dependency (D1) cannot be reached.
+    /// 503 `service_unavailable`: the health check could not reach D1. (Elsewhere a
+    /// failing D1 is a 500: the request may have been half understood.)
     Unavailable(String),
     /// 500 `internal_error`: the cause is logged, the client sees a generic message.
     Internal(String),
@@ -158,7 +159,7 @@ impl ApiError {
     /// Headers the status code calls for.
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         match self {
-            ApiError::MethodNotAllowed { allow } => vec![("Allow", (*allow).to_owned())],
+            ApiError::MethodNotAllowed { allow } => vec![("Allow", allow.clone())],
             ApiError::Unauthorized { .. } => {
                 vec![("WWW-Authenticate", r#"Bearer realm="crm""#.to_owned())]
             }
@@ -172,6 +173,15 @@ impl ApiError {
                 all
             }
             _ => vec![],
+        }
+    }
+
+    /// A 429 for a limit other than the create's, with `Retry-After`.
+    pub fn too_many(what: &str, retry_after: u64) -> Self {
+        ApiError::RateLimited {
+            retry_after,
+            message: crate::domain::abuse::try_again_message(what, retry_after),
+            headers: vec![],
         }
     }
 
@@ -193,16 +203,6 @@ impl From<worker::KvError> for ApiError {
     fn from(e: worker::KvError) -> Self {
         ApiError::Internal(format!("KV: {e}"))
     }
-}
-
-/// The message of a thrown JS value (an `Error`'s message, or a thrown string).
-pub fn js_message(value: &worker::wasm_bindgen::JsValue) -> String {
-    use worker::wasm_bindgen::JsCast;
-    value
-        .dyn_ref::<worker::js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| value.as_string())
-        .unwrap_or_else(|| "unknown error".to_owned())
 }
 
 impl From<worker::Error> for ApiError {

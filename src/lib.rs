@@ -1,33 +1,37 @@
 //! helpdesk-worker: a support-ticket API on Cloudflare Workers, D1 and KV.
 //!
-//! This file is only the entry point: it resolves the route, runs the handler,
-//! renders any error as the JSON envelope and adds the headers every answer carries.
+//! This file is only the entry point: it resolves the route, runs it, renders any
+//! error as the JSON envelope and adds the headers every answer carries. The layers
+//! below it, each importing only from those under it (`make lint` checks):
+//! `routes` -> `app` -> `notify` -> `store` -> `platform` -> `http` -> `error`,
+//! `config` -> `domain`. See docs/architecture.md.
 
-mod access;
-mod auth;
-pub mod config;
-mod crypto;
-pub mod domain;
-pub mod error;
-mod html;
+mod app;
+mod config;
+mod domain;
+mod error;
 mod http;
 mod notify;
-mod outbound;
+mod platform;
 mod routes;
 mod store;
-mod turnstile;
+
+use std::sync::OnceLock;
 
 use worker::{
     console_error, console_log, event, web_sys, Context, Env, ScheduleContext, ScheduledEvent,
 };
 
-use std::sync::OnceLock;
-
+use crate::app::Ctx;
 use crate::config::Config;
-use crate::domain::clock::Now;
+use crate::domain::abuse::Window;
+use crate::domain::encoding::hex;
+use crate::domain::time::Timestamp;
 use crate::error::ApiError;
-use crate::http::{error_response, Ctx, Request, Response};
-use crate::routes::{Audience, Route};
+use crate::http::{error_response, Response};
+use crate::platform::request::Request;
+use crate::routes::table::{self, Audience, Resolved, Route};
+use crate::store::{maintenance, Database};
 
 /// Request headers a browser client may send (answered in preflights).
 const CORS_ALLOW_HEADERS: &str = "Content-Type, Authorization, Idempotency-Key, X-Ticket-Token";
@@ -35,8 +39,7 @@ const CORS_ALLOW_HEADERS: &str = "Content-Type, Authorization, Idempotency-Key, 
 const CORS_EXPOSE_HEADERS: &str =
     "Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Idempotent-Replayed";
 
-/// Takes and answers the runtime's own `Request`/`Response`: `worker::Request` would
-/// read the whole `cf` object across the boundary on every request.
+/// Takes and answers the runtime's own `Request`/`Response` (see `platform::request`).
 #[event(fetch)]
 async fn fetch(
     raw: web_sys::Request,
@@ -52,16 +55,19 @@ async fn fetch(
         env,
         worker: worker_ctx,
         config,
-        now: Now::new(chrono::Utc::now()),
+        now: Timestamp::now(),
         request_id: new_request_id(),
         request_origin: req.origin().to_owned(),
     };
 
-    let mut response = match handle(req, &mut ctx, &method, &path).await {
+    let (route, outcome) = handle(req, &mut ctx, &method, &path).await;
+    let mut response = match outcome {
         Ok(response) => response,
         Err(error) => {
             if let Some(cause) = error.internal_cause() {
-                console_error!("request {}: {method} {path}: {cause}", ctx.request_id);
+                // The route's name, not the path: paths can carry ticket numbers.
+                let route = route.map_or("(no route)", |r| r.name);
+                console_error!("request {}: {method} {route}: {cause}", ctx.request_id);
             }
             error_response(&error)
         }
@@ -69,24 +75,30 @@ async fn fetch(
     decorate(
         &mut response,
         &ctx,
-        routes::audience(&path),
+        table::audience_of(&path),
         cors_origin.as_deref(),
     );
-    Ok(response.into_web()?)
+    Ok(platform::response::into_web(&response)?)
 }
 
+/// The answer, and the route that gave it (if the path resolved to one).
 async fn handle(
     req: Request,
     ctx: &mut Ctx,
     method: &str,
     path: &str,
-) -> Result<Response, ApiError> {
-    if let Some(now) = test_clock(&req, ctx.config)? {
-        ctx.now = now;
+) -> (Option<&'static Route>, Result<Response, ApiError>) {
+    match test_clock(&req, ctx.config) {
+        Ok(Some(now)) => ctx.now = now,
+        Ok(None) => {}
+        Err(e) => return (None, Err(e)),
     }
-    match routes::resolve(method, path)? {
-        Route::Endpoint(endpoint) => routes::dispatch(endpoint, req, ctx).await,
-        Route::Preflight { allow } => Ok(preflight(allow)),
+    match table::resolve(method, path) {
+        Ok(Resolved::Endpoint(route, params)) => {
+            (Some(route), routes::dispatch(route, params, req, ctx).await)
+        }
+        Ok(Resolved::Preflight { allow }) => (None, Ok(preflight(allow))),
+        Err(e) => (None, Err(e)),
     }
 }
 
@@ -95,25 +107,26 @@ async fn handle(
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let config = config(&env);
-    let now = Now::new(chrono::Utc::now());
+    let now = Timestamp::now();
     notify::deliver_due(env.clone(), config, now).await;
-    let outcome = match store::Database::from_env(&env) {
-        Ok(db) => store::maintenance::clean_up(
-            &db,
-            &now.rfc3339(),
-            &now.minus_seconds(config.rate_limit_window_seconds).rfc3339(),
-            &now.minus_seconds(config.login_window_seconds).rfc3339(),
-        )
-        .await
-        .map(|removed| {
-            console_log!(
-                "scheduled cleanup removed {} rate-limit hits, {} idempotency records, {} revoked sessions, {} login windows",
-                removed.rate_limit_hits,
-                removed.idempotency_keys,
-                removed.revoked_sessions,
-                removed.login_attempts
-            )
-        }),
+    let rate_window = Window {
+        seconds: config.rate_limit_window_seconds,
+    };
+    let login_window = Window {
+        seconds: config.login_window_seconds,
+    };
+    let outcome = match Database::from_env(&env) {
+        Ok(db) => maintenance::clean_up(&db, now, rate_window.start(now), login_window.start(now))
+            .await
+            .map(|removed| {
+                console_log!(
+                    "scheduled cleanup removed {} rate-limit hits, {} idempotency records, {} revoked sessions, {} login windows",
+                    removed.rate_limit_hits,
+                    removed.idempotency_keys,
+                    removed.revoked_sessions,
+                    removed.login_attempts
+                )
+            }),
         Err(e) => Err(e),
     };
     if let Err(e) = outcome {
@@ -130,13 +143,13 @@ fn config(env: &Env) -> &'static Config {
 }
 
 /// `X-Test-Now` moves the clock, only when the test harness set `ALLOW_TEST_CLOCK`.
-fn test_clock(req: &Request, config: &Config) -> Result<Option<Now>, ApiError> {
+fn test_clock(req: &Request, config: &Config) -> Result<Option<Timestamp>, ApiError> {
     if !config.allow_test_clock {
         return Ok(None);
     }
     match req.header("X-Test-Now") {
         None => Ok(None),
-        Some(value) => Now::parse_override(&value).map(Some).ok_or_else(|| {
+        Some(value) => Timestamp::parse(&value).map(Some).ok_or_else(|| {
             ApiError::bad_request(
                 "invalid_test_clock",
                 "X-Test-Now must be an RFC 3339 timestamp.",
@@ -145,7 +158,7 @@ fn test_clock(req: &Request, config: &Config) -> Result<Option<Now>, ApiError> {
     }
 }
 
-fn preflight(allow: &'static str) -> Response {
+fn preflight(allow: String) -> Response {
     Response::empty(204)
         .with_header("Access-Control-Allow-Methods", allow)
         .with_header("Access-Control-Allow-Headers", CORS_ALLOW_HEADERS)
@@ -176,5 +189,5 @@ fn new_request_id() -> String {
         let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
         bytes[..8].copy_from_slice(&nanos.to_le_bytes());
     }
-    crate::domain::encoding::hex(&bytes)
+    hex(&bytes)
 }

@@ -1,7 +1,8 @@
-//! Protection of the public create: rate-limit buckets and their headers, the
-//! honeypot, and idempotency keys.
+//! Protection of the public endpoints: rate-limit windows, buckets and their
+//! headers, the honeypot, and idempotency keys.
 
 use super::email::EmailAddress;
+use super::time::Timestamp;
 
 /// The form field real people never see or fill.
 pub const HONEYPOT_FIELD: &str = "website";
@@ -20,6 +21,44 @@ pub fn ip_bucket(ip: &str) -> String {
     format!("ip:{}", ip.trim())
 }
 
+/// A rate-limit window of `seconds`. Create, reply and lookup limits slide (a hit
+/// counts until it is `seconds` old); the login throttle's window is fixed (it starts
+/// at the first failure). Either way a slot frees `seconds` after a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub seconds: u64,
+}
+
+impl Window {
+    /// Hits at or before this moment no longer count.
+    pub fn start(self, now: Timestamp) -> Timestamp {
+        now.minus_seconds(self.seconds)
+    }
+
+    /// Seconds from `now` until the window that began at `began` (a hit, or a fixed
+    /// window's start) is over; 0 when there is none or it is over.
+    pub fn seconds_until_over(self, now: Timestamp, began: Option<Timestamp>) -> u64 {
+        began.map_or(0, |at| now.seconds_until(at.plus_seconds(self.seconds)))
+    }
+
+    /// `Retry-After` for a full bucket whose next slot frees when the hit `frees_at`
+    /// leaves the window: at least a second, a whole window when that hit is unknown.
+    pub fn retry_after(self, now: Timestamp, frees_at: Option<Timestamp>) -> u64 {
+        match self.seconds_until_over(now, frees_at) {
+            0 => self.seconds.max(1),
+            s => s,
+        }
+    }
+}
+
+/// The message of a 429 for limits other than the create's (replies, lookups, logins).
+pub fn try_again_message(what: &str, retry_after: u64) -> String {
+    format!(
+        "Too many {what}. Please try again in {} minute(s).",
+        retry_after.div_ceil(60)
+    )
+}
+
 /// One limit that applies to a create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limit {
@@ -27,6 +66,43 @@ pub struct Limit {
     pub name: &'static str,
     pub bucket: String,
     pub max: u32,
+}
+
+/// A bucket as the store saw it: hits in the window, and the hit whose expiry frees
+/// the next slot (for a bucket with room, the oldest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BucketState {
+    pub used: u32,
+    pub frees_at: Option<Timestamp>,
+}
+
+impl Window {
+    /// How full each bucket is, as the `RateLimit` header says it.
+    pub fn usage(self, now: Timestamp, buckets: &[BucketState]) -> Vec<Usage> {
+        buckets
+            .iter()
+            .map(|b| Usage {
+                used: b.used,
+                reset_seconds: self.seconds_until_over(now, b.frees_at),
+            })
+            .collect()
+    }
+
+    /// When several buckets are full, a new request waits for the last to free a slot;
+    /// `None` when none is full.
+    pub fn retry_after_full(
+        self,
+        now: Timestamp,
+        limits: &[Limit],
+        buckets: &[BucketState],
+    ) -> Option<u64> {
+        limits
+            .iter()
+            .zip(buckets)
+            .filter(|(limit, state)| state.used >= limit.max)
+            .map(|(_, state)| self.retry_after(now, state.frees_at))
+            .max()
+    }
 }
 
 /// How full one bucket is after (or instead of) this request.
@@ -171,6 +247,52 @@ mod tests {
         );
         assert!(limited_message(&limit, 3600, 30).ends_with("in 30 seconds."));
         assert!(limited_message(&limit, 7200, 60).contains("per 2 hours"));
+    }
+
+    #[test]
+    fn windows_free_a_slot_when_the_hit_ages_out() {
+        let now = Timestamp::parse("2026-01-01T01:00:00Z").unwrap();
+        let hour = Window { seconds: 3600 };
+        let hit = Timestamp::parse("2026-01-01T00:20:00Z");
+        assert_eq!(
+            hour.start(now),
+            Timestamp::parse("2026-01-01T00:00:00Z").unwrap()
+        );
+        assert_eq!(hour.seconds_until_over(now, hit), 1200);
+        assert_eq!(hour.retry_after(now, hit), 1200);
+        assert_eq!(hour.seconds_until_over(now, None), 0);
+        assert_eq!(hour.retry_after(now, None), 3600);
+        assert_eq!(
+            try_again_message("replies on this ticket", 1200),
+            "Too many replies on this ticket. Please try again in 20 minute(s)."
+        );
+    }
+
+    #[test]
+    fn the_last_full_bucket_decides_the_wait() {
+        let now = Timestamp::parse("2026-01-01T01:00:00Z").unwrap();
+        let hour = Window { seconds: 3600 };
+        let limit = |max| Limit {
+            name: "x",
+            bucket: String::new(),
+            max,
+        };
+        let state = |used, at: &str| BucketState {
+            used,
+            frees_at: Timestamp::parse(at),
+        };
+        let limits = [limit(5), limit(20), limit(3)];
+        let states = [
+            state(5, "2026-01-01T00:10:00Z"),
+            state(7, "2026-01-01T00:01:00Z"),
+            state(3, "2026-01-01T00:30:00Z"),
+        ];
+        assert_eq!(hour.retry_after_full(now, &limits, &states), Some(1800));
+        assert_eq!(
+            hour.retry_after_full(now, &limits[1..2], &states[1..2]),
+            None
+        );
+        assert_eq!(hour.usage(now, &states[1..2])[0].reset_seconds, 60);
     }
 
     #[test]

@@ -35,10 +35,6 @@ impl Action {
         Action::Reopen,
     ];
 
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == name)
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             Action::Assign => "assign",
@@ -72,6 +68,48 @@ impl Action {
             Action::Reopen => Status::Open,
         }
     }
+}
+
+impl Action {
+    /// The event kind an action records (`ticket_events.kind`), and the word its
+    /// answers use ("Ticket resolved").
+    pub fn past_tense(self) -> &'static str {
+        match self {
+            Action::Assign => "assigned",
+            Action::Unassign => "unassigned",
+            Action::Resolve => "resolved",
+            Action::Close => "closed",
+            Action::Reopen => "reopened",
+        }
+    }
+}
+
+/// What a customer's reply does to a ticket, by its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyEffect {
+    /// Added; the ticket stays as it is.
+    Kept,
+    /// Added, and the ticket is reopened (to where `Action::Reopen` takes it): the
+    /// customer says the problem is not solved.
+    Reopens,
+    /// Refused: a closed ticket takes no more replies (a new ticket is the way).
+    Refused,
+}
+
+pub fn customer_reply_effect(status: Status) -> ReplyEffect {
+    match status {
+        Status::Open | Status::Assigned => ReplyEffect::Kept,
+        Status::Resolved => ReplyEffect::Reopens,
+        Status::Closed => ReplyEffect::Refused,
+    }
+}
+
+/// The statuses in which a customer reply has `effect`.
+pub fn statuses_where_reply(effect: ReplyEffect) -> Vec<Status> {
+    Status::ALL
+        .into_iter()
+        .filter(|s| customer_reply_effect(*s) == effect)
+        .collect()
 }
 
 /// The actions a ticket in `status` allows, for the 409 that refuses another one.
@@ -119,7 +157,21 @@ mod tests {
         assert_eq!(allowed_actions(Status::Resolved), ["close", "reopen"]);
         assert_eq!(allowed_actions(Status::Closed), ["reopen"]);
         assert!(!Action::Assign.allowed_from().contains(&Status::Closed));
-        assert_eq!(Action::parse("resolve"), Some(Action::Resolve));
-        assert_eq!(Action::parse("delete"), None);
+    }
+
+    #[test]
+    fn a_customer_reply_reopens_only_what_reopen_may_reopen() {
+        for status in statuses_where_reply(ReplyEffect::Reopens) {
+            assert!(
+                Action::Reopen.allowed_from().contains(&status),
+                "{status:?}"
+            );
+        }
+        assert_eq!(statuses_where_reply(ReplyEffect::Refused), [Status::Closed]);
+        assert_eq!(
+            statuses_where_reply(ReplyEffect::Kept),
+            [Status::Open, Status::Assigned]
+        );
+        assert_eq!(Action::Resolve.past_tense(), "resolved");
     }
 }

@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::clock::Now;
 use super::encoding::{base64url, base64url_decode};
 use super::ticket::{Priority, Status};
+use super::time::Timestamp;
 use super::validation::{FieldError, ValidationError};
 
 pub const DEFAULT_LIMIT: u32 = 25;
@@ -45,6 +45,14 @@ pub enum AssigneeFilter {
     Unassigned,
 }
 
+/// A row's value of the sort field: a timestamp, or the priority's rank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SortKey {
+    Rank(i64),
+    Time(Timestamp),
+}
+
 /// Where the previous page ended: the last row's sort key and id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cursor {
@@ -52,9 +60,8 @@ pub struct Cursor {
     pub sort: SortField,
     #[serde(rename = "o")]
     pub order: Order,
-    /// The sort key: a timestamp string, or the priority rank.
     #[serde(rename = "k")]
-    pub key: serde_json::Value,
+    pub key: SortKey,
     #[serde(rename = "i")]
     pub id: i64,
 }
@@ -67,10 +74,14 @@ impl Cursor {
     fn decode(text: &str) -> Option<Self> {
         let bytes = base64url_decode(text)?;
         let cursor: Cursor = serde_json::from_slice(&bytes).ok()?;
-        let key_ok = match cursor.sort {
-            SortField::Priority => cursor.key.is_i64(),
-            _ => cursor.key.is_string(),
-        };
+        let key_ok = matches!(
+            (cursor.sort, cursor.key),
+            (SortField::Priority, SortKey::Rank(_))
+                | (
+                    SortField::CreatedAt | SortField::UpdatedAt,
+                    SortKey::Time(_)
+                )
+        );
         key_ok.then_some(cursor)
     }
 }
@@ -83,23 +94,13 @@ pub struct TicketQuery {
     pub assigned_to: Option<AssigneeFilter>,
     pub customer_email: Option<String>,
     pub text: Option<String>,
-    pub created_after: Option<String>,
-    pub created_before: Option<String>,
+    pub created_after: Option<Timestamp>,
+    pub created_before: Option<Timestamp>,
     pub sort: SortField,
     pub order: Order,
     pub limit: u32,
     pub cursor: Option<Cursor>,
     pub include_total: bool,
-}
-
-/// The rank SQL sorts priorities by; the store's CASE expression mirrors it.
-pub fn priority_rank(p: Priority) -> i64 {
-    match p {
-        Priority::Low => 1,
-        Priority::Medium => 2,
-        Priority::High => 3,
-        Priority::Urgent => 4,
-    }
 }
 
 impl TicketQuery {
@@ -180,9 +181,9 @@ impl TicketQuery {
                         q.text = Some(value.to_owned());
                     }
                 }
-                "created_after" | "created_before" => match Now::parse_override(value) {
-                    Some(at) if name == "created_after" => q.created_after = Some(at.rfc3339()),
-                    Some(at) => q.created_before = Some(at.rfc3339()),
+                "created_after" | "created_before" => match Timestamp::parse(value) {
+                    Some(at) if name == "created_after" => q.created_after = Some(at),
+                    Some(at) => q.created_before = Some(at),
                     None => bad(
                         "invalid_timestamp",
                         format!("{name} must be an RFC 3339 timestamp"),
@@ -270,7 +271,10 @@ mod tests {
         assert_eq!(q.priorities, [Priority::Urgent]);
         assert_eq!(q.assigned_to, Some(AssigneeFilter::Staff(7)));
         assert_eq!(q.text.as_deref(), Some("printer"));
-        assert_eq!(q.created_after.as_deref(), Some("2025-12-31T23:00:00.000Z"));
+        assert_eq!(
+            q.created_after.map(Timestamp::rfc3339).as_deref(),
+            Some("2025-12-31T23:00:00.000Z")
+        );
         assert_eq!(q.limit, 100);
         assert!(q.include_total);
         assert_eq!(
@@ -302,7 +306,7 @@ mod tests {
         let cursor = Cursor {
             sort: SortField::Priority,
             order: Order::Asc,
-            key: serde_json::json!(3),
+            key: SortKey::Rank(3),
             id: 42,
         };
         let text = cursor.encode();
@@ -314,9 +318,20 @@ mod tests {
         let forged = Cursor {
             sort: SortField::CreatedAt,
             order: Order::Desc,
-            key: serde_json::json!(5),
+            key: SortKey::Rank(5),
             id: 1,
         };
+        // The text of a cursor is what older clients hold: keep its shape.
+        let time = Cursor {
+            sort: SortField::CreatedAt,
+            order: Order::Desc,
+            key: SortKey::Time(Timestamp::parse("2026-01-01T00:00:00Z").unwrap()),
+            id: 9,
+        };
+        assert_eq!(
+            serde_json::to_string(&time).unwrap(),
+            r#"{"s":"created_at","o":"desc","k":"2026-01-01T00:00:00.000Z","i":9}"#
+        );
         assert!(parse(&[("cursor", &forged.encode())]).is_err());
     }
 }

@@ -1,5 +1,6 @@
 //! Notifications: what each kind says, and when a failed delivery is retried.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// Retry `attempts` (>= 1) failed deliveries after `base * 2^(attempts - 1)` seconds,
@@ -9,7 +10,8 @@ pub fn backoff_seconds(base: u64, attempts: u32) -> u64 {
     base.saturating_mul(factor).min(86_400)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// To the customer: the ticket number and the status link.
     TicketCreated,
@@ -24,14 +26,6 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
-        Kind::TicketCreated,
-        Kind::NewTicket,
-        Kind::StaffReply,
-        Kind::CustomerReply,
-        Kind::Lookup,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::TicketCreated => "ticket_created",
@@ -42,8 +36,63 @@ impl Kind {
         }
     }
 
+    /// Where this kind goes: customers get emails, the team a webhook.
+    pub fn channel(self) -> Channel {
+        match self {
+            Kind::TicketCreated | Kind::StaffReply | Kind::Lookup => Channel::Email,
+            Kind::NewTicket | Kind::CustomerReply => Channel::Webhook,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Email,
+    Webhook,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Webhook => "webhook",
+        }
+    }
+}
+
+/// Where an outbox row is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    /// Due at `next_attempt_at` (or leased by a deliverer until then).
+    Pending,
+    Sent,
+    /// Gave up after the last attempt; staff may retry it.
+    Failed,
+    /// Its target is not configured (or nothing was left to send).
+    Skipped,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 4] = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Sent,
+        DeliveryStatus::Failed,
+        DeliveryStatus::Skipped,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Skipped => "skipped",
+        }
+    }
+
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == name)
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
     }
 }
 
@@ -67,7 +116,7 @@ impl Email {
 pub struct TicketFacts {
     pub number: String,
     pub subject: String,
-    pub status: String,
+    pub status: &'static str,
     pub customer_name: String,
     pub status_url: String,
 }
@@ -140,7 +189,7 @@ mod tests {
         let facts = TicketFacts {
             number: "TKT-2026-0008".into(),
             subject: "Machine stopped".into(),
-            status: "open".into(),
+            status: "open",
             customer_name: "John".into(),
             status_url: "https://help.example/t/TKT-2026-0008?token=abc".into(),
         };
@@ -156,7 +205,11 @@ mod tests {
         assert!(lookup
             .text
             .contains("- TKT-2026-0008 (open): Machine stopped"));
-        assert_eq!(Kind::parse("staff_reply"), Some(Kind::StaffReply));
+        assert_eq!(Kind::StaffReply.channel(), Channel::Email);
+        assert_eq!(
+            DeliveryStatus::parse("failed"),
+            Some(DeliveryStatus::Failed)
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@ use super::email::EmailAddress;
 use super::fields::{optional_text, required_text, Fields, TextRule};
 use super::password::check_new_password;
 use super::validation::{FieldError, ValidationError};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 const STAFF_NAME: TextRule = TextRule {
@@ -17,7 +18,8 @@ const STAFF_EMAIL: TextRule = TextRule {
     multiline: false,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Works tickets.
     Agent,

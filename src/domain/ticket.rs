@@ -1,5 +1,8 @@
-//! Tickets: the validated input of a create, priorities, the status lifecycle and
-//! ticket numbers.
+//! Tickets: statuses and priorities, ticket numbers, who acts on a ticket, and the
+//! validated input of a create and of an edit. The lifecycle (which action moves a
+//! ticket from which status) is `lifecycle.rs`.
+
+use serde::{Deserialize, Serialize};
 
 use super::email::EmailAddress;
 use super::fields::{optional_id, optional_text, required_text, Fields, TextRule};
@@ -38,7 +41,8 @@ pub const DEFAULT_CUSTOMER_NAME: &str = "Guest";
 pub const SUBJECT_AND_DESCRIPTION_REQUIRED: &str = "Subject and description are required";
 pub const CUSTOMER_EMAIL_REQUIRED: &str = "Customer email is required";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Priority {
     Low,
     Medium,
@@ -60,6 +64,16 @@ impl Priority {
         Priority::Urgent,
     ];
 
+    /// The order SQL sorts priorities by (the store builds its CASE from this).
+    pub fn rank(self) -> i64 {
+        match self {
+            Priority::Low => 1,
+            Priority::Medium => 2,
+            Priority::High => 3,
+            Priority::Urgent => 4,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Priority::Low => "low",
@@ -70,7 +84,8 @@ impl Priority {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Status {
     Open,
     Assigned,
@@ -279,23 +294,111 @@ fn choice<'a, T>(
     found
 }
 
-/// `TKT-YYYY-NNNN`: at least four digits, more past 9999. The store builds the same
-/// string in SQL (`printf('TKT-%d-%04d', ...)`); the integration tests hold both to it.
-pub fn format_ticket_number(year: i32, seq: i64) -> String {
-    format!("TKT-{year}-{seq:04}")
+/// A ticket number, `TKT-YYYY-NNNN`: a sequence per year of at least four digits
+/// (`TKT-2027-10000` follows `TKT-2027-9999`). Only built valid: by `parse` (routes,
+/// stored rows) or `new`. The store writes the same text in SQL
+/// (`printf('TKT-%d-%04d', ...)`); the integration tests hold both to it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TicketNumber(String);
+
+impl TicketNumber {
+    pub fn new(year: i32, seq: i64) -> Self {
+        Self(format!("TKT-{year}-{seq:04}"))
+    }
+
+    /// A well-formed number: `TKT-`, a four-digit year, `-`, the sequence (>= 1) as
+    /// `%04d` (so `TKT-2026-008` and `TKT-2026-00008` are not numbers).
+    pub fn parse(text: &str) -> Option<Self> {
+        let rest = text.strip_prefix("TKT-")?;
+        let (year, seq) = rest.split_once('-')?;
+        let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+        if year.len() != 4 || !digits(year) || seq.len() < 4 || seq.len() > 15 || !digits(seq) {
+            return None;
+        }
+        let seq: i64 = seq.parse().ok()?;
+        let number = Self::new(year.parse().ok()?, seq);
+        (seq >= 1 && number.0 == text).then_some(number)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
-/// Recognizes a well-formed ticket number (used to route `/{ticket_number}` paths).
-pub fn parse_ticket_number(s: &str) -> Option<(i32, i64)> {
-    let rest = s.strip_prefix("TKT-")?;
-    let (year, seq) = rest.split_once('-')?;
-    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-    if year.len() != 4 || !digits(year) || seq.len() < 4 || seq.len() > 15 || !digits(seq) {
-        return None;
+impl std::fmt::Display for TicketNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
-    let year = year.parse().ok()?;
-    let seq: i64 = seq.parse().ok()?;
-    (seq >= 1 && format_ticket_number(year, seq) == s).then_some((year, seq))
+}
+
+impl Serialize for TicketNumber {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for TicketNumber {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text: std::borrow::Cow<'de, str> = Deserialize::deserialize(d)?;
+        TicketNumber::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a ticket number: {text}")))
+    }
+}
+
+/// Who caused a change, as recorded in `ticket_events` (`actor_type`, `actor_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// An anonymous caller of the public API.
+    Public,
+    /// The customer, through their status link.
+    Customer,
+    /// A trusted integration, by API key id.
+    Integration(i64),
+    Staff(i64),
+}
+
+impl Actor {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Actor::Public => "public",
+            Actor::Customer => "customer",
+            Actor::Integration(_) => "integration",
+            Actor::Staff(_) => "staff",
+        }
+    }
+
+    pub fn id(self) -> Option<i64> {
+        match self {
+            Actor::Public | Actor::Customer => None,
+            Actor::Integration(id) | Actor::Staff(id) => Some(id),
+        }
+    }
+
+    pub fn staff_id(self) -> Option<i64> {
+        match self {
+            Actor::Staff(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// Who wrote a message in a ticket's conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageAuthor {
+    Customer,
+    Staff,
+    System,
+}
+
+impl MessageAuthor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageAuthor::Customer => "customer",
+            MessageAuthor::Staff => "staff",
+            MessageAuthor::System => "system",
+        }
+    }
 }
 
 #[cfg(test)]
@@ -403,11 +506,17 @@ mod tests {
 
     #[test]
     fn ticket_numbers() {
-        assert_eq!(format_ticket_number(2026, 8), "TKT-2026-0008");
-        assert_eq!(format_ticket_number(2026, 100), "TKT-2026-0100");
-        assert_eq!(format_ticket_number(2027, 12345), "TKT-2027-12345");
-        assert_eq!(parse_ticket_number("TKT-2026-0008"), Some((2026, 8)));
-        assert_eq!(parse_ticket_number("TKT-2027-12345"), Some((2027, 12345)));
+        assert_eq!(TicketNumber::new(2026, 8).as_str(), "TKT-2026-0008");
+        assert_eq!(TicketNumber::new(2026, 100).as_str(), "TKT-2026-0100");
+        assert_eq!(TicketNumber::new(2027, 12345).as_str(), "TKT-2027-12345");
+        assert_eq!(
+            TicketNumber::parse("TKT-2026-0008"),
+            Some(TicketNumber::new(2026, 8))
+        );
+        assert_eq!(
+            TicketNumber::parse("TKT-2027-12345"),
+            Some(TicketNumber::new(2027, 12345))
+        );
         for bad in [
             "TKT-2026-008",
             "TKT-2026-00008",
@@ -418,7 +527,7 @@ mod tests {
             "create",
             "TKT-2026--008",
         ] {
-            assert_eq!(parse_ticket_number(bad), None, "{bad}");
+            assert_eq!(TicketNumber::parse(bad), None, "{bad}");
         }
     }
 }

@@ -1,12 +1,7 @@
 //! Answers are plain Rust values (status, headers, body) until the very end, when
-//! `into_web` hands them to the runtime in one go: the status and every header as one
-//! JSON `ResponseInit`, the body as one byte copy. (Setting headers one by one on a JS
-//! `Headers` costs a boundary crossing and two string conversions each.)
+//! `platform::response` hands them to the runtime in one go.
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
-use worker::js_sys::{Uint8Array, JSON};
-use worker::wasm_bindgen::{JsCast, JsValue};
-use worker::web_sys;
+use serde::Serialize;
 
 #[derive(Debug)]
 pub struct Response {
@@ -60,67 +55,37 @@ impl Response {
         self
     }
 
-    /// The `ResponseInit` dictionary as JSON: `{"status": 201, "headers": {...}}`.
-    fn init_json(&self) -> String {
-        serde_json::to_string(&Init(self)).unwrap_or_default()
+    pub fn status(&self) -> u16 {
+        self.status
     }
 
-    /// The runtime's `Response`.
-    pub fn into_web(self) -> Result<web_sys::Response, JsValue> {
-        let init: web_sys::ResponseInit = JSON::parse(&self.init_json())?.unchecked_into();
-        match &self.body {
-            // A JS-owned copy: the runtime never holds a view into wasm memory.
-            Some(body) => web_sys::Response::new_with_opt_buffer_source_and_init(
-                Some(&Uint8Array::from(body.as_slice())),
-                &init,
-            ),
-            None => web_sys::Response::new_with_opt_str_and_init(None, &init),
-        }
+    pub fn headers(&self) -> &[(&'static str, String)] {
+        &self.headers
     }
-}
 
-struct Init<'a>(&'a Response);
-struct InitHeaders<'a>(&'a [(&'static str, String)]);
-
-impl Serialize for Init<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(2))?;
-        map.serialize_entry("status", &self.0.status)?;
-        map.serialize_entry("headers", &InitHeaders(&self.0.headers))?;
-        map.end()
-    }
-}
-
-impl Serialize for InitHeaders<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(self.0.iter().map(|(name, value)| (name, value)))
+    pub fn body(&self) -> Option<&[u8]> {
+        self.body.as_deref()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::Value;
 
     #[test]
-    fn init_carries_status_and_headers_escaped() {
+    fn headers_are_replaced_whatever_their_case() {
         let mut response = Response::json(201, &serde_json::json!({"ok": true}))
             .with_header("Location", "/api/tickets/TKT-2026-0001");
         response.set_header("content-type", "text/plain");
-        response.set_header("X-Quote", "a \"quoted\" \\ value");
-        let init: Value = serde_json::from_str(&response.init_json()).unwrap();
-        assert_eq!(init["status"], 201);
-        assert_eq!(init["headers"]["Content-Type"], "text/plain");
-        assert_eq!(init["headers"]["Location"], "/api/tickets/TKT-2026-0001");
-        assert_eq!(init["headers"]["X-Quote"], "a \"quoted\" \\ value");
-        assert_eq!(init["headers"].as_object().unwrap().len(), 3);
-        assert_eq!(response.body.as_deref(), Some(&b"{\"ok\":true}"[..]));
-    }
-
-    #[test]
-    fn empty_answers_have_no_body() {
-        let response = Response::empty(204);
-        assert_eq!(response.body, None);
-        assert_eq!(response.init_json(), r#"{"status":204,"headers":{}}"#);
+        assert_eq!(response.status(), 201);
+        assert_eq!(
+            response.headers(),
+            [
+                ("Content-Type", "text/plain".to_owned()),
+                ("Location", "/api/tickets/TKT-2026-0001".to_owned())
+            ]
+        );
+        assert_eq!(response.body(), Some(&b"{\"ok\":true}"[..]));
+        assert_eq!(Response::empty(204).body(), None);
     }
 }

@@ -1,17 +1,22 @@
 //! Integration keys for trusted callers of the public API (admins only). A key is
 //! shown once, at creation; only its SHA-256 is stored.
 
-use crate::http::{Request, Response};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
-use crate::auth;
-use crate::crypto;
+use super::answers::{all, ApiKeyAnswer};
+use super::input::read_json;
+use super::table::Params;
+use crate::app::sessions::Session;
+use crate::app::Ctx;
 use crate::domain::encoding::{base64url, hex};
 use crate::domain::fields::{required_text, TextRule};
-use crate::domain::staff::Role;
+use crate::domain::hash::sha256;
 use crate::domain::validation::{FieldError, ValidationError};
 use crate::error::ApiError;
-use crate::http::{read_json, success, Ctx};
+use crate::http::{success, Response};
+use crate::platform::request::Request;
+use crate::platform::webcrypto::random_bytes;
 use crate::store::api_keys::{self, NewApiKey};
 
 const KEY_PREFIX: &str = "hk_";
@@ -21,17 +26,47 @@ const NAME: TextRule = TextRule {
     multiline: false,
 };
 
+#[derive(Serialize)]
+struct KeyList<'a> {
+    api_keys: Vec<ApiKeyAnswer<'a>>,
+}
+
+#[derive(Serialize)]
+struct CreatedKey<'a> {
+    key: &'a str,
+    api_key: ApiKeyAnswer<'a>,
+}
+
+#[derive(Serialize)]
+struct OneKey<'a> {
+    api_key: ApiKeyAnswer<'a>,
+}
+
 /// `GET /api/crm/api-keys`
-pub async fn list(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
-    auth::require_staff(&req, ctx, Role::Admin).await?;
+pub async fn list(
+    _req: Request,
+    ctx: &Ctx,
+    _session: Session,
+    _params: Params,
+) -> Result<Response, ApiError> {
     let keys = api_keys::list(&ctx.db()?).await?;
-    Ok(success(200, "API keys", json!({ "api_keys": keys })))
+    Ok(success(
+        200,
+        "API keys",
+        &KeyList {
+            api_keys: all(&keys),
+        },
+    ))
 }
 
 /// `POST /api/crm/api-keys` `{name, rate_limit?}` -> `{key, api_key}`: the only
 /// time the key is ever shown.
-pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
-    let session = auth::require_staff(&req, ctx, Role::Admin).await?;
+pub async fn create(
+    req: Request,
+    ctx: &Ctx,
+    session: Session,
+    _params: Params,
+) -> Result<Response, ApiError> {
     let fields = read_json(&req, ctx).await?;
     let mut errors = Vec::new();
     let name = required_text(&fields, "name", NAME, &mut errors);
@@ -52,16 +87,16 @@ pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     let (Some(name), Some(rate_limit)) = (name, rate_limit) else {
         return Err(ValidationError::from_details(errors).into());
     };
-    let key = format!("{KEY_PREFIX}{}", base64url(&crypto::random_bytes::<32>()?));
+    let key = format!("{KEY_PREFIX}{}", base64url(&random_bytes::<32>()?));
     let created = api_keys::create(
         &ctx.db()?,
         &NewApiKey {
             name: &name,
-            key_hash: &hex(&crypto::sha256(key.as_bytes())),
+            key_hash: &hex(&sha256(key.as_bytes())),
             key_prefix: &key[..10],
             rate_limit,
             created_by: session.staff_id(),
-            now: &ctx.now.rfc3339(),
+            now: ctx.now,
         },
     )
     .await?
@@ -69,18 +104,31 @@ pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     Ok(success(
         201,
         "API key created; store it now, it will not be shown again",
-        json!({ "key": key, "api_key": created }),
+        &CreatedKey {
+            key: &key,
+            api_key: ApiKeyAnswer::from(&created),
+        },
     )
     .with_header("Location", format!("/api/crm/api-keys/{}", created.id)))
 }
 
 /// `DELETE /api/crm/api-keys/{id}`: revokes the key at once.
-pub async fn revoke(req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError> {
-    auth::require_staff(&req, ctx, Role::Admin).await?;
-    let key = api_keys::revoke(&ctx.db()?, id, &ctx.now.rfc3339())
+pub async fn revoke(
+    _req: Request,
+    ctx: &Ctx,
+    _session: Session,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let key = api_keys::revoke(&ctx.db()?, params.id()?, ctx.now)
         .await?
         .ok_or(ApiError::NotFound {
             message: "No API key has this id.",
         })?;
-    Ok(success(200, "API key revoked", json!({ "api_key": key })))
+    Ok(success(
+        200,
+        "API key revoked",
+        &OneKey {
+            api_key: ApiKeyAnswer::from(&key),
+        },
+    ))
 }

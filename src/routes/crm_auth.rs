@@ -1,18 +1,31 @@
 //! Staff sign-in: login, logout, whoami.
 
-use crate::http::{Request, Response};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
-use crate::auth::{self, Session};
-use crate::crypto;
+use super::answers::StaffAnswer;
+use super::input::read_json;
+use super::table::Params;
+use crate::app::sessions::{self, Session};
+use crate::app::Ctx;
+use crate::domain::abuse::Window;
 use crate::domain::password::{PasswordHash, HASH_BYTES, SALT_BYTES};
-use crate::domain::staff::Role;
+use crate::domain::time::Timestamp;
 use crate::domain::validation::{FieldError, ValidationError};
 use crate::error::ApiError;
-use crate::http::{read_json, success, Ctx};
+use crate::http::{success, Nothing, Response};
+use crate::platform::request::Request;
+use crate::platform::webcrypto::verify_password;
 use crate::store;
 
 const WRONG_CREDENTIALS: &str = "Email or password is incorrect.";
+
+#[derive(Serialize)]
+struct LoggedIn<'a> {
+    token: &'a str,
+    expires_at: Timestamp,
+    staff: StaffAnswer<'a>,
+}
 
 /// `POST /api/crm/auth/login` `{email, password}` -> `{token, expires_at, staff}`.
 ///
@@ -20,7 +33,7 @@ const WRONG_CREDENTIALS: &str = "Email or password is incorrect.";
 /// the same PBKDF2 work. Attempts are counted per email and per client IP before the
 /// password is checked (exact under parallel guesses; a success takes its attempt
 /// back); past the limit the login is refused with 429 before any PBKDF2 work.
-pub async fn login(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
+pub async fn login(req: Request, ctx: &Ctx, _params: Params) -> Result<Response, ApiError> {
     let fields = read_json(&req, ctx).await?;
     let mut errors = Vec::new();
     let mut string = |name: &str, label: &str| match fields.get(name) {
@@ -48,13 +61,13 @@ pub async fn login(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     let email_key = format!("email:{email}");
     let ip_key = format!("ip:{ip}");
     let keys = [email_key.as_str(), ip_key.as_str()];
-    let window = ctx.config.login_window_seconds;
-    let window_start = ctx.now.minus_seconds(window).rfc3339();
-    let now = ctx.now.rfc3339();
+    let window = Window {
+        seconds: ctx.config.login_window_seconds,
+    };
     let db = ctx.db()?;
 
     let (account, attempts) =
-        store::staff::login_attempt(&db, &email, keys, &now, &window_start).await?;
+        store::staff::login_attempt(&db, &email, keys, ctx.now, window.start(ctx.now)).await?;
     // This attempt is already counted: past the limit, refuse before any PBKDF2 work.
     // With both keys over, wait for the later window to end.
     let retry_after = attempts
@@ -67,8 +80,7 @@ pub async fn login(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             };
             a.failures > i64::from(limit)
         })
-        .filter_map(|a| crate::domain::clock::Now::parse_override(&a.window_started_at))
-        .map(|start| ctx.now.seconds_until(&start.plus_seconds(window).rfc3339()))
+        .map(|a| window.seconds_until_over(ctx.now, Some(a.window_started_at)))
         .max();
     if let Some(retry_after) = retry_after {
         let retry_after = retry_after.max(1);
@@ -86,7 +98,7 @@ pub async fn login(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         .as_ref()
         .and_then(|a| PasswordHash::parse(&a.password_hash));
     let password_ok = match &stored {
-        Some(hash) => crypto::verify_password(&password, hash).await?,
+        Some(hash) => verify_password(&password, hash).await?,
         None => {
             // Same work for an unknown email, so timing does not reveal accounts.
             let decoy = PasswordHash {
@@ -94,7 +106,7 @@ pub async fn login(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
                 salt: vec![0; SALT_BYTES],
                 hash: vec![0; HASH_BYTES],
             };
-            crypto::verify_password(&password, &decoy).await?;
+            verify_password(&password, &decoy).await?;
             false
         }
     };
@@ -110,29 +122,48 @@ pub async fn login(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
 
     store::staff::login_succeeded(&db, &email_key, &ip_key).await?;
     let (token, expires_at) =
-        auth::create_session(ctx, account.staff.id, account.session_epoch).await?;
+        sessions::create_session(ctx, account.staff.id, account.session_epoch).await?;
     Ok(success(
         200,
         "Logged in",
-        json!({"token": token, "expires_at": expires_at, "staff": account.staff}),
+        &LoggedIn {
+            token: &token,
+            expires_at,
+            staff: StaffAnswer::from(&account.staff),
+        },
     ))
 }
 
 /// `POST /api/crm/auth/logout`: ends this session everywhere at once.
-pub async fn logout(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
-    let session = auth::require_staff(&req, ctx, Role::Agent).await?;
-    auth::revoke_session(ctx, &session).await?;
-    Ok(success(200, "Logged out", json!({})))
+pub async fn logout(
+    _req: Request,
+    ctx: &Ctx,
+    session: Session,
+    _params: Params,
+) -> Result<Response, ApiError> {
+    sessions::revoke_session(ctx, &session).await?;
+    Ok(success(200, "Logged out", &Nothing {}))
+}
+
+#[derive(Serialize)]
+struct CurrentSession<'a> {
+    staff: StaffAnswer<'a>,
+    expires_at: Timestamp,
 }
 
 /// `GET /api/crm/auth/me`: who this session belongs to.
-pub async fn me(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
-    let Session {
-        staff, expires_at, ..
-    } = auth::require_staff(&req, ctx, Role::Agent).await?;
+pub async fn me(
+    _req: Request,
+    _ctx: &Ctx,
+    session: Session,
+    _params: Params,
+) -> Result<Response, ApiError> {
     Ok(success(
         200,
         "Current session",
-        json!({"staff": staff, "expires_at": expires_at}),
+        &CurrentSession {
+            staff: StaffAnswer::from(&session.staff),
+            expires_at: session.expires_at,
+        },
     ))
 }

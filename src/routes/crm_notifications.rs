@@ -1,33 +1,50 @@
 //! The outbox as the CRM sees it: what is pending, sent, skipped or failed, and a retry.
 
-use crate::http::{Request, Response};
-use serde_json::json;
+use serde::Serialize;
 
-use crate::auth;
-use crate::domain::staff::Role;
+use super::answers::{all, NotificationAnswer};
+use super::table::Params;
+use crate::app::sessions::Session;
+use crate::app::Ctx;
+use crate::domain::notification::DeliveryStatus;
 use crate::domain::validation::ValidationError;
 use crate::error::ApiError;
-use crate::http::{success, Ctx};
+use crate::http::{success, Response};
+use crate::platform::request::Request;
 use crate::store::notifications;
 
-const STATUSES: [&str; 4] = ["pending", "sent", "failed", "skipped"];
+#[derive(Serialize)]
+struct NotificationList<'a> {
+    notifications: Vec<NotificationAnswer<'a>>,
+}
+
+#[derive(Serialize)]
+struct OneNotification<'a> {
+    notification: NotificationAnswer<'a>,
+}
 
 /// `GET /api/crm/notifications?status=failed&limit=50`, newest first.
-pub async fn list(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
-    auth::require_staff(&req, ctx, Role::Agent).await?;
+pub async fn list(
+    req: Request,
+    ctx: &Ctx,
+    _session: Session,
+    _params: Params,
+) -> Result<Response, ApiError> {
     let mut status = None;
     let mut limit = 50;
     for (name, value) in req.query_pairs() {
         match name.as_str() {
-            "status" if STATUSES.contains(&value.as_str()) => status = Some(value),
-            "status" => {
-                return Err(ValidationError::single(
-                    "status",
-                    "invalid_choice",
-                    "status must be one of: pending, sent, failed, skipped",
-                )
-                .into())
-            }
+            "status" => match DeliveryStatus::parse(&value) {
+                Some(s) => status = Some(s),
+                None => {
+                    return Err(ValidationError::single(
+                        "status",
+                        "invalid_choice",
+                        "status must be one of: pending, sent, failed, skipped",
+                    )
+                    .into())
+                }
+            },
             "limit" => match value.parse::<u32>() {
                 Ok(n) if (1..=200).contains(&n) => limit = n,
                 _ => {
@@ -42,28 +59,37 @@ pub async fn list(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             _ => {}
         }
     }
-    let rows = notifications::list(&ctx.db()?, status.as_deref(), limit).await?;
+    let rows = notifications::list(&ctx.db()?, status, limit).await?;
     Ok(success(
         200,
         "Notifications",
-        json!({ "notifications": rows }),
+        &NotificationList {
+            notifications: all(&rows),
+        },
     ))
 }
 
 /// `POST /api/crm/notifications/{id}/retry`: due now with fresh attempts, delivered
 /// right after this response.
-pub async fn retry(req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError> {
-    auth::require_staff(&req, ctx, Role::Agent).await?;
+pub async fn retry(
+    _req: Request,
+    ctx: &Ctx,
+    _session: Session,
+    params: Params,
+) -> Result<Response, ApiError> {
     let outbox = ctx.outbox();
-    let row = notifications::retry(&ctx.db()?, id, &outbox.now, &outbox.lease_until)
+    let row = notifications::retry(&ctx.db()?, params.id()?, outbox.now, outbox.lease_until)
         .await?
         .ok_or(ApiError::NotFound {
             message: "No failed or skipped notification has this id.",
         })?;
-    ctx.deliver_after_response(vec![row.clone()]);
-    Ok(success(
+    let answer = success(
         202,
         "Retry scheduled",
-        json!({ "notification": row }),
-    ))
+        &OneNotification {
+            notification: NotificationAnswer::from(&row),
+        },
+    );
+    ctx.deliver_after_response(vec![row]);
+    Ok(answer)
 }

@@ -1,15 +1,20 @@
-//! Staff administration (admins only).
+//! Staff administration (admins only: the route table says so).
 
-use crate::http::{Request, Response};
-use serde_json::json;
+use serde::Serialize;
 
-use crate::auth;
-use crate::crypto;
-use crate::domain::staff::{password, NewStaff, Role, StaffUpdate};
+use super::answers::{all, StaffAnswer};
+use super::input::read_json;
+use super::table::Params;
+use crate::app::sessions::Session;
+use crate::app::Ctx;
+use crate::domain::staff::{password, NewStaff, StaffUpdate};
 use crate::domain::validation::ValidationError;
 use crate::error::ApiError;
-use crate::http::{read_json, success, Ctx};
-use crate::store::{self, staff::UpdateRefused};
+use crate::http::{success, Response};
+use crate::platform::request::Request;
+use crate::platform::webcrypto::hash_password;
+use crate::store::rows::StaffMember;
+use crate::store::staff::{self, UpdateRefused};
 
 fn staff_not_found() -> ApiError {
     ApiError::NotFound {
@@ -17,37 +22,64 @@ fn staff_not_found() -> ApiError {
     }
 }
 
+#[derive(Serialize)]
+struct StaffList<'a> {
+    staff: Vec<StaffAnswer<'a>>,
+}
+
+#[derive(Serialize)]
+struct OneStaff<'a> {
+    staff: StaffAnswer<'a>,
+}
+
+fn one(staff: &StaffMember) -> OneStaff<'_> {
+    OneStaff {
+        staff: StaffAnswer::from(staff),
+    }
+}
+
 /// `GET /api/crm/staff`
-pub async fn list(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
-    auth::require_staff(&req, ctx, Role::Admin).await?;
-    let staff = store::staff::list(&ctx.db()?).await?;
-    Ok(success(200, "Staff", json!({ "staff": staff })))
+pub async fn list(
+    _req: Request,
+    ctx: &Ctx,
+    _session: Session,
+    _params: Params,
+) -> Result<Response, ApiError> {
+    let staff = staff::list(&ctx.db()?).await?;
+    Ok(success(200, "Staff", &StaffList { staff: all(&staff) }))
 }
 
 /// `POST /api/crm/staff` `{email, name, role, password}`
-pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
-    auth::require_staff(&req, ctx, Role::Admin).await?;
+pub async fn create(
+    req: Request,
+    ctx: &Ctx,
+    _session: Session,
+    _params: Params,
+) -> Result<Response, ApiError> {
     let new = NewStaff::parse(&read_json(&req, ctx).await?)?;
-    let hash = crypto::hash_password(&new.password, ctx.config.password_iterations).await?;
-    let created = store::staff::create(&ctx.db()?, &new, &hash.encode(), &ctx.now.rfc3339())
+    let hash = hash_password(&new.password, ctx.config.password_iterations).await?;
+    let created = staff::create(&ctx.db()?, &new, &hash.encode(), ctx.now)
         .await?
         .ok_or_else(|| ApiError::Conflict {
             code: "email_taken",
             message: "A staff member with this email already exists.".into(),
             details: None,
         })?;
-    Ok(
-        success(201, "Staff member created", json!({ "staff": created }))
-            .with_header("Location", format!("/api/crm/staff/{}", created.id)),
-    )
+    Ok(success(201, "Staff member created", &one(&created))
+        .with_header("Location", format!("/api/crm/staff/{}", created.id)))
 }
 
 /// `PATCH /api/crm/staff/{id}` `{name?, role?, active?}`; a role change or
 /// deactivation ends that person's live sessions at once.
-pub async fn update(req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError> {
-    auth::require_staff(&req, ctx, Role::Admin).await?;
+pub async fn update(
+    req: Request,
+    ctx: &Ctx,
+    _session: Session,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let id = params.id()?;
     let change = StaffUpdate::parse(&read_json(&req, ctx).await?)?;
-    let staff = store::staff::update(&ctx.db()?, id, &change, &ctx.now.rfc3339())
+    let updated = staff::update(&ctx.db()?, id, &change, ctx.now)
         .await?
         .map_err(|refused| match refused {
             UpdateRefused::NotFound => staff_not_found(),
@@ -57,24 +89,25 @@ pub async fn update(req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiErr
                 details: None,
             },
         })?;
-    Ok(success(
-        200,
-        "Staff member updated",
-        json!({ "staff": staff }),
-    ))
+    Ok(success(200, "Staff member updated", &one(&updated)))
 }
 
 /// `POST /api/crm/staff/{id}/password` `{password}`: ends that person's sessions.
-pub async fn set_password(req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError> {
-    auth::require_staff(&req, ctx, Role::Admin).await?;
+pub async fn set_password(
+    req: Request,
+    ctx: &Ctx,
+    _session: Session,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let id = params.id()?;
     let fields = read_json(&req, ctx).await?;
     let mut errors = Vec::new();
     let Some(new_password) = password(&fields, "password", &mut errors) else {
         return Err(ValidationError::from_details(errors).into());
     };
-    let hash = crypto::hash_password(&new_password, ctx.config.password_iterations).await?;
-    let staff = store::staff::set_password(&ctx.db()?, id, &hash.encode(), &ctx.now.rfc3339())
+    let hash = hash_password(&new_password, ctx.config.password_iterations).await?;
+    let updated = staff::set_password(&ctx.db()?, id, &hash.encode(), ctx.now)
         .await?
         .ok_or_else(staff_not_found)?;
-    Ok(success(200, "Password changed", json!({ "staff": staff })))
+    Ok(success(200, "Password changed", &one(&updated)))
 }

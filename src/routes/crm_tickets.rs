@@ -1,25 +1,33 @@
 //! The CRM ticket API: everything a support desk does with a ticket.
 
-use crate::http::{Request, Response};
-use serde_json::json;
+use std::collections::BTreeMap;
 
-use crate::access;
-use crate::auth;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::answers::{all, EventAnswer, MessageAnswer, TicketAnswer};
+use super::input::{body_kind, read_json, read_optional_json, version};
+use super::public_tickets::CREATED_MESSAGE;
+use super::table::Params;
+use crate::app::create::{settle, Idempotency};
+use crate::app::links::StatusLink;
+use crate::app::sessions::Session;
+use crate::app::Ctx;
 use crate::domain::fields::{optional_id, required_text, TextRule};
 use crate::domain::lifecycle::{allowed_actions, Action};
 use crate::domain::listing::{Cursor, TicketQuery};
-use crate::domain::staff::Role;
-use crate::domain::ticket::{CreatePolicy, NewTicket, Priority, TicketEdit};
+use crate::domain::ticket::{Actor, CreatePolicy, NewTicket, Priority, TicketEdit};
 use crate::domain::validation::{FieldError, ValidationError};
 use crate::error::ApiError;
-use crate::http::{
-    body_kind, decode_fields, read_json, read_optional_json, success, BodyKind, Ctx,
-};
-use crate::routes::creating::{self, Idempotency};
-use crate::routes::public_tickets::CREATED_MESSAGE;
+use crate::http::body::JSON_ONLY;
+use crate::http::headers::idempotency_key;
+use crate::http::{decode_fields, success, BodyKind, Response};
+use crate::platform::request::Request;
 use crate::store::messages;
+use crate::store::rows::Ticket;
 use crate::store::ticket_create::{self, CreateTicket};
-use crate::store::tickets::{self, Actor, Change, Ticket, TicketRef};
+use crate::store::tickets::changes::{self, Change};
+use crate::store::tickets::{listing, reads, stats};
 
 fn ticket_not_found() -> ApiError {
     ApiError::NotFound {
@@ -27,17 +35,29 @@ fn ticket_not_found() -> ApiError {
     }
 }
 
+#[derive(Serialize)]
+struct CreatedTicket<'a> {
+    #[serde(flatten)]
+    ticket: TicketAnswer<'a>,
+    #[serde(flatten)]
+    link: Option<StatusLink>,
+}
+
 /// `POST /api/crm/tickets/create`: the public validation, plus `assigned_to` (the
 /// ticket then starts `assigned`) and `urgent` priority; `created_by` is the caller.
 /// Staff are not rate limited; `Idempotency-Key` is scoped to the staff member.
-pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
-    let session = auth::require_staff(&req, ctx, Role::Agent).await?;
+pub async fn create(
+    req: Request,
+    ctx: &Ctx,
+    session: Session,
+    _params: Params,
+) -> Result<Response, ApiError> {
     if body_kind(&req)? != BodyKind::Json {
         return Err(ApiError::UnsupportedMediaType {
-            accepted: "application/json",
+            accepted: JSON_ONLY,
         });
     }
-    let idempotency_key = creating::idempotency_key(&req)?;
+    let idempotency_key = idempotency_key(req.header("Idempotency-Key"))?;
     let body = req.body(ctx.config.max_body_bytes).await?;
     let fields = decode_fields(BodyKind::Json, &body)?;
     let policy = CreatePolicy {
@@ -54,13 +74,10 @@ pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             return Err(e.into());
         }
     };
-    let idempotency = match idempotency_key {
-        None => None,
-        Some(key) => {
-            let scope = format!("staff:{}", session.staff_id());
-            Some(Idempotency::new(ctx, key, scope, req.path(), "json", &body))
-        }
-    };
+    let idempotency = idempotency_key.map(|key| {
+        let scope = format!("staff:{}", session.staff_id());
+        Idempotency::new(ctx, key, scope, req.path(), BodyKind::Json.name(), &body)
+    });
     let outbox = ctx.outbox();
     let result = ticket_create::create(
         &ctx.db()?,
@@ -70,7 +87,7 @@ pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             assigned_to,
             user_must_match_email: false,
             limits: &[],
-            window_start: "",
+            window_start: ctx.now,
             idempotency: idempotency.as_ref().map(Idempotency::claim),
             outbox: &outbox,
             request_id: &ctx.request_id,
@@ -78,38 +95,50 @@ pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         },
     )
     .await?;
-    let (created, replayed) = creating::settle(result.outcome, ctx, &[], &[])?;
-    let mut data = json!(created);
-    if let Some((token, status_url)) = access::link_fields(ctx, created.id, &created.ticket_number)
-    {
-        data["access_token"] = json!(token);
-        data["status_url"] = json!(status_url);
-    }
+    let settled = settle(result.outcome, ctx, &[], &[])?;
+    let created = &settled.ticket;
     ctx.deliver_after_response(result.notifications);
-    let mut response = success(201, CREATED_MESSAGE, data)
-        .with_header("Location", format!("/api/crm/tickets/{}", created.id));
-    if replayed {
-        creating::mark_replayed(&mut response);
-    }
+    let mut response = success(
+        201,
+        CREATED_MESSAGE,
+        &CreatedTicket {
+            ticket: TicketAnswer::from(created),
+            link: StatusLink::of(ctx, created.id, &created.ticket_number),
+        },
+    )
+    .with_header("Location", format!("/api/crm/tickets/{}", created.id));
+    settled.mark(&mut response);
     Ok(response)
 }
 
+#[derive(Serialize)]
+struct TicketPage<'a> {
+    tickets: Vec<TicketAnswer<'a>>,
+    next_cursor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<i64>,
+}
+
 /// `GET /api/crm/tickets`: filters, sort, cursor pagination (see `TicketQuery`).
-pub async fn list(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
-    let session = auth::require_staff(&req, ctx, Role::Agent).await?;
+pub async fn list(
+    req: Request,
+    ctx: &Ctx,
+    session: Session,
+    _params: Params,
+) -> Result<Response, ApiError> {
     let pairs = req.query_pairs();
     let query = TicketQuery::parse(
         pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         session.staff_id(),
     )?;
-    let (mut page, total) = tickets::list(&ctx.db()?, &query).await?;
+    let (mut page, total) = listing::page(&ctx.db()?, &query).await?;
     let next_cursor = if page.len() > query.limit as usize {
         page.truncate(query.limit as usize);
         page.last().map(|last| {
             Cursor {
                 sort: query.sort,
                 order: query.order,
-                key: tickets::sort_key(last, query.sort),
+                key: listing::sort_key(last, query.sort),
                 id: last.id,
             }
             .encode()
@@ -117,39 +146,68 @@ pub async fn list(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     } else {
         None
     };
-    let mut data = json!({"tickets": page, "next_cursor": next_cursor});
-    if let Some(total) = total {
-        data["total"] = json!(total);
-    }
-    Ok(success(200, "Tickets", data))
+    Ok(success(
+        200,
+        "Tickets",
+        &TicketPage {
+            tickets: all(&page),
+            next_cursor,
+            total,
+        },
+    ))
 }
 
-/// `GET /api/crm/tickets/{id or ticket number}`: the ticket and its timeline.
-pub async fn get(req: Request, ctx: &Ctx, reference: TicketRef) -> Result<Response, ApiError> {
-    auth::require_staff(&req, ctx, Role::Agent).await?;
-    let (ticket, events, messages) = tickets::get_with_events(&ctx.db()?, &reference)
+#[derive(Serialize)]
+struct TicketView<'a> {
+    ticket: TicketAnswer<'a>,
+    events: Vec<EventAnswer<'a>>,
+    messages: Vec<MessageAnswer<'a>>,
+}
+
+/// `GET /api/crm/tickets/{id or ticket number}`: the ticket, its thread and timeline.
+pub async fn get(
+    _req: Request,
+    ctx: &Ctx,
+    _session: Session,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let (ticket, events, messages) = reads::with_thread_and_events(&ctx.db()?, &params.ticket()?)
         .await?
         .ok_or_else(ticket_not_found)?;
     Ok(success(
         200,
         "Ticket",
-        json!({"ticket": ticket, "events": events, "messages": messages}),
+        &TicketView {
+            ticket: TicketAnswer::from(&ticket),
+            events: all(&events),
+            messages: all(&messages),
+        },
     ))
 }
 
+#[derive(Serialize)]
+struct OneTicket<'a> {
+    ticket: TicketAnswer<'a>,
+}
+
 /// `PATCH /api/crm/tickets/{id}` `{subject?, description?, priority?, category?, version?}`.
-pub async fn edit(req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError> {
-    let session = auth::require_staff(&req, ctx, Role::Agent).await?;
+pub async fn edit(
+    req: Request,
+    ctx: &Ctx,
+    session: Session,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let id = params.id()?;
     let fields = read_json(&req, ctx).await?;
     let version = version(&fields)?;
     let edit = TicketEdit::parse(&fields, &ctx.config.categories)?;
-    let change = tickets::edit(
+    let change = changes::edit(
         &ctx.db()?,
         id,
         &edit,
         version,
         Actor::Staff(session.staff_id()),
-        &ctx.now.rfc3339(),
+        ctx.now,
     )
     .await?;
     let ticket = changed(change, version, None, |current| ApiError::Conflict {
@@ -160,12 +218,24 @@ pub async fn edit(req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError
         ),
         details: None,
     })?;
-    Ok(success(200, "Ticket updated", json!({ "ticket": ticket })))
+    Ok(success(
+        200,
+        "Ticket updated",
+        &OneTicket {
+            ticket: TicketAnswer::from(&ticket),
+        },
+    ))
 }
 
 /// `POST /api/crm/tickets/{id}/{assign|unassign|resolve|close|reopen}` `{staff_id?, version?}`.
-pub async fn act(req: Request, ctx: &Ctx, id: i64, action: Action) -> Result<Response, ApiError> {
-    let session = auth::require_staff(&req, ctx, Role::Agent).await?;
+pub async fn act(
+    req: Request,
+    ctx: &Ctx,
+    session: Session,
+    params: Params,
+    action: Action,
+) -> Result<Response, ApiError> {
+    let id = params.id()?;
     let fields = read_optional_json(&req, ctx).await?;
     let version = version(&fields)?;
     let assignee = if action == Action::Assign {
@@ -182,24 +252,24 @@ pub async fn act(req: Request, ctx: &Ctx, id: i64, action: Action) -> Result<Res
     } else {
         None
     };
-    let change = tickets::act(
+    let change = changes::act(
         &ctx.db()?,
         id,
         action,
         assignee,
         version,
         Actor::Staff(session.staff_id()),
-        &ctx.now.rfc3339(),
+        ctx.now,
     )
     .await?;
     let ticket = changed(change, version, assignee, |current| {
-        let allowed = allowed_actions(current.status());
+        let allowed = allowed_actions(current.status);
         ApiError::Conflict {
             code: "invalid_transition",
             message: format!(
                 "A {} ticket cannot be {}; allowed: {}.",
-                current.status,
-                past_tense(action),
+                current.status.as_str(),
+                action.past_tense(),
                 if allowed.is_empty() {
                     "none".to_owned()
                 } else {
@@ -211,15 +281,27 @@ pub async fn act(req: Request, ctx: &Ctx, id: i64, action: Action) -> Result<Res
     })?;
     Ok(success(
         200,
-        &format!("Ticket {}", past_tense(action)),
-        json!({ "ticket": ticket }),
+        &format!("Ticket {}", action.past_tense()),
+        &OneTicket {
+            ticket: TicketAnswer::from(&ticket),
+        },
     ))
+}
+
+#[derive(Serialize)]
+struct MessageAdded<'a> {
+    message: MessageAnswer<'a>,
 }
 
 /// `POST /api/crm/tickets/{id}/messages` `{body, internal?}`: a reply to the customer
 /// (emailed to them) or an internal note (never shown on a public route).
-pub async fn add_message(req: Request, ctx: &Ctx, id: i64) -> Result<Response, ApiError> {
-    let session = auth::require_staff(&req, ctx, Role::Agent).await?;
+pub async fn add_message(
+    req: Request,
+    ctx: &Ctx,
+    session: Session,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let id = params.id()?;
     let fields = read_json(&req, ctx).await?;
     let rule = TextRule {
         label: "Message",
@@ -229,8 +311,8 @@ pub async fn add_message(req: Request, ctx: &Ctx, id: i64) -> Result<Response, A
     let mut errors = Vec::new();
     let body = required_text(&fields, "body", rule, &mut errors);
     let internal = match fields.get("internal") {
-        None | Some(serde_json::Value::Null) => false,
-        Some(serde_json::Value::Bool(b)) => *b,
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
         Some(_) => {
             errors.push(FieldError::new(
                 "internal",
@@ -259,38 +341,45 @@ pub async fn add_message(req: Request, ctx: &Ctx, id: i64) -> Result<Response, A
     } else {
         "Reply sent"
     };
-    Ok(success(201, what, json!({ "message": message })))
-}
-
-/// `GET /api/crm/stats`: counts for the dashboard.
-pub async fn stats(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
-    auth::require_staff(&req, ctx, Role::Agent).await?;
     Ok(success(
-        200,
-        "Ticket statistics",
-        tickets::stats(&ctx.db()?).await?,
+        201,
+        what,
+        &MessageAdded {
+            message: MessageAnswer::from(&message),
+        },
     ))
 }
 
-fn past_tense(action: Action) -> &'static str {
-    match action {
-        Action::Assign => "assigned",
-        Action::Unassign => "unassigned",
-        Action::Resolve => "resolved",
-        Action::Close => "closed",
-        Action::Reopen => "reopened",
-    }
+#[derive(Serialize)]
+struct StatsAnswer {
+    total: i64,
+    by_status: BTreeMap<&'static str, i64>,
+    by_priority: BTreeMap<&'static str, i64>,
+    unassigned_open: i64,
 }
 
-/// The optional `version` for optimistic concurrency.
-fn version(fields: &crate::domain::fields::Fields) -> Result<Option<i64>, ApiError> {
-    let mut errors = Vec::new();
-    let version = optional_id(fields, "version", "Version", &mut errors);
-    if errors.is_empty() {
-        Ok(version)
-    } else {
-        Err(ValidationError::from_details(errors).into())
-    }
+/// `GET /api/crm/stats`: counts for the dashboard.
+pub async fn stats(
+    _req: Request,
+    ctx: &Ctx,
+    _session: Session,
+    _params: Params,
+) -> Result<Response, ApiError> {
+    let s = stats::stats(&ctx.db()?).await?;
+    Ok(success(
+        200,
+        "Ticket statistics",
+        &StatsAnswer {
+            total: s.total,
+            by_status: s.by_status.iter().map(|(k, n)| (k.as_str(), *n)).collect(),
+            by_priority: s
+                .by_priority
+                .iter()
+                .map(|(k, n)| (k.as_str(), *n))
+                .collect(),
+            unassigned_open: s.unassigned_open,
+        },
+    ))
 }
 
 /// Explains a refused change, most specific first: no ticket, a stale version, an

@@ -1,20 +1,28 @@
 //! Customers without a login: the private status link (JSON and an HTML page), replies
 //! from it, and "I lost my link".
 
-use crate::http::{Request, Response};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
-use crate::access;
-use crate::domain::abuse::{email_bucket, ip_bucket};
+use super::input::read_fields;
+use super::table::Params;
+use crate::app::Ctx;
+use crate::domain::abuse::{email_bucket, ip_bucket, Limit};
 use crate::domain::email::EmailAddress;
 use crate::domain::fields::{required_text, Fields, TextRule};
+use crate::domain::lifecycle::{customer_reply_effect, ReplyEffect};
+use crate::domain::status_link;
+use crate::domain::ticket::{MessageAuthor, Priority, Status, TicketNumber};
+use crate::domain::time::Timestamp;
 use crate::domain::validation::ValidationError;
 use crate::error::ApiError;
-use crate::html::{self, PageMessage, StatusPage};
-use crate::http::{body_kind, decode_fields, success, BodyKind, Ctx};
-use crate::routes::creating;
-use crate::store::messages::{self, Message, ReplyOutcome};
-use crate::store::tickets::{self, Ticket};
+use crate::http::html::{self, PageMessage, StatusPage};
+use crate::http::{success, BodyKind, Nothing, Response};
+use crate::platform::request::Request;
+use crate::store::link_requests::{self, LookupOutcome};
+use crate::store::messages::{self, ReplyOutcome};
+use crate::store::rows::{Message, Ticket};
+use crate::store::tickets::{reads, TicketRef};
 
 fn not_found() -> ApiError {
     ApiError::NotFound {
@@ -42,90 +50,113 @@ fn presented_token(req: &Request, fields: Option<&Fields>) -> Option<String> {
 
 /// Checks the token against the ticket. Unknown number, missing or wrong token all
 /// give the same 404 after the same work, so numbers cannot be probed.
-async fn authorize(
+fn authorize<T>(
     ctx: &Ctx,
-    ticket: Option<Ticket>,
-    number: &str,
+    found: Option<(Ticket, T)>,
+    number: &TicketNumber,
     token: Option<&str>,
-) -> Result<Ticket, ApiError> {
+) -> Result<(Ticket, T), ApiError> {
     let Some(secret) = &ctx.config.ticket_token_secret else {
         return Err(not_found());
     };
-    let id = ticket.as_ref().map_or(0, |t| t.id);
-    let valid = access::verify(secret, id, number, token.unwrap_or(""));
-    match ticket {
-        Some(t) if valid && token.is_some() => Ok(t),
+    let id = found.as_ref().map_or(0, |(t, _)| t.id);
+    let valid = status_link::verify(secret, id, number, token.unwrap_or(""));
+    match found {
+        Some(found) if valid && token.is_some() => Ok(found),
         _ => Err(not_found()),
     }
 }
 
-fn public_messages(messages: &[Message]) -> Vec<Value> {
-    messages
-        .iter()
-        .filter(|m| !m.internal)
-        .map(|m| json!({"author": m.author_type, "body": m.body, "created_at": m.created_at}))
-        .collect()
+/// A message as customers see it (internal notes never get this far).
+#[derive(Serialize)]
+struct PublicMessage<'a> {
+    author: MessageAuthor,
+    body: &'a str,
+    created_at: Timestamp,
+}
+
+impl<'a> From<&'a Message> for PublicMessage<'a> {
+    fn from(m: &'a Message) -> Self {
+        PublicMessage {
+            author: m.author_type,
+            body: &m.body,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// What the status link shows.
+#[derive(Serialize)]
+struct TicketStatus<'a> {
+    ticket_number: &'a TicketNumber,
+    subject: &'a str,
+    description: &'a str,
+    status: Status,
+    priority: Priority,
+    category: Option<&'a str>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    resolved_at: Option<Timestamp>,
+    closed_at: Option<Timestamp>,
+    messages: Vec<PublicMessage<'a>>,
 }
 
 /// `GET /api/tickets/{ticket_number}` with the token: status, timestamps, thread.
-pub async fn status(req: Request, ctx: &Ctx, number: String) -> Result<Response, ApiError> {
-    let view = messages::public_view(&ctx.db()?, &number).await?;
-    let (ticket, thread) = match view {
-        Some((t, m)) => (Some(t), m),
-        None => (None, vec![]),
-    };
-    let ticket = authorize(ctx, ticket, &number, presented_token(&req, None).as_deref()).await?;
+pub async fn status(req: Request, ctx: &Ctx, params: Params) -> Result<Response, ApiError> {
+    let number = params.ticket_number()?;
+    let found = reads::with_public_thread(&ctx.db()?, &TicketRef::Number(number.clone())).await?;
+    let token = presented_token(&req, None);
+    let (ticket, thread) = authorize(ctx, found, &number, token.as_deref())?;
     Ok(success(
         200,
         "Ticket status",
-        json!({
-            "ticket_number": ticket.ticket_number,
-            "subject": ticket.subject,
-            "description": ticket.description,
-            "status": ticket.status,
-            "priority": ticket.priority,
-            "category": ticket.category,
-            "created_at": ticket.created_at,
-            "updated_at": ticket.updated_at,
-            "resolved_at": ticket.resolved_at,
-            "closed_at": ticket.closed_at,
-            "messages": public_messages(&thread),
-        }),
+        &TicketStatus {
+            ticket_number: &ticket.ticket_number,
+            subject: &ticket.subject,
+            description: &ticket.description,
+            status: ticket.status,
+            priority: ticket.priority,
+            category: ticket.category.as_deref(),
+            created_at: ticket.created_at,
+            updated_at: ticket.updated_at,
+            resolved_at: ticket.resolved_at,
+            closed_at: ticket.closed_at,
+            messages: thread.iter().map(PublicMessage::from).collect(),
+        },
     ))
 }
 
 /// `GET /t/{ticket_number}?token=...`: the page a customer opens from an email.
-pub async fn page(req: Request, ctx: &Ctx, number: String) -> Result<Response, ApiError> {
-    let view = messages::public_view(&ctx.db()?, &number).await?;
-    let (ticket, thread) = match view {
-        Some((t, m)) => (Some(t), m),
-        None => (None, vec![]),
-    };
+pub async fn page(req: Request, ctx: &Ctx, params: Params) -> Result<Response, ApiError> {
+    let number = params.ticket_number()?;
+    let found = reads::with_public_thread(&ctx.db()?, &TicketRef::Number(number.clone())).await?;
     let token = presented_token(&req, None);
-    let ticket = match authorize(ctx, ticket, &number, token.as_deref()).await {
-        Ok(t) => t,
+    let (ticket, thread) = match authorize(ctx, found, &number, token.as_deref()) {
+        Ok(found) => found,
         Err(ApiError::NotFound { .. }) => return Ok(html_response(404, html::not_found_page())),
         Err(e) => return Err(e),
     };
     let action = format!("/api/tickets/{}/messages", ticket.ticket_number);
+    let times: Vec<String> = thread.iter().map(|m| m.created_at.rfc3339()).collect();
     let page = html::status_page(&StatusPage {
-        ticket_number: &ticket.ticket_number,
+        ticket_number: ticket.ticket_number.as_str(),
         subject: &ticket.subject,
-        status: &ticket.status,
-        priority: &ticket.priority,
-        created_at: &ticket.created_at,
-        updated_at: &ticket.updated_at,
+        status: ticket.status.as_str(),
+        priority: ticket.priority.as_str(),
+        created_at: &ticket.created_at.rfc3339(),
+        updated_at: &ticket.updated_at.rfc3339(),
         description: &ticket.description,
         messages: thread
             .iter()
-            .filter(|m| !m.internal)
-            .map(|m| PageMessage {
-                author: &m.author_type,
+            .zip(&times)
+            .map(|(m, at)| PageMessage {
+                author: m.author_type.as_str(),
                 body: &m.body,
-                created_at: &m.created_at,
+                created_at: at,
             })
             .collect(),
-        reply_action: (ticket.status != "closed").then_some(action.as_str()),
+        reply_action: (customer_reply_effect(ticket.status) != ReplyEffect::Refused)
+            .then_some(action.as_str()),
         token: token.as_deref().unwrap_or_default(),
         max_reply_chars: ctx.config.message_max_chars,
     });
@@ -139,17 +170,24 @@ fn html_response(status: u16, body: String) -> Response {
         .with_header("X-Frame-Options", "DENY")
 }
 
+#[derive(Serialize)]
+struct ReplyAdded<'a> {
+    message: PublicMessage<'a>,
+    reopened: bool,
+}
+
 /// `POST /api/tickets/{ticket_number}/messages` `{body, token?}`: a customer's reply.
 /// Reopens a resolved ticket; a closed one refuses. A form post (the status page) is
 /// answered with a 303 back to the page.
-pub async fn reply(req: Request, ctx: &Ctx, number: String) -> Result<Response, ApiError> {
-    let kind = body_kind(&req)?;
-    let body = req.body(ctx.config.max_body_bytes).await?;
-    let fields = decode_fields(kind, &body)?;
+pub async fn reply(req: Request, ctx: &Ctx, params: Params) -> Result<Response, ApiError> {
+    let number = params.ticket_number()?;
+    let (kind, _, fields) = read_fields(&req, ctx).await?;
     let token = presented_token(&req, Some(&fields));
     let db = ctx.db()?;
-    let ticket = tickets::by_number(&db, &number).await?;
-    let ticket = authorize(ctx, ticket, &number, token.as_deref()).await?;
+    let found = reads::one(&db, &TicketRef::Number(number.clone()))
+        .await?
+        .map(|t| (t, ()));
+    let (ticket, ()) = authorize(ctx, found, &number, token.as_deref())?;
     let rule = TextRule {
         label: "Message",
         max_chars: ctx.config.message_max_chars,
@@ -159,13 +197,13 @@ pub async fn reply(req: Request, ctx: &Ctx, number: String) -> Result<Response, 
     let Some(text) = required_text(&fields, "body", rule, &mut errors) else {
         return Err(ValidationError::from_details(errors).into());
     };
-    let window = ctx.config.rate_limit_window_seconds;
+    let window = ctx.rate_window();
     let outcome = messages::customer_reply(
         &db,
         ticket.id,
         &text,
         ctx.config.customer_replies_per_ticket,
-        &ctx.now.minus_seconds(window).rfc3339(),
+        window.start(ctx.now),
         &ctx.outbox(),
     )
     .await?;
@@ -187,7 +225,10 @@ pub async fn reply(req: Request, ctx: &Ctx, number: String) -> Result<Response, 
             Ok(success(
                 201,
                 "Reply added",
-                json!({"message": public_messages(&[message])[0], "reopened": reopened}),
+                &ReplyAdded {
+                    message: PublicMessage::from(&message),
+                    reopened,
+                },
             ))
         }
         ReplyOutcome::Closed => Err(ApiError::Conflict {
@@ -198,10 +239,9 @@ pub async fn reply(req: Request, ctx: &Ctx, number: String) -> Result<Response, 
             ),
             details: None,
         }),
-        ReplyOutcome::RateLimited { frees_at } => Err(creating::limited(
-            ctx,
-            frees_at.as_deref(),
+        ReplyOutcome::RateLimited(bucket) => Err(ApiError::too_many(
             "replies on this ticket",
+            window.retry_after(ctx.now, bucket.frees_at),
         )),
     }
 }
@@ -209,10 +249,8 @@ pub async fn reply(req: Request, ctx: &Ctx, number: String) -> Result<Response, 
 /// `POST /api/tickets/lookup` `{customer_email}`: always the same 202 (or the same
 /// 429), whether or not the address has tickets; when it has, an email with their
 /// links is queued. Existing links keep working.
-pub async fn lookup(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
-    let kind = body_kind(&req)?;
-    let body = req.body(ctx.config.max_body_bytes).await?;
-    let fields = decode_fields(kind, &body)?;
+pub async fn lookup(req: Request, ctx: &Ctx, _params: Params) -> Result<Response, ApiError> {
+    let (_, _, fields) = read_fields(&req, ctx).await?;
     let rule = TextRule {
         label: "Customer email",
         max_chars: 1_000,
@@ -231,30 +269,41 @@ pub async fn lookup(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         }
         return Err(ValidationError::from_details(errors).into());
     };
-    let ip = req.client_ip();
-    let email_key = format!("lookup-{}", email_bucket(&email));
-    let ip_key = format!("lookup-{}", ip_bucket(&ip));
-    let window = ctx.config.rate_limit_window_seconds;
-    let outcome = messages::lookup(
+    let limits = [
+        Limit {
+            name: "email",
+            bucket: format!("lookup-{}", email_bucket(&email)),
+            max: ctx.config.lookups_per_email,
+        },
+        Limit {
+            name: "ip",
+            bucket: format!("lookup-{}", ip_bucket(&req.client_ip())),
+            max: ctx.config.lookups_per_ip,
+        },
+    ];
+    let window = ctx.rate_window();
+    let outcome = link_requests::request_links(
         &ctx.db()?,
         email.as_str(),
-        [
-            (email_key.as_str(), ctx.config.lookups_per_email),
-            (ip_key.as_str(), ctx.config.lookups_per_ip),
-        ],
-        &ctx.now.minus_seconds(window).rfc3339(),
+        &limits,
+        window.start(ctx.now),
         &ctx.outbox(),
     )
     .await?;
     match outcome {
-        Ok(notifications) => {
+        LookupOutcome::Accepted(notifications) => {
             ctx.deliver_after_response(notifications);
             Ok(success(
                 202,
                 "If this address has tickets, an email with their links is on its way.",
-                json!({}),
+                &Nothing {},
             ))
         }
-        Err(frees_at) => Err(creating::limited(ctx, frees_at.as_deref(), "link requests")),
+        LookupOutcome::RateLimited(buckets) => Err(ApiError::too_many(
+            "link requests",
+            window
+                .retry_after_full(ctx.now, &limits, &buckets)
+                .unwrap_or(window.seconds),
+        )),
     }
 }

@@ -1,34 +1,67 @@
-//! The public API: anyone (the AI assistant, contact forms, widgets) may call it.
+//! The public create: anyone (the AI assistant, contact forms, widgets) may call it.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use worker::console_log;
 
-use crate::http::{Request, Response};
-
-use crate::access;
-use crate::crypto;
-use crate::domain::abuse::{email_bucket, ip_bucket, Limit, HONEYPOT_FIELD};
+use super::input::read_fields;
+use super::table::Params;
+use crate::app::create::{add_rate_headers, settle, Idempotency};
+use crate::app::links::StatusLink;
+use crate::app::turnstile::{self, Verdict};
+use crate::app::Ctx;
+use crate::domain::abuse::{email_bucket, ip_bucket, BucketState, Limit, HONEYPOT_FIELD};
 use crate::domain::encoding::{base64url, hex};
-use crate::domain::ticket::{format_ticket_number, CreatePolicy, NewTicket, Priority};
+use crate::domain::fields::Fields;
+use crate::domain::hash::sha256;
+use crate::domain::ticket::{Actor, CreatePolicy, NewTicket, Priority, Status, TicketNumber};
+use crate::domain::time::Timestamp;
 use crate::error::ApiError;
-use crate::http::{body_kind, decode_fields, success, BodyKind, Ctx};
-use crate::routes::creating::{self, Idempotency};
-use crate::store::api_keys::{self, ApiKey};
-use crate::store::ticket_create::{self, BucketState, CreateTicket};
-use crate::store::tickets::{Actor, Ticket};
-use crate::turnstile::{self, Verdict};
+use crate::http::headers::{bearer, idempotency_key};
+use crate::http::{success, BodyKind, Response};
+use crate::platform::request::Request;
+use crate::platform::webcrypto::random_bytes;
+use crate::store::api_keys;
+use crate::store::rows::{ApiKey, Ticket};
+use crate::store::ticket_create::{self, CreateTicket};
 
 pub const CREATED_MESSAGE: &str = "Support ticket created successfully";
+
+/// What a public create answers.
+#[derive(Serialize)]
+struct CreatedTicket<'a> {
+    id: i64,
+    ticket_number: &'a TicketNumber,
+    status: Status,
+    priority: Priority,
+    category: Option<&'a str>,
+    created_at: Timestamp,
+    #[serde(flatten)]
+    link: Option<StatusLink>,
+}
+
+impl<'a> CreatedTicket<'a> {
+    fn of(ctx: &Ctx, t: &'a Ticket) -> Self {
+        CreatedTicket {
+            id: t.id,
+            ticket_number: &t.ticket_number,
+            status: t.status,
+            priority: t.priority,
+            category: t.category.as_deref(),
+            created_at: t.created_at,
+            link: StatusLink::of(ctx, t.id, &t.ticket_number),
+        }
+    }
+}
 
 /// `POST /api/tickets/create`: validates, checks abuse controls, then writes the
 /// ticket, its number, its event, the rate-limit hits and the idempotency record in
 /// one D1 round trip (two with an integration key: the key lookup comes first).
-pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
-    let kind = body_kind(&req)?;
+pub async fn create(req: Request, ctx: &Ctx, _params: Params) -> Result<Response, ApiError> {
+    super::input::body_kind(&req)?;
     let key = integration_key(&req, ctx).await?;
-    let idempotency_key = creating::idempotency_key(&req)?;
-    let body = req.body(ctx.config.max_body_bytes).await?;
-    let fields = decode_fields(kind, &body)?;
+    let idempotency_key = idempotency_key(req.header("Idempotency-Key"))?;
+    let (kind, body, fields) = read_fields(&req, ctx).await?;
     let policy = CreatePolicy {
         categories: &ctx.config.categories,
         priorities: &Priority::PUBLIC,
@@ -75,28 +108,14 @@ pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
         }
     }
 
-    let idempotency = match idempotency_key {
-        None => None,
-        Some(idem_key) => {
-            // Scoped to the caller: the integration key, or the customer's email.
-            let scope = match &key {
-                Some(key) => format!("key:{}", key.id),
-                None => email_bucket(&ticket.customer_email),
-            };
-            Some(Idempotency::new(
-                ctx,
-                idem_key,
-                scope,
-                req.path(),
-                media_name(kind),
-                &body,
-            ))
-        }
-    };
-    let window_start = ctx
-        .now
-        .minus_seconds(ctx.config.rate_limit_window_seconds)
-        .rfc3339();
+    // Scoped to the caller: the integration key, or the customer's email.
+    let idempotency = idempotency_key.map(|idem_key| {
+        let scope = match &key {
+            Some(key) => format!("key:{}", key.id),
+            None => email_bucket(&ticket.customer_email),
+        };
+        Idempotency::new(ctx, idem_key, scope, req.path(), kind.name(), &body)
+    });
     let outbox = ctx.outbox();
     let result = ticket_create::create(
         &ctx.db()?,
@@ -108,7 +127,7 @@ pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
             assigned_to: None,
             user_must_match_email: key.is_none(),
             limits: &limits,
-            window_start: &window_start,
+            window_start: ctx.rate_window().start(ctx.now),
             idempotency: idempotency.as_ref().map(Idempotency::claim),
             outbox: &outbox,
             request_id: &ctx.request_id,
@@ -117,14 +136,11 @@ pub async fn create(req: Request, ctx: &Ctx) -> Result<Response, ApiError> {
     )
     .await?;
 
-    let (created, replayed) = creating::settle(result.outcome, ctx, &limits, &result.buckets)?;
-    let link = access::link_fields(ctx, created.id, &created.ticket_number);
-    let mut response = render(ctx, &created, kind, link);
+    let settled = settle(result.outcome, ctx, &limits, &result.buckets)?;
+    let mut response = render(ctx, &CreatedTicket::of(ctx, &settled.ticket), kind);
     ctx.deliver_after_response(result.notifications);
-    creating::add_rate_headers(&mut response, ctx, &limits, &result.buckets);
-    if replayed {
-        creating::mark_replayed(&mut response);
-    }
+    add_rate_headers(&mut response, ctx, &limits, &result.buckets);
+    settled.mark(&mut response);
     Ok(response)
 }
 
@@ -134,23 +150,18 @@ async fn integration_key(req: &Request, ctx: &Ctx) -> Result<Option<ApiKey>, Api
     let Some(header) = req.header("Authorization") else {
         return Ok(None);
     };
-    let invalid = ApiError::Unauthorized {
+    let invalid = || ApiError::Unauthorized {
         message: "The API key is invalid or has been revoked.",
     };
-    let key = match header.trim().split_once(' ') {
-        Some((scheme, key)) if scheme.eq_ignore_ascii_case("bearer") && !key.trim().is_empty() => {
-            key.trim()
-        }
-        _ => return Err(invalid),
-    };
-    let hash = hex(&crypto::sha256(key.as_bytes()));
-    api_keys::use_key(&ctx.db()?, &hash, &ctx.now.rfc3339())
+    let key = bearer(&header).ok_or_else(invalid)?;
+    let hash = hex(&sha256(key.as_bytes()));
+    api_keys::use_key(&ctx.db()?, &hash, ctx.now)
         .await?
         .map(Some)
-        .ok_or(invalid)
+        .ok_or_else(invalid)
 }
 
-fn honeypot_filled(fields: &crate::domain::fields::Fields) -> bool {
+fn honeypot_filled(fields: &Fields) -> bool {
     match fields.get(HONEYPOT_FIELD) {
         Some(Value::String(s)) => !s.trim().is_empty(),
         Some(Value::Null) | None => false,
@@ -158,72 +169,48 @@ fn honeypot_filled(fields: &crate::domain::fields::Fields) -> bool {
     }
 }
 
-fn media_name(kind: BodyKind) -> &'static str {
-    match kind {
-        BodyKind::Json => "json",
-        BodyKind::Form => "form",
-    }
-}
-
 /// The answer to a create: 201 JSON, or 303 to `FORM_SUCCESS_URL` for a form post.
-/// `link` is the customer's private status link, when links are configured.
-fn render(ctx: &Ctx, ticket: &Ticket, kind: BodyKind, link: Option<(String, String)>) -> Response {
-    let mut data = json!({
-        "id": ticket.id,
-        "ticket_number": ticket.ticket_number,
-        "status": ticket.status,
-        "priority": ticket.priority,
-        "category": ticket.category,
-        "created_at": ticket.created_at,
-    });
-    if let Some((token, url)) = link {
-        data["access_token"] = json!(token);
-        data["status_url"] = json!(url);
-    }
+fn render(ctx: &Ctx, created: &CreatedTicket<'_>, kind: BodyKind) -> Response {
+    let number = created.ticket_number;
     let (status, location) = match (&ctx.config.form_success_url, kind) {
         (Some(url), BodyKind::Form) => {
             let separator = if url.contains('?') { '&' } else { '?' };
-            (
-                303,
-                format!("{url}{separator}ticket={}", ticket.ticket_number),
-            )
+            (303, format!("{url}{separator}ticket={number}"))
         }
-        _ => (201, format!("/api/tickets/{}", ticket.ticket_number)),
+        _ => (201, format!("/api/tickets/{number}")),
     };
-    success(status, CREATED_MESSAGE, data).with_header("Location", location)
+    success(status, CREATED_MESSAGE, created).with_header("Location", location)
 }
 
 /// What a bot that filled the honeypot sees: a success like any other, with a
 /// made-up number, so it learns nothing. Nothing is written.
 fn decoy(ctx: &Ctx, ticket: &NewTicket, kind: BodyKind, limits: &[Limit]) -> Response {
-    let random = crypto::random_bytes::<4>()
-        .map(u32::from_le_bytes)
-        .unwrap_or(0);
-    let fake = Ticket {
-        id: i64::from(random % 100_000) + 1,
-        ticket_number: format_ticket_number(ctx.now.year(), i64::from(random % 9_000) + 1_000),
-        status: "open".into(),
-        priority: ticket.priority.as_str().into(),
-        category: Some(ticket.category.clone()),
-        created_at: ctx.now.rfc3339(),
-        ..Ticket::default()
-    };
+    let random = random_bytes::<4>().map(u32::from_le_bytes).unwrap_or(0);
+    let number = TicketNumber::new(ctx.now.year(), i64::from(random % 9_000) + 1_000);
     let link = ctx.config.ticket_token_secret.as_ref().map(|_| {
-        let token = crypto::random_bytes::<24>()
+        let token = random_bytes::<24>()
             .map(|b| base64url(&b))
             .unwrap_or_default();
-        let url = access::status_url(&access::base_url(ctx), &fake.ticket_number, &token);
-        (token, url)
+        StatusLink::with_token(ctx, &number, token)
     });
-    let mut response = render(ctx, &fake, kind, link);
+    let fake = CreatedTicket {
+        id: i64::from(random % 100_000) + 1,
+        ticket_number: &number,
+        status: Status::Open,
+        priority: ticket.priority,
+        category: Some(&ticket.category),
+        created_at: ctx.now,
+        link,
+    };
+    let mut response = render(ctx, &fake, kind);
     // As if this were the caller's first ticket in the window.
     let buckets: Vec<BucketState> = limits
         .iter()
         .map(|_| BucketState {
             used: 1,
-            frees_at: Some(ctx.now.rfc3339()),
+            frees_at: Some(ctx.now),
         })
         .collect();
-    creating::add_rate_headers(&mut response, ctx, limits, &buckets);
+    add_rate_headers(&mut response, ctx, limits, &buckets);
     response
 }

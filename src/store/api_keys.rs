@@ -1,31 +1,20 @@
 //! Integration keys: only their SHA-256 is stored.
 
-use serde::{Deserialize, Serialize};
-
-use super::{int, text, Database};
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ApiKey {
-    pub id: i64,
-    pub name: String,
-    pub key_prefix: String,
-    pub rate_limit: i64,
-    pub created_by: Option<i64>,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
-}
-
-const COLUMNS: &str =
-    "id, name, key_prefix, rate_limit, created_by, created_at, last_used_at, revoked_at";
+use super::rows::{ApiKey, API_KEY_COLUMNS};
+use super::{int, text, time, Database};
+use crate::domain::time::Timestamp;
 
 /// Authenticates a key and records its use, in one statement. `None`: unknown or revoked.
-pub async fn use_key(db: &Database, key_hash: &str, now: &str) -> worker::Result<Option<ApiKey>> {
+pub async fn use_key(
+    db: &Database,
+    key_hash: &str,
+    now: Timestamp,
+) -> worker::Result<Option<ApiKey>> {
     let sql = format!(
         "UPDATE api_keys SET last_used_at = ?2 WHERE key_hash = ?1 AND revoked_at IS NULL
-         RETURNING {COLUMNS}"
+         RETURNING {API_KEY_COLUMNS}"
     );
-    db.prepare(&sql, &[text(key_hash), text(now)])?
+    db.prepare(&sql, &[text(key_hash), time(now)])?
         .first()
         .await
 }
@@ -36,14 +25,14 @@ pub struct NewApiKey<'a> {
     pub key_prefix: &'a str,
     pub rate_limit: u32,
     pub created_by: i64,
-    pub now: &'a str,
+    pub now: Timestamp,
 }
 
 pub async fn create(db: &Database, k: &NewApiKey<'_>) -> worker::Result<Option<ApiKey>> {
     db.prepare(
         &format!(
             "INSERT INTO api_keys (name, key_hash, key_prefix, rate_limit, created_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING {COLUMNS}"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING {API_KEY_COLUMNS}"
         ),
         &[
             text(k.name),
@@ -51,7 +40,7 @@ pub async fn create(db: &Database, k: &NewApiKey<'_>) -> worker::Result<Option<A
             text(k.key_prefix),
             int(Some(k.rate_limit.into())),
             int(Some(k.created_by)),
-            text(k.now),
+            time(k.now),
         ],
     )?
     .first()
@@ -59,15 +48,18 @@ pub async fn create(db: &Database, k: &NewApiKey<'_>) -> worker::Result<Option<A
 }
 
 pub async fn list(db: &Database) -> worker::Result<Vec<ApiKey>> {
-    db.prepare(&format!("SELECT {COLUMNS} FROM api_keys ORDER BY id"), &[])?
-        .all()
-        .await
+    db.prepare(
+        &format!("SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY id"),
+        &[],
+    )?
+    .all()
+    .await
 }
 
 /// Revokes a key (idempotent: a revoked key keeps its first revocation time).
-pub async fn revoke(db: &Database, id: i64, now: &str) -> worker::Result<Option<ApiKey>> {
+pub async fn revoke(db: &Database, id: i64, now: Timestamp) -> worker::Result<Option<ApiKey>> {
     let sql = format!(
-        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1 RETURNING {COLUMNS}"
+        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?2) WHERE id = ?1 RETURNING {API_KEY_COLUMNS}"
     );
-    db.prepare(&sql, &[int(Some(id)), text(now)])?.first().await
+    db.prepare(&sql, &[int(Some(id)), time(now)])?.first().await
 }

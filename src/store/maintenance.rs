@@ -1,6 +1,7 @@
 //! Housekeeping run by the cron trigger: rows that can no longer matter.
 
-use super::{text, Database};
+use super::{time, Database};
+use crate::domain::time::Timestamp;
 
 /// What was removed, per table.
 pub struct Cleanup {
@@ -14,9 +15,9 @@ pub struct Cleanup {
 /// login throttle windows, in one batch.
 pub async fn clean_up(
     db: &Database,
-    now: &str,
-    rate_window_start: &str,
-    login_window_start: &str,
+    now: Timestamp,
+    rate_window_start: Timestamp,
+    login_window_start: Timestamp,
 ) -> worker::Result<Cleanup> {
     let statements = [
         (
@@ -31,7 +32,7 @@ pub async fn clean_up(
         ),
     ]
     .into_iter()
-    .map(|(sql, cutoff)| db.prepare(sql, &[text(cutoff)]))
+    .map(|(sql, cutoff)| db.prepare(sql, &[time(cutoff)]))
     .collect::<worker::Result<Vec<_>>>()?;
     let results = db.batch(statements).await?;
     let changes = |i: usize| results.get(i).map_or(0, |r| r.changes());

@@ -1,20 +1,25 @@
 //! Every SQL statement the worker runs lives under this module, always with bound
-//! parameters, one function per query. A request that needs several statements
-//! sends them as one D1 batch: one transaction, one round trip.
+//! parameters. Row types and column lists are in `rows.rs`; the rest is one module
+//! per area. A request that needs several statements sends them as one D1 batch:
+//! one transaction, one round trip.
 
 pub mod api_keys;
-mod d1;
 pub mod health;
+pub mod link_requests;
 pub mod maintenance;
 pub mod messages;
 pub mod notifications;
+mod rate_limits;
+pub mod rows;
 pub mod staff;
 pub mod ticket_create;
 pub mod tickets;
 
 use serde_json::Value;
 
-pub use d1::{Database, Statement};
+use crate::domain::ticket::Status;
+use crate::domain::time::Timestamp;
+pub use crate::platform::d1::{Database, Statement};
 
 /// Binds an optional integer (`None` as SQL NULL). Integers reach JS as numbers,
 /// exact up to 2^53, which ids never reach (D1 rejects BigInt).
@@ -30,10 +35,18 @@ fn opt_text(value: Option<&str>) -> Value {
     value.map_or(Value::Null, Value::from)
 }
 
-/// SQLite has no boolean: D1 returns 0/1.
-fn sqlite_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    let n: f64 = serde::Deserialize::deserialize(d)?;
-    Ok(n != 0.0)
+/// A timestamp as stored: its canonical RFC 3339 text, which sorts as time does.
+fn time(value: Timestamp) -> Value {
+    Value::from(value.rfc3339())
+}
+
+/// `t.status IN ('open', ...)`: statuses come from the domain's enum, never from input.
+fn status_in(statuses: &[Status]) -> String {
+    let list: Vec<String> = statuses
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("t.status IN ({})", list.join(", "))
 }
 
 /// Numbered parameters for SQL built from optional parts.
@@ -83,5 +96,13 @@ mod tests {
         assert_eq!(used_params("SELECT ?1, ?5 WHERE ?2", &params).len(), 5);
         assert_eq!(used_params("SELECT ?12", &params).len(), 6);
         assert_eq!(used_params("SELECT 1", &params).len(), 0);
+    }
+
+    #[test]
+    fn status_lists_are_sql_literals() {
+        assert_eq!(
+            status_in(&[Status::Open, Status::Assigned]),
+            "t.status IN ('open', 'assigned')"
+        );
     }
 }

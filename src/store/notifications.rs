@@ -1,38 +1,14 @@
-//! The notification outbox.
+//! The notification outbox: rows written in the same batch as the change that
+//! causes them, claimed by deliverers with a lease, and their outcomes.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
-use super::tickets::Ticket;
-use super::{int, opt_text, text, Database, Params};
-use crate::domain::notification::Kind;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Notification {
-    pub id: i64,
-    pub kind: String,
-    pub channel: String,
-    pub ticket_id: Option<i64>,
-    pub message_id: Option<i64>,
-    pub recipient: Option<String>,
-    pub link_base: Option<String>,
-    pub status: String,
-    pub attempts: i64,
-    pub next_attempt_at: String,
-    pub last_error: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-    pub sent_at: Option<String>,
-}
-
-const COLUMNS: &str =
-    "id, kind, channel, ticket_id, message_id, recipient, link_base, status, attempts, \
-    next_attempt_at, last_error, created_at, updated_at, sent_at";
+use super::rows::{MessageFacts, Notification, Ticket, NOTIFICATION_COLUMNS, T_TICKET_COLUMNS};
+use super::{int, opt_text, text, time, Database, Params};
+use crate::domain::notification::{Channel, DeliveryStatus, Kind};
+use crate::domain::time::Timestamp;
 
 /// One outbox row to write in the same batch as the change that causes it.
 pub struct Outgoing<'a> {
-    pub kind: &'a str,
-    pub channel: &'a str,
+    pub kind: Kind,
     /// SQL for the recipient (e.g. `t.customer_email`), or NULL.
     pub recipient_sql: &'a str,
 }
@@ -43,57 +19,69 @@ pub struct Outgoing<'a> {
 /// own; if that delivery never happens, the lease runs out and the cron takes over.
 /// A row for an unconfigured target is written as skipped, with the reason.
 pub struct OutboxPolicy {
-    pub now: String,
-    pub lease_until: String,
+    pub now: Timestamp,
+    pub lease_until: Timestamp,
     /// The base of status links in these notifications.
     pub link_base: String,
     pub email_skip: Option<&'static str>,
     pub webhook_skip: Option<&'static str>,
 }
 
+impl OutboxPolicy {
+    /// Why rows for `channel` are written as skipped, if they are.
+    pub fn skip_reason(&self, channel: Channel) -> Option<&'static str> {
+        match channel {
+            Channel::Email => self.email_skip,
+            Channel::Webhook => self.webhook_skip,
+        }
+    }
+}
+
 /// `INSERT ... SELECT` of outbox rows for the ticket the `from_where` clause selects
 /// (as alias `t`; a clause without a ticket selects `NULL AS id`). `message_sql` gives
 /// the message id or NULL.
-pub fn enqueue_sql(
+pub(super) fn enqueue_sql(
     p: &mut Params,
     rows: &[Outgoing<'_>],
     from_where: &str,
     message_sql: &str,
     policy: &OutboxPolicy,
 ) -> String {
-    let now = p.bind(text(&policy.now));
-    let lease = p.bind(text(&policy.lease_until));
+    let now = p.bind(time(policy.now));
+    let lease = p.bind(time(policy.lease_until));
     let link_base = p.bind(text(&policy.link_base));
     let selects: Vec<String> = rows
         .iter()
         .map(|o| {
-            let kind = p.bind(text(o.kind));
-            let channel = p.bind(text(o.channel));
-            let skip = if o.channel == "webhook" {
-                policy.webhook_skip
-            } else {
-                policy.email_skip
-            };
-            let state = match skip {
-                Some(reason) => format!("'skipped', 0, {now}, {}", p.bind(text(reason))),
-                None => format!("'pending', 1, {lease}, NULL"),
+            let channel = o.kind.channel();
+            let kind = p.bind(text(o.kind.as_str()));
+            let channel_p = p.bind(text(channel.as_str()));
+            let state = match policy.skip_reason(channel) {
+                Some(reason) => format!(
+                    "'{}', 0, {now}, {}",
+                    DeliveryStatus::Skipped.as_str(),
+                    p.bind(text(reason))
+                ),
+                None => format!("'{}', 1, {lease}, NULL", DeliveryStatus::Pending.as_str()),
             };
             format!(
-                "SELECT {kind}, {channel}, t.id, {message_sql}, {}, {link_base}, {state}, {now}, {now} {from_where}",
+                "SELECT {kind}, {channel_p}, t.id, {message_sql}, {}, {link_base}, {state}, {now}, {now} {from_where}",
                 o.recipient_sql
             )
         })
         .collect();
     format!(
         "INSERT INTO notifications (kind, channel, ticket_id, message_id, recipient, link_base, status, attempts,
-            next_attempt_at, last_error, created_at, updated_at) {} RETURNING {COLUMNS}",
+            next_attempt_at, last_error, created_at, updated_at) {} RETURNING {NOTIFICATION_COLUMNS}",
         selects.join(" UNION ALL ")
     )
 }
 
 /// The rows a batch wrote that the request itself must deliver.
 pub fn claimed(rows: Vec<Notification>) -> Vec<Notification> {
-    rows.into_iter().filter(|n| n.status == "pending").collect()
+    rows.into_iter()
+        .filter(|n| n.status == DeliveryStatus::Pending)
+        .collect()
 }
 
 /// Claims due rows, up to `limit`: counts the attempt and pushes `next_attempt_at`
@@ -101,44 +89,63 @@ pub fn claimed(rows: Vec<Notification>) -> Vec<Notification> {
 /// A deliverer that dies leaves them due again later.
 pub async fn claim_due(
     db: &Database,
-    now: &str,
-    lease_until: &str,
+    now: Timestamp,
+    lease_until: Timestamp,
     limit: u32,
 ) -> worker::Result<Vec<Notification>> {
     let sql = format!(
         "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?2, updated_at = ?1
          WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?1
                       ORDER BY id LIMIT ?3)
-         RETURNING {COLUMNS}"
+         RETURNING {NOTIFICATION_COLUMNS}"
     );
     db.prepare(
         &sql,
-        &[text(now), text(lease_until), int(Some(limit.into()))],
+        &[time(now), time(lease_until), int(Some(limit.into()))],
     )?
     .all()
     .await
 }
 
-/// What the claimed rows talk about: their tickets, messages (with staff names) and,
-/// for lookups, each recipient's recent tickets. One round trip.
-pub struct Context {
+/// What claimed rows talk about: their tickets, messages (with staff names) and,
+/// for lookups, each recipient's recent tickets.
+pub struct OutboxFacts {
     pub tickets: Vec<Ticket>,
-    pub messages: Vec<Value>,
+    pub messages: Vec<MessageFacts>,
     pub by_email: Vec<(String, Vec<Ticket>)>,
+}
+
+impl OutboxFacts {
+    pub fn ticket(&self, id: Option<i64>) -> Option<&Ticket> {
+        self.tickets.iter().find(|t| Some(t.id) == id)
+    }
+
+    pub fn message(&self, id: Option<i64>) -> Option<&MessageFacts> {
+        self.messages.iter().find(|m| Some(m.id) == id)
+    }
+
+    /// The recent tickets of a lookup's recipient.
+    pub fn tickets_of(&self, email: &str) -> &[Ticket] {
+        self.by_email
+            .iter()
+            .find(|(e, _)| e == email)
+            .map_or(&[][..], |(_, t)| t.as_slice())
+    }
 }
 
 /// How many tickets a "lost my link" email lists.
 const LOOKUP_TICKETS: u32 = 20;
 
-pub async fn context(db: &Database, claimed: &[Notification]) -> worker::Result<Context> {
+/// The facts of every claimed row, in one round trip.
+pub async fn facts(db: &Database, claimed: &[Notification]) -> worker::Result<OutboxFacts> {
     let ticket_ids: Vec<i64> = claimed.iter().filter_map(|n| n.ticket_id).collect();
     let message_ids: Vec<i64> = claimed.iter().filter_map(|n| n.message_id).collect();
     let lookup_emails: Vec<String> = claimed
         .iter()
-        .filter(|n| n.kind == Kind::Lookup.as_str())
+        .filter(|n| n.kind == Kind::Lookup)
         .filter_map(|n| n.recipient.clone())
         .collect();
-    let columns = super::tickets::T_TICKET_COLUMNS.as_str();
+    let columns = T_TICKET_COLUMNS.as_str();
     let ids = |ids: &[i64]| text(&serde_json::to_string(ids).unwrap_or_default());
     let tickets = format!(
         "SELECT {columns} FROM support_tickets t WHERE t.id IN (SELECT value FROM json_each(?1))"
@@ -164,7 +171,7 @@ pub async fn context(db: &Database, claimed: &[Notification]) -> worker::Result<
     for (email, result) in lookup_emails.into_iter().zip(&results[2..]) {
         by_email.push((email, result.rows()?));
     }
-    Ok(Context {
+    Ok(OutboxFacts {
         tickets: results[0].rows()?,
         messages: results[1].rows()?,
         by_email,
@@ -174,17 +181,21 @@ pub async fn context(db: &Database, claimed: &[Notification]) -> worker::Result<
 /// How one delivery went.
 pub enum Delivery {
     Sent,
-    /// The target is not configured.
+    /// The target is not configured, or nothing is left to send.
     Skipped(String),
     /// Failed; retried at `retry_at`, or given up when `None`.
     Failed {
         error: String,
-        retry_at: Option<String>,
+        retry_at: Option<Timestamp>,
     },
 }
 
 /// Records the outcomes of a delivery round, in one batch.
-pub async fn record(db: &Database, outcomes: &[(i64, Delivery)], now: &str) -> worker::Result<()> {
+pub async fn record(
+    db: &Database,
+    outcomes: &[(i64, Delivery)],
+    now: Timestamp,
+) -> worker::Result<()> {
     if outcomes.is_empty() {
         return Ok(());
     }
@@ -192,16 +203,21 @@ pub async fn record(db: &Database, outcomes: &[(i64, Delivery)], now: &str) -> w
         .iter()
         .map(|(id, outcome)| {
             let (status, error, next, sent_at) = match outcome {
-                Delivery::Sent => ("sent", None, None, Some(now)),
-                Delivery::Skipped(why) => ("skipped", Some(why.as_str()), None, None),
+                Delivery::Sent => (DeliveryStatus::Sent, None, None, Some(now)),
+                Delivery::Skipped(why) => (DeliveryStatus::Skipped, Some(why.as_str()), None, None),
                 Delivery::Failed {
                     error,
                     retry_at: Some(at),
-                } => ("pending", Some(error.as_str()), Some(at.as_str()), None),
+                } => (
+                    DeliveryStatus::Pending,
+                    Some(error.as_str()),
+                    Some(*at),
+                    None,
+                ),
                 Delivery::Failed {
                     error,
                     retry_at: None,
-                } => ("failed", Some(error.as_str()), None, None),
+                } => (DeliveryStatus::Failed, Some(error.as_str()), None, None),
             };
             db.prepare(
                 "UPDATE notifications SET status = ?2, last_error = ?3,
@@ -210,11 +226,11 @@ pub async fn record(db: &Database, outcomes: &[(i64, Delivery)], now: &str) -> w
                  WHERE id = ?1",
                 &[
                     int(Some(*id)),
-                    text(status),
+                    text(status.as_str()),
                     opt_text(error),
-                    opt_text(next),
-                    opt_text(sent_at),
-                    text(now),
+                    next.map_or(serde_json::Value::Null, time),
+                    sent_at.map_or(serde_json::Value::Null, time),
+                    time(now),
                 ],
             )
         })
@@ -223,18 +239,25 @@ pub async fn record(db: &Database, outcomes: &[(i64, Delivery)], now: &str) -> w
     Ok(())
 }
 
+/// The outbox, newest first, optionally of one status.
 pub async fn list(
     db: &Database,
-    status: Option<&str>,
+    status: Option<DeliveryStatus>,
     limit: u32,
 ) -> worker::Result<Vec<Notification>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM notifications WHERE ?1 IS NULL OR status = ?1
+        "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE ?1 IS NULL OR status = ?1
          ORDER BY id DESC LIMIT ?2"
     );
-    db.prepare(&sql, &[opt_text(status), int(Some(limit.into()))])?
-        .all()
-        .await
+    db.prepare(
+        &sql,
+        &[
+            opt_text(status.map(DeliveryStatus::as_str)),
+            int(Some(limit.into())),
+        ],
+    )?
+    .all()
+    .await
 }
 
 /// Gives a failed or skipped row a fresh set of attempts, claimed by the caller
@@ -242,15 +265,15 @@ pub async fn list(
 pub async fn retry(
     db: &Database,
     id: i64,
-    now: &str,
-    lease_until: &str,
+    now: Timestamp,
+    lease_until: Timestamp,
 ) -> worker::Result<Option<Notification>> {
     let sql = format!(
         "UPDATE notifications SET status = 'pending', attempts = 1, next_attempt_at = ?3,
            updated_at = ?2
-         WHERE id = ?1 AND status IN ('failed', 'skipped') RETURNING {COLUMNS}"
+         WHERE id = ?1 AND status IN ('failed', 'skipped') RETURNING {NOTIFICATION_COLUMNS}"
     );
-    db.prepare(&sql, &[int(Some(id)), text(now), text(lease_until)])?
+    db.prepare(&sql, &[int(Some(id)), time(now), time(lease_until)])?
         .first()
         .await
 }

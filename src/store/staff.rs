@@ -1,40 +1,9 @@
 //! Staff accounts, their login throttle and revoked sessions.
 
-use serde::{Deserialize, Serialize};
-
-use super::{int, opt_text, text, Database};
+use super::rows::{LoginAttempts, LoginCandidate, SessionCheck, StaffMember, STAFF_COLUMNS};
+use super::{int, opt_text, text, time, Database};
 use crate::domain::staff::{NewStaff, Role, StaffUpdate};
-
-/// A staff row as the API shows it (never the password hash).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StaffMember {
-    pub id: i64,
-    pub email: String,
-    pub name: String,
-    pub role: String,
-    #[serde(deserialize_with = "super::sqlite_bool")]
-    pub active: bool,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-impl StaffMember {
-    pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Agent)
-    }
-}
-
-const STAFF_COLUMNS: &str = "id, email, name, role, active, created_at, updated_at";
-
-/// What authenticating a session needs, read in one query.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SessionCheck {
-    #[serde(flatten)]
-    pub staff: StaffMember,
-    pub session_epoch: i64,
-    #[serde(deserialize_with = "super::sqlite_bool")]
-    pub revoked: bool,
-}
+use crate::domain::time::Timestamp;
 
 /// The staff row for a session, with whether the session was revoked.
 pub async fn session_check(
@@ -52,21 +21,6 @@ pub async fn session_check(
         .await
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct LoginCandidate {
-    #[serde(flatten)]
-    pub staff: StaffMember,
-    pub password_hash: String,
-    pub session_epoch: i64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct LoginAttempts {
-    pub key: String,
-    pub failures: i64,
-    pub window_started_at: String,
-}
-
 /// One round trip for everything a login must know before checking the password:
 /// the account (if any), and the attempt counted against the email and the client IP
 /// in their current windows (a window that has ended starts again). Counting before
@@ -76,8 +30,8 @@ pub async fn login_attempt(
     db: &Database,
     email: &str,
     keys: [&str; 2],
-    now: &str,
-    window_start: &str,
+    now: Timestamp,
+    window_start: Timestamp,
 ) -> worker::Result<(Option<LoginCandidate>, Vec<LoginAttempts>)> {
     let account = format!(
         "SELECT {STAFF_COLUMNS}, password_hash, session_epoch FROM crm_staff WHERE email = ?1"
@@ -91,7 +45,7 @@ pub async fn login_attempt(
                window_started_at =
                  CASE WHEN window_started_at <= ?3 THEN ?2 ELSE window_started_at END
              RETURNING key, failures, window_started_at",
-            &[text(key), text(now), text(window_start)],
+            &[text(key), time(now), time(window_start)],
         )?);
     }
     let results = db.batch(statements).await?;
@@ -120,12 +74,12 @@ pub async fn login_succeeded(db: &Database, email_key: &str, ip_key: &str) -> wo
 pub async fn revoke_session(
     db: &Database,
     token_hash: &str,
-    expires_at: &str,
+    expires_at: Timestamp,
 ) -> worker::Result<()> {
     db.prepare(
         "INSERT INTO revoked_sessions (token_hash, expires_at) VALUES (?1, ?2)
          ON CONFLICT (token_hash) DO NOTHING",
-        &[text(token_hash), text(expires_at)],
+        &[text(token_hash), time(expires_at)],
     )?
     .run()
     .await?;
@@ -142,7 +96,7 @@ pub async fn create(
     db: &Database,
     staff: &NewStaff,
     password_hash: &str,
-    now: &str,
+    now: Timestamp,
 ) -> worker::Result<Option<StaffMember>> {
     let sql = format!(
         "INSERT INTO crm_staff (email, name, role, password_hash, active, created_at, updated_at)
@@ -157,7 +111,7 @@ pub async fn create(
             text(&staff.name),
             text(staff.role.as_str()),
             text(password_hash),
-            text(now),
+            time(now),
         ],
     )?
     .first()
@@ -179,7 +133,7 @@ pub async fn update(
     db: &Database,
     id: i64,
     change: &StaffUpdate,
-    now: &str,
+    now: Timestamp,
 ) -> worker::Result<Result<StaffMember, UpdateRefused>> {
     let role = change.role.map(Role::as_str);
     let active = change.active.map(i64::from);
@@ -203,7 +157,7 @@ pub async fn update(
             opt_text(role),
             int(active),
             int(Some(bump)),
-            text(now),
+            time(now),
         ],
     )?;
     let exists = db.prepare("SELECT id FROM crm_staff WHERE id = ?1", &[int(Some(id))])?;
@@ -211,7 +165,7 @@ pub async fn update(
     if let Some(staff) = results[0].rows::<StaffMember>()?.into_iter().next() {
         return Ok(Ok(staff));
     }
-    let found = !results[1].rows::<serde_json::Value>()?.is_empty();
+    let found = !results[1].rows::<serde::de::IgnoredAny>()?.is_empty();
     Ok(Err(if found {
         UpdateRefused::LastAdmin
     } else {
@@ -224,13 +178,13 @@ pub async fn set_password(
     db: &Database,
     id: i64,
     password_hash: &str,
-    now: &str,
+    now: Timestamp,
 ) -> worker::Result<Option<StaffMember>> {
     let sql = format!(
         "UPDATE crm_staff SET password_hash = ?2, session_epoch = session_epoch + 1, updated_at = ?3
          WHERE id = ?1 RETURNING {STAFF_COLUMNS}"
     );
-    db.prepare(&sql, &[int(Some(id)), text(password_hash), text(now)])?
+    db.prepare(&sql, &[int(Some(id)), text(password_hash), time(now)])?
         .first()
         .await
 }

@@ -3,15 +3,16 @@
 
 use serde_json::Value;
 
+use super::notifications::{claimed, enqueue_sql, OutboxPolicy, Outgoing};
+use super::rate_limits::BucketSql;
+use super::rows::{Notification, Ticket, TICKET_COLUMNS, TICKET_FIELDS};
+use super::{int, text, time, Database, Params};
+use crate::domain::abuse::{BucketState, Limit};
 use crate::domain::notification::Kind;
+use crate::domain::ticket::{Actor, NewTicket, Status};
+use crate::domain::time::Timestamp;
 
-use super::notifications::{self, enqueue_sql, Notification, OutboxPolicy, Outgoing};
-use super::tickets::{Actor, Ticket, TICKET_COLUMNS, TICKET_FIELDS};
-use super::{int, text, Database, Params};
-use crate::domain::abuse::Limit;
-use crate::domain::ticket::{NewTicket, Status};
-
-/// The number SQL gives a ticket from the counter row; `format_ticket_number` in the
+/// The number SQL gives a ticket from the counter row; `TicketNumber::new` in the
 /// domain is its Rust twin.
 const NUMBER_FROM_COUNTER: &str = "printf('TKT-%d-%04d', c.year, c.last_seq)";
 
@@ -21,7 +22,7 @@ pub struct IdempotencyClaim<'a> {
     pub scope: &'a str,
     pub key: &'a str,
     pub request_hash: &'a str,
-    pub expires_at: &'a str,
+    pub expires_at: Timestamp,
 }
 
 /// Everything a create writes or checks besides the validated fields.
@@ -34,20 +35,12 @@ pub struct CreateTicket<'a> {
     /// Rate limits to check and count, over hits newer than `window_start` (unused
     /// without limits). The time of the create is `outbox.now`.
     pub limits: &'a [Limit],
-    pub window_start: &'a str,
+    pub window_start: Timestamp,
     pub idempotency: Option<IdempotencyClaim<'a>>,
     pub outbox: &'a OutboxPolicy,
     /// Random and unique per request: marks the counter row this create claimed.
     pub request_id: &'a str,
     pub year: i32,
-}
-
-/// A bucket's state after the batch: hits in the window, and the hit whose expiry
-/// frees the next slot (the oldest when there is room).
-#[derive(Debug, Clone)]
-pub struct BucketState {
-    pub used: u32,
-    pub frees_at: Option<String>,
 }
 
 #[derive(Debug)]
@@ -99,7 +92,7 @@ pub async fn create(db: &Database, c: &CreateTicket<'_>) -> worker::Result<Creat
         .transpose()?
         .and_then(|rows| rows.into_iter().next())
         .unwrap_or(Value::Null);
-    let notifications = notifications::claimed(results[outbox_index].rows()?);
+    let notifications = claimed(results[outbox_index].rows()?);
     let (outcome, buckets) = explain(created, &row, c);
     Ok(CreateResult {
         outcome,
@@ -147,11 +140,8 @@ fn create_statements(c: &CreateTicket<'_>) -> (Vec<(String, Vec<Value>)>, usize)
         text(&t.category),
         text(status.as_str()),
         int(c.assigned_to),
-        int(match c.actor {
-            Actor::Staff(id) => Some(id),
-            _ => None,
-        }),
-        text(&c.outbox.now),
+        int(c.actor.staff_id()),
+        time(c.outbox.now),
     ]
     .map(|v| p.bind(v));
     let [subject, description, user, name, email, priority, category, status_p, assignee, creator, now] =
@@ -181,7 +171,7 @@ fn create_statements(c: &CreateTicket<'_>) -> (Vec<(String, Vec<Value>)>, usize)
         text(c.actor.kind()),
         int(c.actor.id()),
         text(&data.to_string()),
-        text(&c.outbox.now),
+        time(c.outbox.now),
     ]
     .map(|v| p.bind(v));
     let event = format!(
@@ -197,7 +187,7 @@ fn create_statements(c: &CreateTicket<'_>) -> (Vec<(String, Vec<Value>)>, usize)
         let mut p = claimed_params();
         let buckets: Vec<&str> = c.limits.iter().map(|l| l.bucket.as_str()).collect();
         let list = p.bind(text(&serde_json::to_string(&buckets).unwrap_or_default()));
-        let now = p.bind(text(&c.outbox.now));
+        let now = p.bind(time(c.outbox.now));
         let hits = format!(
             "INSERT INTO rate_limit_hits (bucket, at)
              SELECT b.value, {now} FROM json_each({list}) b WHERE {claimed}"
@@ -212,8 +202,8 @@ fn create_statements(c: &CreateTicket<'_>) -> (Vec<(String, Vec<Value>)>, usize)
             text(idem.scope),
             text(idem.key),
             text(idem.request_hash),
-            text(&c.outbox.now),
-            text(idem.expires_at),
+            time(c.outbox.now),
+            time(idem.expires_at),
         ]
         .map(|v| p.bind(v));
         let snapshot: Vec<String> = TICKET_FIELDS
@@ -239,13 +229,11 @@ fn create_statements(c: &CreateTicket<'_>) -> (Vec<(String, Vec<Value>)>, usize)
         &mut p,
         &[
             Outgoing {
-                kind: Kind::TicketCreated.as_str(),
-                channel: "email",
+                kind: Kind::TicketCreated,
                 recipient_sql: "t.customer_email",
             },
             Outgoing {
-                kind: Kind::NewTicket.as_str(),
-                channel: "webhook",
+                kind: Kind::NewTicket,
                 recipient_sql: "NULL",
             },
         ],
@@ -272,16 +260,12 @@ fn guard_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
     let mut guards = vec![user_ok_sql(p, c), assignee_ok_sql(p, c)];
     let window_start = window_start_param(p, c);
     for limit in c.limits {
-        let bucket = p.bind(text(&limit.bucket));
-        let max = p.bind(int(Some(limit.max.into())));
-        guards.push(format!(
-            "(SELECT count(*) FROM rate_limit_hits WHERE bucket = {bucket} AND at > {window_start}) < {max}"
-        ));
+        guards.push(BucketSql::bind(p, &limit.bucket, limit.max, &window_start).has_room());
     }
     if let Some(idem) = &c.idempotency {
         guards.push(format!(
             "NOT {}",
-            live_idempotency_sql(p, idem, &c.outbox.now)
+            live_idempotency_sql(p, idem, c.outbox.now)
         ));
     }
     guards.join(" AND ")
@@ -293,7 +277,7 @@ fn window_start_param(p: &mut Params, c: &CreateTicket<'_>) -> String {
     if c.limits.is_empty() {
         String::new()
     } else {
-        p.bind(text(c.window_start))
+        p.bind(time(c.window_start))
     }
 }
 
@@ -315,10 +299,10 @@ fn assignee_ok_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
     )
 }
 
-fn live_idempotency_sql(p: &mut Params, idem: &IdempotencyClaim<'_>, now: &str) -> String {
+fn live_idempotency_sql(p: &mut Params, idem: &IdempotencyClaim<'_>, now: Timestamp) -> String {
     let scope = p.bind(text(idem.scope));
     let key = p.bind(text(idem.key));
-    let now = p.bind(text(now));
+    let now = p.bind(time(now));
     format!("EXISTS (SELECT 1 FROM idempotency_keys WHERE scope = {scope} AND key = {key} AND expires_at > {now})")
 }
 
@@ -332,7 +316,7 @@ fn diagnosis_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
     if let Some(idem) = &c.idempotency {
         let scope = p.bind(text(idem.scope));
         let key = p.bind(text(idem.key));
-        let now = p.bind(text(&c.outbox.now));
+        let now = p.bind(time(c.outbox.now));
         let record = format!(
             "FROM idempotency_keys WHERE scope = {scope} AND key = {key} AND expires_at > {now}"
         );
@@ -341,13 +325,9 @@ fn diagnosis_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
     }
     let window_start = window_start_param(p, c);
     for (i, limit) in c.limits.iter().enumerate() {
-        let bucket = p.bind(text(&limit.bucket));
-        let max = p.bind(int(Some(limit.max.into())));
-        let hits = format!("FROM rate_limit_hits WHERE bucket = {bucket} AND at > {window_start}");
-        columns.push(format!("(SELECT count(*) {hits}) AS used_{i}"));
-        columns.push(format!(
-            "(SELECT at {hits} ORDER BY at LIMIT 1 OFFSET max(0, (SELECT count(*) {hits}) - {max})) AS frees_{i}"
-        ));
+        let bucket = BucketSql::bind(p, &limit.bucket, limit.max, &window_start);
+        columns.push(format!("{} AS used_{i}", bucket.used()));
+        columns.push(format!("{} AS frees_{i}", bucket.frees_at()));
     }
     format!("SELECT {}", columns.join(", "))
 }
@@ -360,7 +340,9 @@ fn explain(
     let buckets: Vec<BucketState> = (0..c.limits.len())
         .map(|i| BucketState {
             used: row[format!("used_{i}")].as_f64().unwrap_or(0.0) as u32,
-            frees_at: row[format!("frees_{i}")].as_str().map(str::to_owned),
+            frees_at: row[format!("frees_{i}")]
+                .as_str()
+                .and_then(Timestamp::parse),
         })
         .collect();
     let outcome = match created {
@@ -402,6 +384,10 @@ mod tests {
     use crate::domain::email::EmailAddress;
     use crate::domain::ticket::Priority;
 
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap()
+    }
+
     fn ticket() -> NewTicket {
         NewTicket {
             subject: "Issue".into(),
@@ -416,8 +402,8 @@ mod tests {
 
     fn outbox(email_skip: Option<&'static str>) -> OutboxPolicy {
         OutboxPolicy {
-            now: "2026-12-01T00:00:00.000Z".into(),
-            lease_until: "2026-12-01T00:02:00.000Z".into(),
+            now: at("2026-12-01T00:00:00.000Z"),
+            lease_until: at("2026-12-01T00:02:00.000Z"),
             link_base: "https://help.example".into(),
             email_skip,
             webhook_skip: Some("WEBHOOK_URL or WEBHOOK_SECRET is not set"),
@@ -453,12 +439,12 @@ mod tests {
                 assigned_to: None,
                 user_must_match_email: !limits.is_empty(),
                 limits,
-                window_start: "2026-11-30T23:00:00.000Z",
+                window_start: at("2026-11-30T23:00:00.000Z"),
                 idempotency: idempotency.then_some(IdempotencyClaim {
                     scope: "email:ann@example.com",
                     key: "k1",
                     request_hash: "h",
-                    expires_at: "2026-12-02T00:00:00.000Z",
+                    expires_at: at("2026-12-02T00:00:00.000Z"),
                 }),
                 outbox: &outbox,
                 request_id: "r1",

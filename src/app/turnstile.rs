@@ -47,7 +47,7 @@ pub async fn verify(
         Err(e) => return Verdict::Refused(format!("bad siteverify request: {e}")),
     };
 
-    let mut response = match crate::outbound::send(request, config.timeout_ms).await {
+    let mut response = match crate::platform::outbound::send(request, config.timeout_ms).await {
         Ok(r) if r.status_code() == 200 => r,
         Ok(r) => return Verdict::Refused(format!("siteverify answered {}", r.status_code())),
         Err(e) => return Verdict::Refused(format!("siteverify: {e}")),

@@ -1,7 +1,9 @@
 //! The incoming request, read straight from the runtime's `Request`: only what the
-//! handlers ask for crosses into wasm. (`worker::Request` reads the method, URL,
-//! headers and the whole `cf` object up front, the last being the costliest call of
-//! a cheap request.)
+//! handlers ask for crosses into wasm. `worker::Request` reads the method, URL,
+//! headers and the whole `cf` object up front, the last being the costliest glue
+//! call of a cheap request; with `response.rs`, health went from 138 to 108 µs of the
+//! worker's own CPU per request (bench/ab.mjs, 12 rounds). A body with a known length
+//! is read whole (`arrayBuffer`), one crossing instead of one per chunk.
 
 use worker::js_sys::{ArrayBuffer, Reflect, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
@@ -91,10 +93,7 @@ impl Request {
         let unreadable = |e: JsValue| {
             ApiError::bad_request(
                 "invalid_body",
-                format!(
-                    "The body could not be read: {}",
-                    crate::error::js_message(&e)
-                ),
+                format!("The body could not be read: {}", super::js_message(&e)),
             )
         };
         if has_length {

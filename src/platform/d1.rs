@@ -1,7 +1,11 @@
 //! D1 through a binding of our own, shaped for wasm: a statement's parameters cross
 //! into JS as one JSON array, and the rows of a result that is read come back as one
-//! JSON text that serde reads in Rust. `worker::D1Database` converts each parameter,
-//! and through serde-wasm-bindgen each field of each row, one boundary call at a time.
+//! JSON text that serde reads in Rust; a result nobody reads (most statements of a
+//! batch) never crosses, nor does its `meta`. `worker::D1Database` converts each
+//! parameter, and through serde-wasm-bindgen each field of each row, one boundary call
+//! at a time. Measured with the in-isolate loop (bench/ab.mjs, 12 rounds, together
+//! with the request/response changes): create 424 -> 336 µs, status lookup 256 -> 196
+//! µs, CRM list 262 -> 204 µs of the worker's own CPU per request.
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;

@@ -1,0 +1,11 @@
+//! What a request does besides its SQL: the request context (clock, config,
+//! bindings), staff sessions, status links, the create's idempotency and outcome,
+//! Turnstile, and delivering the outbox after the response.
+
+pub mod context;
+pub mod create;
+pub mod links;
+pub mod sessions;
+pub mod turnstile;
+
+pub use context::Ctx;

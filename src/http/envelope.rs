@@ -1,0 +1,39 @@
+//! The seed's JSON envelope around every answer.
+
+use serde::Serialize;
+
+use super::response::Response;
+use crate::error::ApiError;
+
+/// `{success: true, message, data}`.
+#[derive(Serialize)]
+struct Envelope<'a, T: Serialize> {
+    data: &'a T,
+    message: &'a str,
+    success: bool,
+}
+
+/// A success answer.
+pub fn success(status: u16, message: &str, data: &impl Serialize) -> Response {
+    Response::json(
+        status,
+        &Envelope {
+            data,
+            message,
+            success: true,
+        },
+    )
+}
+
+/// An empty `data` object (`{}`), for answers that only say something happened.
+#[derive(Serialize)]
+pub struct Nothing {}
+
+/// Renders an error as the failure envelope, with the headers its status calls for.
+pub fn error_response(error: &ApiError) -> Response {
+    let mut response = Response::json(error.status(), &error.body());
+    for (name, value) in error.headers() {
+        response.set_header(name, value);
+    }
+    response
+}

@@ -1,0 +1,202 @@
+//! What the CRM routes answer about staff, tickets, their threads and the outbox.
+//! Each is built from a store row field by field, so a new column becomes visible
+//! only when it is added here.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::domain::notification::{Channel, DeliveryStatus, Kind};
+use crate::domain::staff::Role;
+use crate::domain::ticket::{MessageAuthor, Priority, Status, TicketNumber};
+use crate::domain::time::Timestamp;
+use crate::store::rows::{ApiKey, Message, Notification, StaffMember, Ticket, TicketEvent};
+
+#[derive(Serialize)]
+pub struct StaffAnswer<'a> {
+    id: i64,
+    email: &'a str,
+    name: &'a str,
+    role: Role,
+    active: bool,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl<'a> From<&'a StaffMember> for StaffAnswer<'a> {
+    fn from(s: &'a StaffMember) -> Self {
+        StaffAnswer {
+            id: s.id,
+            email: &s.email,
+            name: &s.name,
+            role: s.role,
+            active: s.active,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct TicketAnswer<'a> {
+    id: i64,
+    ticket_number: &'a TicketNumber,
+    subject: &'a str,
+    description: &'a str,
+    user_id: Option<i64>,
+    customer_name: Option<&'a str>,
+    customer_email: &'a str,
+    priority: Priority,
+    category: Option<&'a str>,
+    status: Status,
+    assigned_to: Option<i64>,
+    assigned_at: Option<Timestamp>,
+    resolved_at: Option<Timestamp>,
+    closed_at: Option<Timestamp>,
+    created_by: Option<i64>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    version: i64,
+}
+
+impl<'a> From<&'a Ticket> for TicketAnswer<'a> {
+    fn from(t: &'a Ticket) -> Self {
+        TicketAnswer {
+            id: t.id,
+            ticket_number: &t.ticket_number,
+            subject: &t.subject,
+            description: &t.description,
+            user_id: t.user_id,
+            customer_name: t.customer_name.as_deref(),
+            customer_email: &t.customer_email,
+            priority: t.priority,
+            category: t.category.as_deref(),
+            status: t.status,
+            assigned_to: t.assigned_to,
+            assigned_at: t.assigned_at,
+            resolved_at: t.resolved_at,
+            closed_at: t.closed_at,
+            created_by: t.created_by,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            version: t.version,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct EventAnswer<'a> {
+    id: i64,
+    kind: &'a str,
+    actor_type: &'a str,
+    actor_id: Option<i64>,
+    data: &'a Value,
+    created_at: Timestamp,
+}
+
+impl<'a> From<&'a TicketEvent> for EventAnswer<'a> {
+    fn from(e: &'a TicketEvent) -> Self {
+        EventAnswer {
+            id: e.id,
+            kind: &e.kind,
+            actor_type: &e.actor_type,
+            actor_id: e.actor_id,
+            data: &e.data,
+            created_at: e.created_at,
+        }
+    }
+}
+
+/// A message as staff see it (internal notes included, marked).
+#[derive(Serialize)]
+pub struct MessageAnswer<'a> {
+    id: i64,
+    author_type: MessageAuthor,
+    staff_id: Option<i64>,
+    body: &'a str,
+    internal: bool,
+    created_at: Timestamp,
+}
+
+impl<'a> From<&'a Message> for MessageAnswer<'a> {
+    fn from(m: &'a Message) -> Self {
+        MessageAnswer {
+            id: m.id,
+            author_type: m.author_type,
+            staff_id: m.staff_id,
+            body: &m.body,
+            internal: m.internal,
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ApiKeyAnswer<'a> {
+    id: i64,
+    name: &'a str,
+    key_prefix: &'a str,
+    rate_limit: i64,
+    created_by: Option<i64>,
+    created_at: Timestamp,
+    last_used_at: Option<Timestamp>,
+    revoked_at: Option<Timestamp>,
+}
+
+impl<'a> From<&'a ApiKey> for ApiKeyAnswer<'a> {
+    fn from(k: &'a ApiKey) -> Self {
+        ApiKeyAnswer {
+            id: k.id,
+            name: &k.name,
+            key_prefix: &k.key_prefix,
+            rate_limit: k.rate_limit,
+            created_by: k.created_by,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct NotificationAnswer<'a> {
+    id: i64,
+    kind: Kind,
+    channel: Channel,
+    ticket_id: Option<i64>,
+    message_id: Option<i64>,
+    recipient: Option<&'a str>,
+    link_base: Option<&'a str>,
+    status: DeliveryStatus,
+    attempts: i64,
+    next_attempt_at: Timestamp,
+    last_error: Option<&'a str>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    sent_at: Option<Timestamp>,
+}
+
+impl<'a> From<&'a Notification> for NotificationAnswer<'a> {
+    fn from(n: &'a Notification) -> Self {
+        NotificationAnswer {
+            id: n.id,
+            kind: n.kind,
+            channel: n.channel,
+            ticket_id: n.ticket_id,
+            message_id: n.message_id,
+            recipient: n.recipient.as_deref(),
+            link_base: n.link_base.as_deref(),
+            status: n.status,
+            attempts: n.attempts,
+            next_attempt_at: n.next_attempt_at,
+            last_error: n.last_error.as_deref(),
+            created_at: n.created_at,
+            updated_at: n.updated_at,
+            sent_at: n.sent_at,
+        }
+    }
+}
+
+/// Renders a list of rows as their answers.
+pub fn all<'a, R, A: From<&'a R>>(rows: &'a [R]) -> Vec<A> {
+    rows.iter().map(A::from).collect()
+}
