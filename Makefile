@@ -63,10 +63,12 @@ test-integration: ## Miniflare integration tests against build/
 fmt: ## format the Rust code
 	cargo fmt --all
 
-lint: setup ## formatting and clippy, warnings are errors
+lint: setup ## formatting, clippy (warnings are errors), and the layer check of src/
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --release -- -D warnings
+	node scripts/check-layers.mjs --quiet
+	node --test scripts/check-layers.test.mjs
 
 .PHONY: bench bench-compare bench-profile
 bench: build ## load-test build/ against the Hono reference on loopback; writes bench/results/latest.md

@@ -17,7 +17,7 @@ const post = (body, headers = json) => ({
   body: typeof body === "string" ? body : JSON.stringify(body),
 });
 
-// Status links (src/access.rs), computed here independently of both workers: the first
+// Status links (src/domain/status_link.rs), computed here independently of both workers: the first
 // ticket the cases create ("create: README example", on fresh databases) is id 1,
 // number TKT-<year>-0001. `expect` makes sure these cases test what they say.
 const secret = config.vars.TICKET_TOKEN_SECRET ?? "";

@@ -2,26 +2,31 @@
 // would write them on Workers, with Hono, so `make bench` can say how the Rust/wasm
 // worker compares with the usual alternative on the same machine in the same rounds.
 //
+// A frozen snapshot, not derived from the product's code: it was written against the
+// files named below and is kept true by the parity check (bench/lib/parity.mjs, ~60
+// requests whose answers must match the product's). When a public endpoint changes
+// shape, change it here too; `make bench` reports the parity count.
+//
 // It does the same work as the product, not a lighter version of it:
-//   - validation: the rules of src/domain/ticket.rs, fields.rs and email.rs (trimming,
+//   - validation: the rules of src/domain/ticket_input.rs, fields.rs and email.rs (trimming,
 //     lengths in characters, control characters, the email grammar, choices, ids), the
 //     same field order, codes, messages and seed headlines;
-//   - bodies: src/http.rs (media type, Content-Length cap, streamed read under the cap,
+//   - bodies: src/http/body.rs and src/platform/request.rs (media type, Content-Length cap, streamed read under the cap,
 //     JSON object or urlencoded form, first form value wins);
 //   - abuse controls: integration keys (Authorization: Bearer, one UPDATE ... RETURNING),
 //     Idempotency-Key (SHA-256 of path, media and body; replay and reuse), the honeypot
 //     decoy, per-email and per-IP sliding-window limits with RateLimit headers and 429s
-//     (src/routes/public_tickets.rs, creating.rs, src/domain/abuse.rs). Not mirrored:
+//     (src/routes/public_tickets.rs, src/app/create.rs, src/domain/abuse.rs). Not mirrored:
 //     Turnstile, which only runs when TURNSTILE_SECRET_KEY is set (the bench does not);
 //   - SQL: src/store/ticket_create.rs's batch, statement for statement and placeholder for
 //     placeholder (claim under every guard / insert RETURNING / created event / rate-limit
 //     hits / idempotency record / outbox rows / diagnosis), one round trip; the outbox
 //     rows start as src/store/notifications.rs `enqueue_sql` writes them under
-//     src/notify.rs `outbox_policy`: 'skipped' with the reason for an unconfigured target,
+//     src/notify/mod.rs `outbox_policy`: 'skipped' with the reason for an unconfigured target,
 //     claimed ('pending', one attempt, a 120 s lease) for a configured one;
-//     src/store/messages.rs `public_view` (ticket + public messages, one batch) for the
+//     src/store/tickets/reads.rs `with_public_thread` (ticket + public messages, one batch) for the
 //     status lookup; `SELECT 1 AS ok` for health;
-//   - status links (src/access.rs): with TICKET_TOKEN_SECRET, the create answers
+//   - status links (src/domain/status_link.rs): with TICKET_TOKEN_SECRET, the create answers
 //     `access_token` (HMAC-SHA256 over "ticket-access:<id>:<number>", first 24 bytes,
 //     base64url; WebCrypto, the key imported on every use, as a JS worker usually does;
 //     the product computes the same HMAC in wasm) and `status_url`;
@@ -90,7 +95,7 @@ function readConfig(env) {
     formSuccessUrl: nonEmpty(env, "FORM_SUCCESS_URL"),
     ticketTokenSecret: nonEmpty(env, "TICKET_TOKEN_SECRET"),
     publicBaseUrl: nonEmpty(env, "PUBLIC_BASE_URL")?.replace(/\/+$/, ""),
-    // src/notify.rs `outbox_policy`: why a target's rows are written as skipped, if they are.
+    // src/notify/mod.rs `outbox_policy`: why a target's rows are written as skipped, if they are.
     emailSkip: nonEmpty(env, "EMAIL_API_KEY") === undefined ? "EMAIL_API_KEY is not set" : null,
     webhookSkip:
       nonEmpty(env, "WEBHOOK_URL") === undefined || nonEmpty(env, "WEBHOOK_SECRET") === undefined
@@ -244,7 +249,7 @@ function parseEmail(input) {
   return localOk && domainOk ? { value } : { error: "invalid_email" };
 }
 
-// ---------------------------------------------------------------- the create (src/domain/ticket.rs)
+// ---------------------------------------------------------------- the create (src/domain/ticket_input.rs)
 
 function parseNewTicket(fields, cfg) {
   const errors = [];
@@ -272,7 +277,7 @@ function parseNewTicket(fields, cfg) {
   return { subject, description, customerName: customerName ?? "Guest", customerEmail, priority, category, userId };
 }
 
-// ---------------------------------------------------------------- bodies (src/http.rs)
+// ---------------------------------------------------------------- bodies (src/http/body.rs, src/platform/request.rs)
 
 function bodyKind(req) {
   const media = asciiLower((req.headers.get("Content-Type") ?? "").split(";")[0].trim());
@@ -344,7 +349,7 @@ function decodeFields(kind, body) {
   return fields;
 }
 
-// ---------------------------------------------------------------- abuse controls (src/domain/abuse.rs, routes/creating.rs)
+// ---------------------------------------------------------------- abuse controls (src/domain/abuse.rs, src/app/create.rs)
 
 const HONEYPOT_FIELD = "website";
 
@@ -370,7 +375,7 @@ async function sha256Hex(bytes) {
   return hex;
 }
 
-// ---------------------------------------------------------------- status links (src/access.rs)
+// ---------------------------------------------------------------- status links (src/domain/status_link.rs)
 
 const TOKEN_BYTES = 24; // 192 bits of the MAC
 
@@ -400,7 +405,7 @@ function constantTimeEqual(a, b) {
 
 const statusUrl = (base, number, token) => `${base}/t/${number}?token=${token}`;
 
-/** `scheme://host[:port]` of a serialized absolute URL (src/http.rs `origin_of`). */
+/** `scheme://host[:port]` of a serialized absolute URL (src/platform/request.rs `path_range`). */
 function originOf(url) {
   const hostStart = url.includes("://") ? url.indexOf("://") + 3 : 0;
   const end = url.slice(hostStart).search(/[/?#]/);
@@ -417,7 +422,7 @@ async function linkFields(c, id, number) {
   return { token, url: statusUrl(baseUrl(c), number, token) };
 }
 
-/** src/domain/ticket.rs `parse_ticket_number`: TKT-<year>-<seq as %04d>, seq >= 1. */
+/** src/domain/ticket.rs `TicketNumber::parse`: TKT-<year>-<seq as %04d>, seq >= 1. */
 function isTicketNumber(s) {
   const m = /^TKT-([0-9]{4})-([0-9]{4,15})$/.exec(s);
   if (!m) return false;
@@ -567,7 +572,7 @@ function enqueueSql(p, rows, fromWhere, messageSql, policy) {
             next_attempt_at, last_error, created_at, updated_at) ${selects.join(" UNION ALL ")} RETURNING ${NOTIFICATION_COLUMNS}`;
 }
 
-/** src/notify.rs `outbox_policy`: how rows written by this request start. */
+/** src/notify/mod.rs `outbox_policy`: how rows written by this request start. */
 const LEASE_SECONDS = 120;
 function outboxPolicy(cfg, clock, linkBase) {
   return {
@@ -692,7 +697,7 @@ const app = new Hono();
 // Every answer, errors included, gets the headers src/lib.rs `decorate` sets.
 app.use("*", async (c, next) => {
   c.set("requestId", requestId());
-  c.set("clock", new Date()); // one clock per request, as src/domain/clock.rs
+  c.set("clock", new Date()); // one clock per request, as src/app/context.rs `now`
   c.set("config", config(c.env));
   await next();
   const h = c.res.headers;
@@ -709,7 +714,7 @@ app.use("*", async (c, next) => {
   }
 });
 
-// The route table's methods per path (src/routes/mod.rs).
+// The route table's methods per path (src/routes/table.rs).
 const ALLOW = { "/api/health": "GET, OPTIONS", "/api/tickets/create": "POST, OPTIONS" };
 const STATUS_ALLOW = "GET, OPTIONS";
 const STATUS_PREFIX = "/api/tickets/";
@@ -880,7 +885,7 @@ function presentedToken(req) {
   return token;
 }
 
-/** src/store/messages.rs `public_view`: the ticket and its public messages, one batch. */
+/** src/store/tickets/reads.rs `with_public_thread`: the ticket and its public messages, one batch. */
 async function publicView(db, number) {
   const [ticket, messages] = await db.batch([
     db.prepare(`SELECT ${TICKET_COLUMNS} FROM support_tickets t WHERE t.ticket_number = ?1`).bind(number),

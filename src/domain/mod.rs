@@ -12,5 +12,6 @@ pub mod password;
 pub mod staff;
 pub mod status_link;
 pub mod ticket;
+pub mod ticket_input;
 pub mod time;
 pub mod validation;

@@ -2,7 +2,7 @@
 
 use worker::Headers;
 
-use super::post_json;
+use super::post::post_json;
 use crate::config::Config;
 use crate::domain::notification::{
     lookup_email, staff_reply_email, ticket_created_email, Kind, TicketFacts,

@@ -4,14 +4,14 @@
 //! Nothing here fails a customer's request, and no secret or link reaches a log.
 
 mod email;
+mod post;
 mod webhook;
 
-use worker::{console_error, Env, Headers, Method, Request, RequestInit};
+use worker::{console_error, Env};
 
 use crate::config::Config;
 use crate::domain::notification::{backoff_seconds, Channel};
 use crate::domain::time::Timestamp;
-use crate::platform::outbound;
 use crate::store::notifications::{self, Delivery, OutboxFacts, OutboxPolicy};
 use crate::store::rows::Notification;
 use crate::store::Database;
@@ -113,27 +113,5 @@ async fn send(
             };
             email::send(config, key, n, facts).await
         }
-    }
-}
-
-/// POSTs a JSON body; any 2xx is delivered, anything else a failure to retry.
-async fn post_json(
-    config: &Config,
-    url: &str,
-    headers: Headers,
-    body: String,
-    target: &str,
-) -> Result<Delivery, String> {
-    let _ = headers.set("Content-Type", "application/json");
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(body.into()));
-    let request =
-        Request::new_with_init(url, &init).map_err(|_| format!("the {target} URL is invalid"))?;
-    let response = outbound::send(request, config.notify.timeout_ms).await?;
-    match response.status_code() {
-        200..=299 => Ok(Delivery::Sent),
-        status => Err(format!("{target} answered {status}")),
     }
 }

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use worker::Headers;
 
-use super::post_json;
+use super::post::post_json;
 use crate::config::Config;
 use crate::domain::encoding::hex;
 use crate::domain::hash::hmac_sha256;

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::answers::{all, ApiKeyAnswer};
 use super::input::read_json;
-use super::table::Params;
+use super::params::Params;
 use crate::app::sessions::Session;
 use crate::app::Ctx;
 use crate::domain::encoding::{base64url, hex};

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::answers::StaffAnswer;
 use super::input::read_json;
-use super::table::Params;
+use super::params::Params;
 use crate::app::sessions::{self, Session};
 use crate::app::Ctx;
 use crate::domain::abuse::Window;

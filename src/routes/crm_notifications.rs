@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::answers::{all, NotificationAnswer};
-use super::table::Params;
+use super::params::Params;
 use crate::app::sessions::Session;
 use crate::app::Ctx;
 use crate::domain::notification::DeliveryStatus;

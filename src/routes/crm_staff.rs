@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::answers::{all, StaffAnswer};
 use super::input::read_json;
-use super::table::Params;
+use super::params::Params;
 use crate::app::sessions::Session;
 use crate::app::Ctx;
 use crate::domain::staff::{password, NewStaff, StaffUpdate};

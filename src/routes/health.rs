@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::table::Params;
+use super::params::Params;
 use crate::app::Ctx;
 use crate::domain::time::Timestamp;
 use crate::error::ApiError;

@@ -9,6 +9,7 @@ mod crm_staff;
 mod crm_tickets;
 mod health;
 mod input;
+mod params;
 mod public_status;
 mod public_tickets;
 pub mod table;
@@ -19,7 +20,8 @@ use crate::domain::staff::Role;
 use crate::error::ApiError;
 use crate::http::Response;
 use crate::platform::request::Request;
-use table::{Access, Params, Route};
+use params::Params;
+use table::{Access, Route};
 
 /// Runs a route: staff and admin routes authenticate first, and only then is the
 /// handler called, with the session.

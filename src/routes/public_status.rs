@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::input::read_fields;
-use super::table::Params;
+use super::params::Params;
 use crate::app::Ctx;
 use crate::domain::abuse::{email_bucket, ip_bucket, Limit};
 use crate::domain::email::EmailAddress;

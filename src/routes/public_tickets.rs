@@ -5,7 +5,7 @@ use serde_json::Value;
 use worker::console_log;
 
 use super::input::read_fields;
-use super::table::Params;
+use super::params::Params;
 use crate::app::create::{add_rate_headers, settle, Idempotency};
 use crate::app::links::StatusLink;
 use crate::app::turnstile::{self, Verdict};
@@ -14,7 +14,8 @@ use crate::domain::abuse::{email_bucket, ip_bucket, BucketState, Limit, HONEYPOT
 use crate::domain::encoding::{base64url, hex};
 use crate::domain::fields::Fields;
 use crate::domain::hash::sha256;
-use crate::domain::ticket::{Actor, CreatePolicy, NewTicket, Priority, Status, TicketNumber};
+use crate::domain::ticket::{Actor, Priority, Status, TicketNumber};
+use crate::domain::ticket_input::{CreatePolicy, NewTicket};
 use crate::domain::time::Timestamp;
 use crate::error::ApiError;
 use crate::http::headers::{bearer, idempotency_key};

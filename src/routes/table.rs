@@ -11,6 +11,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use super::params::Params;
 use super::{crm_api_keys, crm_auth, crm_notifications, crm_staff, crm_tickets, health};
 use super::{public_status, public_tickets};
 use crate::app::sessions::Session;
@@ -64,33 +65,6 @@ pub fn audience_of(path: &str) -> Audience {
     }
 }
 
-/// The typed values of a matched template's parameters.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Params {
-    id: Option<i64>,
-    ticket_number: Option<TicketNumber>,
-    ticket: Option<TicketRef>,
-}
-
-impl Params {
-    /// `{id}`; only routes whose template has it ask.
-    pub fn id(&self) -> Result<i64, ApiError> {
-        self.id.ok_or_else(|| missing("{id}"))
-    }
-
-    pub fn ticket_number(self) -> Result<TicketNumber, ApiError> {
-        self.ticket_number.ok_or_else(|| missing("{ticket_number}"))
-    }
-
-    pub fn ticket(self) -> Result<TicketRef, ApiError> {
-        self.ticket.ok_or_else(|| missing("{ticket}"))
-    }
-}
-
-fn missing(param: &str) -> ApiError {
-    ApiError::Internal(format!("route template has no {param}"))
-}
-
 macro_rules! public {
     ($handler:expr) => {
         Access::Anyone(|req, ctx, params| Box::pin($handler(req, ctx, params)))
@@ -129,181 +103,42 @@ const fn route(
 }
 
 /// Every endpoint. Several methods on one path are listed in the order `Allow` gives them.
+#[rustfmt::skip]
 pub static ROUTES: &[Route] = &[
-    route("GET", "/api/health", "health", public!(health::get)),
-    // The public API: anyone (the AI assistant, forms, widgets).
-    route(
-        "POST",
-        "/api/tickets/create",
-        "create_ticket",
-        public!(public_tickets::create),
-    ),
-    route(
-        "POST",
-        "/api/tickets/lookup",
-        "request_status_links",
-        public!(public_status::lookup),
-    ),
-    route(
-        "GET",
-        "/api/tickets/{ticket_number}",
-        "get_ticket_status",
-        public!(public_status::status),
-    ),
-    route(
-        "POST",
-        "/api/tickets/{ticket_number}/messages",
-        "add_customer_reply",
-        public!(public_status::reply),
-    ),
-    route(
-        "GET",
-        "/t/{ticket_number}",
-        "status_page",
-        public!(public_status::page),
-    ),
+    route("GET",    "/api/health",                            "health",               public!(health::get)),
+    // The public API: anyone (the AI assistant, forms, widgets, customers' status links).
+    route("POST",   "/api/tickets/create",                    "create_ticket",        public!(public_tickets::create)),
+    route("POST",   "/api/tickets/lookup",                    "request_status_links", public!(public_status::lookup)),
+    route("GET",    "/api/tickets/{ticket_number}",           "get_ticket_status",    public!(public_status::status)),
+    route("POST",   "/api/tickets/{ticket_number}/messages",  "add_customer_reply",   public!(public_status::reply)),
+    route("GET",    "/t/{ticket_number}",                     "status_page",          public!(public_status::page)),
     // Staff sign-in.
-    route(
-        "POST",
-        "/api/crm/auth/login",
-        "login",
-        public!(crm_auth::login),
-    ),
-    route(
-        "POST",
-        "/api/crm/auth/logout",
-        "logout",
-        staff!(crm_auth::logout),
-    ),
-    route(
-        "GET",
-        "/api/crm/auth/me",
-        "get_session",
-        staff!(crm_auth::me),
-    ),
-    // Staff and integration keys: admins only.
-    route(
-        "GET",
-        "/api/crm/staff",
-        "list_staff",
-        admin!(crm_staff::list),
-    ),
-    route(
-        "POST",
-        "/api/crm/staff",
-        "create_staff",
-        admin!(crm_staff::create),
-    ),
-    route(
-        "PATCH",
-        "/api/crm/staff/{id}",
-        "update_staff",
-        admin!(crm_staff::update),
-    ),
-    route(
-        "POST",
-        "/api/crm/staff/{id}/password",
-        "set_staff_password",
-        admin!(crm_staff::set_password),
-    ),
-    route(
-        "GET",
-        "/api/crm/api-keys",
-        "list_api_keys",
-        admin!(crm_api_keys::list),
-    ),
-    route(
-        "POST",
-        "/api/crm/api-keys",
-        "create_api_key",
-        admin!(crm_api_keys::create),
-    ),
-    route(
-        "DELETE",
-        "/api/crm/api-keys/{id}",
-        "revoke_api_key",
-        admin!(crm_api_keys::revoke),
-    ),
+    route("POST",   "/api/crm/auth/login",                    "login",                public!(crm_auth::login)),
+    route("POST",   "/api/crm/auth/logout",                   "logout",               staff!(crm_auth::logout)),
+    route("GET",    "/api/crm/auth/me",                       "get_session",          staff!(crm_auth::me)),
+    // Staff and integration keys.
+    route("GET",    "/api/crm/staff",                         "list_staff",           admin!(crm_staff::list)),
+    route("POST",   "/api/crm/staff",                         "create_staff",         admin!(crm_staff::create)),
+    route("PATCH",  "/api/crm/staff/{id}",                    "update_staff",         admin!(crm_staff::update)),
+    route("POST",   "/api/crm/staff/{id}/password",           "set_staff_password",   admin!(crm_staff::set_password)),
+    route("GET",    "/api/crm/api-keys",                      "list_api_keys",        admin!(crm_api_keys::list)),
+    route("POST",   "/api/crm/api-keys",                      "create_api_key",       admin!(crm_api_keys::create)),
+    route("DELETE", "/api/crm/api-keys/{id}",                 "revoke_api_key",       admin!(crm_api_keys::revoke)),
     // The outbox.
-    route(
-        "GET",
-        "/api/crm/notifications",
-        "list_notifications",
-        staff!(crm_notifications::list),
-    ),
-    route(
-        "POST",
-        "/api/crm/notifications/{id}/retry",
-        "retry_notification",
-        staff!(crm_notifications::retry),
-    ),
+    route("GET",    "/api/crm/notifications",                 "list_notifications",   staff!(crm_notifications::list)),
+    route("POST",   "/api/crm/notifications/{id}/retry",      "retry_notification",   staff!(crm_notifications::retry)),
     // Tickets.
-    route(
-        "GET",
-        "/api/crm/stats",
-        "ticket_stats",
-        staff!(crm_tickets::stats),
-    ),
-    route(
-        "GET",
-        "/api/crm/tickets",
-        "list_tickets",
-        staff!(crm_tickets::list),
-    ),
-    route(
-        "POST",
-        "/api/crm/tickets/create",
-        "create_crm_ticket",
-        staff!(crm_tickets::create),
-    ),
-    route(
-        "GET",
-        "/api/crm/tickets/{ticket}",
-        "get_ticket",
-        staff!(crm_tickets::get),
-    ),
-    route(
-        "PATCH",
-        "/api/crm/tickets/{id}",
-        "edit_ticket",
-        staff!(crm_tickets::edit),
-    ),
-    route(
-        "POST",
-        "/api/crm/tickets/{id}/messages",
-        "add_staff_message",
-        staff!(crm_tickets::add_message),
-    ),
-    route(
-        "POST",
-        "/api/crm/tickets/{id}/assign",
-        "assign_ticket",
-        action!(Action::Assign),
-    ),
-    route(
-        "POST",
-        "/api/crm/tickets/{id}/unassign",
-        "unassign_ticket",
-        action!(Action::Unassign),
-    ),
-    route(
-        "POST",
-        "/api/crm/tickets/{id}/resolve",
-        "resolve_ticket",
-        action!(Action::Resolve),
-    ),
-    route(
-        "POST",
-        "/api/crm/tickets/{id}/close",
-        "close_ticket",
-        action!(Action::Close),
-    ),
-    route(
-        "POST",
-        "/api/crm/tickets/{id}/reopen",
-        "reopen_ticket",
-        action!(Action::Reopen),
-    ),
+    route("GET",    "/api/crm/stats",                         "ticket_stats",         staff!(crm_tickets::stats)),
+    route("GET",    "/api/crm/tickets",                       "list_tickets",         staff!(crm_tickets::list)),
+    route("POST",   "/api/crm/tickets/create",                "create_crm_ticket",    staff!(crm_tickets::create)),
+    route("GET",    "/api/crm/tickets/{ticket}",              "get_ticket",           staff!(crm_tickets::get)),
+    route("PATCH",  "/api/crm/tickets/{id}",                  "edit_ticket",          staff!(crm_tickets::edit)),
+    route("POST",   "/api/crm/tickets/{id}/messages",         "add_staff_message",    staff!(crm_tickets::add_message)),
+    route("POST",   "/api/crm/tickets/{id}/assign",           "assign_ticket",        action!(Action::Assign)),
+    route("POST",   "/api/crm/tickets/{id}/unassign",         "unassign_ticket",      action!(Action::Unassign)),
+    route("POST",   "/api/crm/tickets/{id}/resolve",          "resolve_ticket",       action!(Action::Resolve)),
+    route("POST",   "/api/crm/tickets/{id}/close",            "close_ticket",         action!(Action::Close)),
+    route("POST",   "/api/crm/tickets/{id}/reopen",           "reopen_ticket",        action!(Action::Reopen)),
 ];
 
 /// What a method and path resolve to.

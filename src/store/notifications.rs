@@ -95,9 +95,10 @@ pub async fn claim_due(
 ) -> worker::Result<Vec<Notification>> {
     let sql = format!(
         "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?2, updated_at = ?1
-         WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?1
+         WHERE id IN (SELECT id FROM notifications WHERE status = '{}' AND next_attempt_at <= ?1
                       ORDER BY id LIMIT ?3)
-         RETURNING {NOTIFICATION_COLUMNS}"
+         RETURNING {NOTIFICATION_COLUMNS}",
+        DeliveryStatus::Pending.as_str()
     );
     db.prepare(
         &sql,
@@ -269,9 +270,12 @@ pub async fn retry(
     lease_until: Timestamp,
 ) -> worker::Result<Option<Notification>> {
     let sql = format!(
-        "UPDATE notifications SET status = 'pending', attempts = 1, next_attempt_at = ?3,
+        "UPDATE notifications SET status = '{}', attempts = 1, next_attempt_at = ?3,
            updated_at = ?2
-         WHERE id = ?1 AND status IN ('failed', 'skipped') RETURNING {NOTIFICATION_COLUMNS}"
+         WHERE id = ?1 AND status IN ('{}', '{}') RETURNING {NOTIFICATION_COLUMNS}",
+        DeliveryStatus::Pending.as_str(),
+        DeliveryStatus::Failed.as_str(),
+        DeliveryStatus::Skipped.as_str()
     );
     db.prepare(&sql, &[int(Some(id)), time(now), time(lease_until)])?
         .first()

@@ -9,7 +9,8 @@ use super::rows::{Notification, Ticket, TICKET_COLUMNS, TICKET_FIELDS};
 use super::{int, text, time, Database, Params};
 use crate::domain::abuse::{BucketState, Limit};
 use crate::domain::notification::Kind;
-use crate::domain::ticket::{Actor, NewTicket, Status};
+use crate::domain::ticket::{Actor, Status};
+use crate::domain::ticket_input::NewTicket;
 use crate::domain::time::Timestamp;
 
 /// The number SQL gives a ticket from the counter row; `TicketNumber::new` in the

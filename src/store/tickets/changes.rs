@@ -6,7 +6,8 @@
 use serde_json::Value;
 
 use crate::domain::lifecycle::Action;
-use crate::domain::ticket::{Actor, Status, TicketEdit};
+use crate::domain::ticket::{Actor, Status};
+use crate::domain::ticket_input::TicketEdit;
 use crate::domain::time::Timestamp;
 use crate::store::rows::{Ticket, TICKET_COLUMNS, T_TICKET_COLUMNS};
 use crate::store::{int, prepare, status_in, text, time, Database};
