@@ -25,6 +25,18 @@ pub fn success(status: u16, message: &str, data: &impl Serialize) -> Response {
     )
 }
 
+/// `data` with one field, `{name: value}`: most answers are one named thing.
+pub struct Named<T>(pub &'static str, pub T);
+
+impl<T: Serialize> Serialize for Named<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(1))?;
+        map.serialize_entry(self.0, &self.1)?;
+        map.end()
+    }
+}
+
 /// An empty `data` object (`{}`), for answers that only say something happened.
 #[derive(Serialize)]
 pub struct Nothing {}

@@ -9,5 +9,5 @@ pub mod html;
 pub mod response;
 
 pub use body::{decode_fields, BodyKind};
-pub use envelope::{error_response, success, Nothing};
+pub use envelope::{error_response, success, Named, Nothing};
 pub use response::Response;

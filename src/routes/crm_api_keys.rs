@@ -5,17 +5,14 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::answers::{all, ApiKeyAnswer};
+use super::call::{Answer, StaffCall};
 use super::input::read_json;
-use super::params::Params;
-use crate::app::sessions::Session;
-use crate::app::Ctx;
 use crate::domain::encoding::{base64url, hex};
 use crate::domain::fields::{required_text, TextRule};
 use crate::domain::hash::sha256;
 use crate::domain::validation::{FieldError, ValidationError};
 use crate::error::ApiError;
-use crate::http::{success, Response};
-use crate::platform::request::Request;
+use crate::http::{success, Named};
 use crate::platform::webcrypto::random_bytes;
 use crate::store::api_keys::{self, NewApiKey};
 
@@ -27,46 +24,26 @@ const NAME: TextRule = TextRule {
 };
 
 #[derive(Serialize)]
-struct KeyList<'a> {
-    api_keys: Vec<ApiKeyAnswer<'a>>,
-}
-
-#[derive(Serialize)]
 struct CreatedKey<'a> {
     key: &'a str,
     api_key: ApiKeyAnswer<'a>,
 }
 
-#[derive(Serialize)]
-struct OneKey<'a> {
-    api_key: ApiKeyAnswer<'a>,
-}
-
 /// `GET /api/crm/api-keys`
-pub async fn list(
-    _req: Request,
-    ctx: &Ctx,
-    _session: Session,
-    _params: Params,
-) -> Result<Response, ApiError> {
+pub async fn list(call: StaffCall<'_>) -> Answer {
+    let (_, ctx, _, _) = call.parts();
     let keys = api_keys::list(&ctx.db()?).await?;
     Ok(success(
         200,
         "API keys",
-        &KeyList {
-            api_keys: all(&keys),
-        },
+        &Named("api_keys", all::<_, ApiKeyAnswer>(&keys)),
     ))
 }
 
 /// `POST /api/crm/api-keys` `{name, rate_limit?}` -> `{key, api_key}`: the only
 /// time the key is ever shown.
-pub async fn create(
-    req: Request,
-    ctx: &Ctx,
-    session: Session,
-    _params: Params,
-) -> Result<Response, ApiError> {
+pub async fn create(call: StaffCall<'_>) -> Answer {
+    let (req, ctx, session, _) = call.parts();
     let fields = read_json(&req, ctx).await?;
     let mut errors = Vec::new();
     let name = required_text(&fields, "name", NAME, &mut errors);
@@ -113,12 +90,8 @@ pub async fn create(
 }
 
 /// `DELETE /api/crm/api-keys/{id}`: revokes the key at once.
-pub async fn revoke(
-    _req: Request,
-    ctx: &Ctx,
-    _session: Session,
-    params: Params,
-) -> Result<Response, ApiError> {
+pub async fn revoke(call: StaffCall<'_>) -> Answer {
+    let (_, ctx, _, params) = call.parts();
     let key = api_keys::revoke(&ctx.db()?, params.id()?, ctx.now)
         .await?
         .ok_or(ApiError::NotFound {
@@ -127,8 +100,6 @@ pub async fn revoke(
     Ok(success(
         200,
         "API key revoked",
-        &OneKey {
-            api_key: ApiKeyAnswer::from(&key),
-        },
+        &Named("api_key", ApiKeyAnswer::from(&key)),
     ))
 }

@@ -4,17 +4,15 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::answers::StaffAnswer;
+use super::call::{Answer, Call, StaffCall};
 use super::input::read_json;
-use super::params::Params;
-use crate::app::sessions::{self, Session};
-use crate::app::Ctx;
+use crate::app::sessions::{self};
 use crate::domain::abuse::Window;
 use crate::domain::password::{PasswordHash, HASH_BYTES, SALT_BYTES};
 use crate::domain::time::Timestamp;
 use crate::domain::validation::{FieldError, ValidationError};
 use crate::error::ApiError;
-use crate::http::{success, Nothing, Response};
-use crate::platform::request::Request;
+use crate::http::{success, Nothing};
 use crate::platform::webcrypto::verify_password;
 use crate::store;
 
@@ -33,7 +31,8 @@ struct LoggedIn<'a> {
 /// the same PBKDF2 work. Attempts are counted per email and per client IP before the
 /// password is checked (exact under parallel guesses; a success takes its attempt
 /// back); past the limit the login is refused with 429 before any PBKDF2 work.
-pub async fn login(req: Request, ctx: &Ctx, _params: Params) -> Result<Response, ApiError> {
+pub async fn login(call: Call<'_>) -> Answer {
+    let (req, ctx, _) = call.parts();
     let fields = read_json(&req, ctx).await?;
     let mut errors = Vec::new();
     let mut string = |name: &str, label: &str| match fields.get(name) {
@@ -135,12 +134,8 @@ pub async fn login(req: Request, ctx: &Ctx, _params: Params) -> Result<Response,
 }
 
 /// `POST /api/crm/auth/logout`: ends this session everywhere at once.
-pub async fn logout(
-    _req: Request,
-    ctx: &Ctx,
-    session: Session,
-    _params: Params,
-) -> Result<Response, ApiError> {
+pub async fn logout(call: StaffCall<'_>) -> Answer {
+    let (_, ctx, session, _) = call.parts();
     sessions::revoke_session(ctx, &session).await?;
     Ok(success(200, "Logged out", &Nothing {}))
 }
@@ -152,12 +147,8 @@ struct CurrentSession<'a> {
 }
 
 /// `GET /api/crm/auth/me`: who this session belongs to.
-pub async fn me(
-    _req: Request,
-    _ctx: &Ctx,
-    session: Session,
-    _params: Params,
-) -> Result<Response, ApiError> {
+pub async fn me(call: StaffCall<'_>) -> Answer {
+    let (_, _, session, _) = call.parts();
     Ok(success(
         200,
         "Current session",

@@ -1,35 +1,16 @@
 //! The outbox as the CRM sees it: what is pending, sent, skipped or failed, and a retry.
 
-use serde::Serialize;
-
 use super::answers::{all, NotificationAnswer};
-use super::params::Params;
-use crate::app::sessions::Session;
-use crate::app::Ctx;
+use super::call::{Answer, StaffCall};
 use crate::domain::notification::DeliveryStatus;
 use crate::domain::validation::ValidationError;
 use crate::error::ApiError;
-use crate::http::{success, Response};
-use crate::platform::request::Request;
+use crate::http::{success, Named};
 use crate::store::notifications;
 
-#[derive(Serialize)]
-struct NotificationList<'a> {
-    notifications: Vec<NotificationAnswer<'a>>,
-}
-
-#[derive(Serialize)]
-struct OneNotification<'a> {
-    notification: NotificationAnswer<'a>,
-}
-
 /// `GET /api/crm/notifications?status=failed&limit=50`, newest first.
-pub async fn list(
-    req: Request,
-    ctx: &Ctx,
-    _session: Session,
-    _params: Params,
-) -> Result<Response, ApiError> {
+pub async fn list(call: StaffCall<'_>) -> Answer {
+    let (req, ctx, _, _) = call.parts();
     let mut status = None;
     let mut limit = 50;
     for (name, value) in req.query_pairs() {
@@ -63,20 +44,14 @@ pub async fn list(
     Ok(success(
         200,
         "Notifications",
-        &NotificationList {
-            notifications: all(&rows),
-        },
+        &Named("notifications", all::<_, NotificationAnswer>(&rows)),
     ))
 }
 
 /// `POST /api/crm/notifications/{id}/retry`: due now with fresh attempts, delivered
 /// right after this response.
-pub async fn retry(
-    _req: Request,
-    ctx: &Ctx,
-    _session: Session,
-    params: Params,
-) -> Result<Response, ApiError> {
+pub async fn retry(call: StaffCall<'_>) -> Answer {
+    let (_, ctx, _, params) = call.parts();
     let outbox = ctx.outbox();
     let row = notifications::retry(&ctx.db()?, params.id()?, outbox.now, outbox.lease_until)
         .await?
@@ -86,9 +61,7 @@ pub async fn retry(
     let answer = success(
         202,
         "Retry scheduled",
-        &OneNotification {
-            notification: NotificationAnswer::from(&row),
-        },
+        &Named("notification", NotificationAnswer::from(&row)),
     );
     ctx.deliver_after_response(vec![row]);
     Ok(answer)

@@ -1,17 +1,12 @@
 //! Staff administration (admins only: the route table says so).
 
-use serde::Serialize;
-
 use super::answers::{all, StaffAnswer};
+use super::call::{Answer, StaffCall};
 use super::input::read_json;
-use super::params::Params;
-use crate::app::sessions::Session;
-use crate::app::Ctx;
 use crate::domain::staff::{password, NewStaff, StaffUpdate};
 use crate::domain::validation::ValidationError;
 use crate::error::ApiError;
-use crate::http::{success, Response};
-use crate::platform::request::Request;
+use crate::http::{success, Named};
 use crate::platform::webcrypto::hash_password;
 use crate::store::rows::StaffMember;
 use crate::store::staff::{self, UpdateRefused};
@@ -22,40 +17,25 @@ fn staff_not_found() -> ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct StaffList<'a> {
-    staff: Vec<StaffAnswer<'a>>,
-}
-
-#[derive(Serialize)]
-struct OneStaff<'a> {
-    staff: StaffAnswer<'a>,
-}
-
-fn one(staff: &StaffMember) -> OneStaff<'_> {
-    OneStaff {
-        staff: StaffAnswer::from(staff),
-    }
+/// `{staff: ...}`: what every route here answers about one staff member.
+fn one(staff: &StaffMember) -> Named<StaffAnswer<'_>> {
+    Named("staff", StaffAnswer::from(staff))
 }
 
 /// `GET /api/crm/staff`
-pub async fn list(
-    _req: Request,
-    ctx: &Ctx,
-    _session: Session,
-    _params: Params,
-) -> Result<Response, ApiError> {
+pub async fn list(call: StaffCall<'_>) -> Answer {
+    let (_, ctx, _, _) = call.parts();
     let staff = staff::list(&ctx.db()?).await?;
-    Ok(success(200, "Staff", &StaffList { staff: all(&staff) }))
+    Ok(success(
+        200,
+        "Staff",
+        &Named("staff", all::<_, StaffAnswer>(&staff)),
+    ))
 }
 
 /// `POST /api/crm/staff` `{email, name, role, password}`
-pub async fn create(
-    req: Request,
-    ctx: &Ctx,
-    _session: Session,
-    _params: Params,
-) -> Result<Response, ApiError> {
+pub async fn create(call: StaffCall<'_>) -> Answer {
+    let (req, ctx, _, _) = call.parts();
     let new = NewStaff::parse(&read_json(&req, ctx).await?)?;
     let hash = hash_password(&new.password, ctx.config.password_iterations).await?;
     let created = staff::create(&ctx.db()?, &new, &hash.encode(), ctx.now)
@@ -71,12 +51,8 @@ pub async fn create(
 
 /// `PATCH /api/crm/staff/{id}` `{name?, role?, active?}`; a role change or
 /// deactivation ends that person's live sessions at once.
-pub async fn update(
-    req: Request,
-    ctx: &Ctx,
-    _session: Session,
-    params: Params,
-) -> Result<Response, ApiError> {
+pub async fn update(call: StaffCall<'_>) -> Answer {
+    let (req, ctx, _, params) = call.parts();
     let id = params.id()?;
     let change = StaffUpdate::parse(&read_json(&req, ctx).await?)?;
     let updated = staff::update(&ctx.db()?, id, &change, ctx.now)
@@ -93,12 +69,8 @@ pub async fn update(
 }
 
 /// `POST /api/crm/staff/{id}/password` `{password}`: ends that person's sessions.
-pub async fn set_password(
-    req: Request,
-    ctx: &Ctx,
-    _session: Session,
-    params: Params,
-) -> Result<Response, ApiError> {
+pub async fn set_password(call: StaffCall<'_>) -> Answer {
+    let (req, ctx, _, params) = call.parts();
     let id = params.id()?;
     let fields = read_json(&req, ctx).await?;
     let mut errors = Vec::new();

@@ -6,13 +6,11 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::answers::{all, EventAnswer, MessageAnswer, TicketAnswer};
+use super::call::{Answer, StaffCall};
 use super::input::{body_kind, read_json, read_optional_json, version};
-use super::params::Params;
 use super::public_tickets::CREATED_MESSAGE;
 use crate::app::create::{settle, Idempotency};
 use crate::app::links::StatusLink;
-use crate::app::sessions::Session;
-use crate::app::Ctx;
 use crate::domain::fields::{optional_id, required_text, TextRule};
 use crate::domain::lifecycle::{allowed_actions, Action};
 use crate::domain::listing::{Cursor, TicketQuery};
@@ -22,8 +20,7 @@ use crate::domain::validation::{FieldError, ValidationError};
 use crate::error::ApiError;
 use crate::http::body::JSON_ONLY;
 use crate::http::headers::idempotency_key;
-use crate::http::{decode_fields, success, BodyKind, Response};
-use crate::platform::request::Request;
+use crate::http::{decode_fields, success, BodyKind, Named};
 use crate::store::messages;
 use crate::store::rows::Ticket;
 use crate::store::ticket_create::{self, CreateTicket};
@@ -47,12 +44,8 @@ struct CreatedTicket<'a> {
 /// `POST /api/crm/tickets/create`: the public validation, plus `assigned_to` (the
 /// ticket then starts `assigned`) and `urgent` priority; `created_by` is the caller.
 /// Staff are not rate limited; `Idempotency-Key` is scoped to the staff member.
-pub async fn create(
-    req: Request,
-    ctx: &Ctx,
-    session: Session,
-    _params: Params,
-) -> Result<Response, ApiError> {
+pub async fn create(call: StaffCall<'_>) -> Answer {
+    let (req, ctx, session, _) = call.parts();
     if body_kind(&req)? != BodyKind::Json {
         return Err(ApiError::UnsupportedMediaType {
             accepted: JSON_ONLY,
@@ -121,12 +114,8 @@ struct TicketPage<'a> {
 }
 
 /// `GET /api/crm/tickets`: filters, sort, cursor pagination (see `TicketQuery`).
-pub async fn list(
-    req: Request,
-    ctx: &Ctx,
-    session: Session,
-    _params: Params,
-) -> Result<Response, ApiError> {
+pub async fn list(call: StaffCall<'_>) -> Answer {
+    let (req, ctx, session, _) = call.parts();
     let pairs = req.query_pairs();
     let query = TicketQuery::parse(
         pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
@@ -166,12 +155,8 @@ struct TicketView<'a> {
 }
 
 /// `GET /api/crm/tickets/{id or ticket number}`: the ticket, its thread and timeline.
-pub async fn get(
-    _req: Request,
-    ctx: &Ctx,
-    _session: Session,
-    params: Params,
-) -> Result<Response, ApiError> {
+pub async fn get(call: StaffCall<'_>) -> Answer {
+    let (_, ctx, _, params) = call.parts();
     let (ticket, events, messages) = reads::with_thread_and_events(&ctx.db()?, &params.ticket()?)
         .await?
         .ok_or_else(ticket_not_found)?;
@@ -186,18 +171,9 @@ pub async fn get(
     ))
 }
 
-#[derive(Serialize)]
-struct OneTicket<'a> {
-    ticket: TicketAnswer<'a>,
-}
-
 /// `PATCH /api/crm/tickets/{id}` `{subject?, description?, priority?, category?, version?}`.
-pub async fn edit(
-    req: Request,
-    ctx: &Ctx,
-    session: Session,
-    params: Params,
-) -> Result<Response, ApiError> {
+pub async fn edit(call: StaffCall<'_>) -> Answer {
+    let (req, ctx, session, params) = call.parts();
     let id = params.id()?;
     let fields = read_json(&req, ctx).await?;
     let version = version(&fields)?;
@@ -222,20 +198,13 @@ pub async fn edit(
     Ok(success(
         200,
         "Ticket updated",
-        &OneTicket {
-            ticket: TicketAnswer::from(&ticket),
-        },
+        &Named("ticket", TicketAnswer::from(&ticket)),
     ))
 }
 
 /// `POST /api/crm/tickets/{id}/{assign|unassign|resolve|close|reopen}` `{staff_id?, version?}`.
-pub async fn act(
-    req: Request,
-    ctx: &Ctx,
-    session: Session,
-    params: Params,
-    action: Action,
-) -> Result<Response, ApiError> {
+pub async fn act(call: StaffCall<'_>, action: Action) -> Answer {
+    let (req, ctx, session, params) = call.parts();
     let id = params.id()?;
     let fields = read_optional_json(&req, ctx).await?;
     let version = version(&fields)?;
@@ -283,25 +252,14 @@ pub async fn act(
     Ok(success(
         200,
         &format!("Ticket {}", action.past_tense()),
-        &OneTicket {
-            ticket: TicketAnswer::from(&ticket),
-        },
+        &Named("ticket", TicketAnswer::from(&ticket)),
     ))
-}
-
-#[derive(Serialize)]
-struct MessageAdded<'a> {
-    message: MessageAnswer<'a>,
 }
 
 /// `POST /api/crm/tickets/{id}/messages` `{body, internal?}`: a reply to the customer
 /// (emailed to them) or an internal note (never shown on a public route).
-pub async fn add_message(
-    req: Request,
-    ctx: &Ctx,
-    session: Session,
-    params: Params,
-) -> Result<Response, ApiError> {
+pub async fn add_message(call: StaffCall<'_>) -> Answer {
+    let (req, ctx, session, params) = call.parts();
     let id = params.id()?;
     let fields = read_json(&req, ctx).await?;
     let rule = TextRule {
@@ -345,9 +303,7 @@ pub async fn add_message(
     Ok(success(
         201,
         what,
-        &MessageAdded {
-            message: MessageAnswer::from(&message),
-        },
+        &Named("message", MessageAnswer::from(&message)),
     ))
 }
 
@@ -360,12 +316,8 @@ struct StatsAnswer {
 }
 
 /// `GET /api/crm/stats`: counts for the dashboard.
-pub async fn stats(
-    _req: Request,
-    ctx: &Ctx,
-    _session: Session,
-    _params: Params,
-) -> Result<Response, ApiError> {
+pub async fn stats(call: StaffCall<'_>) -> Answer {
+    let (_, ctx, _, _) = call.parts();
     let s = stats::stats(&ctx.db()?).await?;
     Ok(success(
         200,

@@ -2,12 +2,10 @@
 
 use serde::Serialize;
 
-use super::params::Params;
-use crate::app::Ctx;
+use super::call::{Answer, Call};
 use crate::domain::time::Timestamp;
 use crate::error::ApiError;
-use crate::http::{success, Response};
-use crate::platform::request::Request;
+use crate::http::success;
 use crate::store::{self, Database};
 
 #[derive(Serialize)]
@@ -17,7 +15,8 @@ struct Health {
 }
 
 /// 200 when D1 answers, 503 when it does not.
-pub async fn get(_req: Request, ctx: &Ctx, _params: Params) -> Result<Response, ApiError> {
+pub async fn get(call: Call<'_>) -> Answer {
+    let (_, ctx, _) = call.parts();
     let unavailable = |e: worker::Error| ApiError::Unavailable(format!("health check: D1: {e}"));
     let db = Database::from_env(&ctx.env).map_err(unavailable)?;
     store::health::ping(&db).await.map_err(unavailable)?;

@@ -2,6 +2,7 @@
 //! its input, calls the app and the store, and renders its own answer type.
 
 mod answers;
+mod call;
 mod crm_api_keys;
 mod crm_auth;
 mod crm_notifications;
@@ -9,7 +10,6 @@ mod crm_staff;
 mod crm_tickets;
 mod health;
 mod input;
-mod params;
 mod public_status;
 mod public_tickets;
 pub mod table;
@@ -17,26 +17,25 @@ pub mod table;
 use crate::app::sessions;
 use crate::app::Ctx;
 use crate::domain::staff::Role;
-use crate::error::ApiError;
-use crate::http::Response;
 use crate::platform::request::Request;
-use params::Params;
+use call::{Answer, Call, Params, StaffCall};
 use table::{Access, Route};
 
 /// Runs a route: staff and admin routes authenticate first, and only then is the
 /// handler called, with the session.
-pub async fn dispatch(
-    route: &'static Route,
-    params: Params,
-    req: Request,
-    ctx: &Ctx,
-) -> Result<Response, ApiError> {
+pub async fn dispatch(route: &'static Route, params: Params, req: Request, ctx: &Ctx) -> Answer {
     let (handler, needs) = match route.access {
-        Access::Anyone(handler) => return handler(req, ctx, params).await,
+        Access::Anyone(handler) => return handler(Call { req, ctx, params }).await,
         Access::Staff(handler) => (handler, Role::Agent),
         Access::Admin(handler) => (handler, Role::Admin),
     };
     let session =
         sessions::authenticate(req.header("Authorization").as_deref(), ctx, needs).await?;
-    handler(req, ctx, session, params).await
+    handler(StaffCall {
+        req,
+        ctx,
+        session,
+        params,
+    })
+    .await
 }

@@ -4,8 +4,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::call::{Answer, Call};
 use super::input::read_fields;
-use super::params::Params;
 use crate::app::Ctx;
 use crate::domain::abuse::{email_bucket, ip_bucket, Limit};
 use crate::domain::email::EmailAddress;
@@ -102,7 +102,8 @@ struct TicketStatus<'a> {
 }
 
 /// `GET /api/tickets/{ticket_number}` with the token: status, timestamps, thread.
-pub async fn status(req: Request, ctx: &Ctx, params: Params) -> Result<Response, ApiError> {
+pub async fn status(call: Call<'_>) -> Answer {
+    let (req, ctx, params) = call.parts();
     let number = params.ticket_number()?;
     let found = reads::with_public_thread(&ctx.db()?, &TicketRef::Number(number.clone())).await?;
     let token = presented_token(&req, None);
@@ -127,7 +128,8 @@ pub async fn status(req: Request, ctx: &Ctx, params: Params) -> Result<Response,
 }
 
 /// `GET /t/{ticket_number}?token=...`: the page a customer opens from an email.
-pub async fn page(req: Request, ctx: &Ctx, params: Params) -> Result<Response, ApiError> {
+pub async fn page(call: Call<'_>) -> Answer {
+    let (req, ctx, params) = call.parts();
     let number = params.ticket_number()?;
     let found = reads::with_public_thread(&ctx.db()?, &TicketRef::Number(number.clone())).await?;
     let token = presented_token(&req, None);
@@ -179,7 +181,8 @@ struct ReplyAdded<'a> {
 /// `POST /api/tickets/{ticket_number}/messages` `{body, token?}`: a customer's reply.
 /// Reopens a resolved ticket; a closed one refuses. A form post (the status page) is
 /// answered with a 303 back to the page.
-pub async fn reply(req: Request, ctx: &Ctx, params: Params) -> Result<Response, ApiError> {
+pub async fn reply(call: Call<'_>) -> Answer {
+    let (req, ctx, params) = call.parts();
     let number = params.ticket_number()?;
     let (kind, _, fields) = read_fields(&req, ctx).await?;
     let token = presented_token(&req, Some(&fields));
@@ -249,7 +252,8 @@ pub async fn reply(req: Request, ctx: &Ctx, params: Params) -> Result<Response, 
 /// `POST /api/tickets/lookup` `{customer_email}`: always the same 202 (or the same
 /// 429), whether or not the address has tickets; when it has, an email with their
 /// links is queued. Existing links keep working.
-pub async fn lookup(req: Request, ctx: &Ctx, _params: Params) -> Result<Response, ApiError> {
+pub async fn lookup(call: Call<'_>) -> Answer {
+    let (req, ctx, _) = call.parts();
     let (_, _, fields) = read_fields(&req, ctx).await?;
     let rule = TextRule {
         label: "Customer email",

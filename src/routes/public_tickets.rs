@@ -4,8 +4,8 @@ use serde::Serialize;
 use serde_json::Value;
 use worker::console_log;
 
+use super::call::{Answer, Call};
 use super::input::read_fields;
-use super::params::Params;
 use crate::app::create::{add_rate_headers, settle, Idempotency};
 use crate::app::links::StatusLink;
 use crate::app::turnstile::{self, Verdict};
@@ -58,7 +58,8 @@ impl<'a> CreatedTicket<'a> {
 /// `POST /api/tickets/create`: validates, checks abuse controls, then writes the
 /// ticket, its number, its event, the rate-limit hits and the idempotency record in
 /// one D1 round trip (two with an integration key: the key lookup comes first).
-pub async fn create(req: Request, ctx: &Ctx, _params: Params) -> Result<Response, ApiError> {
+pub async fn create(call: Call<'_>) -> Answer {
+    let (req, ctx, _) = call.parts();
     super::input::body_kind(&req)?;
     let key = integration_key(&req, ctx).await?;
     let idempotency_key = idempotency_key(req.header("Idempotency-Key"))?;

@@ -11,23 +11,19 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use super::params::Params;
+use super::call::{Answer, Call, Params, StaffCall};
 use super::{crm_api_keys, crm_auth, crm_notifications, crm_staff, crm_tickets, health};
 use super::{public_status, public_tickets};
-use crate::app::sessions::Session;
-use crate::app::Ctx;
 use crate::domain::lifecycle::Action;
 use crate::domain::ticket::TicketNumber;
 use crate::error::ApiError;
-use crate::http::Response;
-use crate::platform::request::Request;
 use crate::store::tickets::TicketRef;
 
 /// A handler's future, boxed: each route keeps its own state machine (and poll
 /// function) instead of all of them being inlined into one.
-pub type Handling<'a> = Pin<Box<dyn Future<Output = Result<Response, ApiError>> + 'a>>;
-pub type PublicHandler = for<'a> fn(Request, &'a Ctx, Params) -> Handling<'a>;
-pub type StaffHandler = for<'a> fn(Request, &'a Ctx, Session, Params) -> Handling<'a>;
+pub type Handling<'a> = Pin<Box<dyn Future<Output = Answer> + 'a>>;
+pub type PublicHandler = for<'a> fn(Call<'a>) -> Handling<'a>;
+pub type StaffHandler = for<'a> fn(StaffCall<'a>) -> Handling<'a>;
 
 /// Who may call an endpoint, with the handler that kind of caller gets.
 #[derive(Clone, Copy)]
@@ -67,24 +63,22 @@ pub fn audience_of(path: &str) -> Audience {
 
 macro_rules! public {
     ($handler:expr) => {
-        Access::Anyone(|req, ctx, params| Box::pin($handler(req, ctx, params)))
+        Access::Anyone(|call| Box::pin($handler(call)))
     };
 }
 macro_rules! staff {
     ($handler:expr) => {
-        Access::Staff(|req, ctx, session, params| Box::pin($handler(req, ctx, session, params)))
+        Access::Staff(|call| Box::pin($handler(call)))
     };
 }
 macro_rules! admin {
     ($handler:expr) => {
-        Access::Admin(|req, ctx, session, params| Box::pin($handler(req, ctx, session, params)))
+        Access::Admin(|call| Box::pin($handler(call)))
     };
 }
 macro_rules! action {
     ($action:expr) => {
-        Access::Staff(|req, ctx, session, params| {
-            Box::pin(crm_tickets::act(req, ctx, session, params, $action))
-        })
+        Access::Staff(|call| Box::pin(crm_tickets::act(call, $action)))
     };
 }
 
