@@ -10,6 +10,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::LazyLock;
 
 use super::call::{Answer, Call, Params, StaffCall};
 use super::{crm_api_keys, crm_auth, crm_notifications, crm_staff, crm_tickets, health};
@@ -148,23 +149,29 @@ pub enum Resolved {
 /// `Allow` list) for a known path with another method.
 pub fn resolve(method: &str, path: &str) -> Result<Resolved, ApiError> {
     let segments: Vec<&str> = path.split('/').collect();
-    let matches: Vec<(&'static Route, Params)> = ROUTES
+    let mut matches: Vec<(&'static Route, Params, u64)> = TEMPLATES
         .iter()
-        .filter_map(|route| match_template(route.path, &segments).map(|p| (route, p)))
+        .zip(ROUTES)
+        .filter(|(template, _)| template.parts.len() == segments.len())
+        .filter_map(|(template, route)| {
+            let params = template.matches(&segments)?;
+            Some((route, params, template.specificity))
+        })
         .collect();
     // Where templates overlap, the one with a literal at the first difference wins.
-    let Some(best) = matches.iter().map(|(r, _)| specificity(r.path)).min() else {
+    let Some(best) = matches.iter().map(|(_, _, s)| *s).min() else {
         return Err(ApiError::no_route());
     };
-    let matches: Vec<(&'static Route, Params)> = matches
-        .into_iter()
-        .filter(|(r, _)| specificity(r.path) == best)
-        .collect();
-    let allow = allow_header(matches.iter().map(|(r, _)| *r));
-    match matches.into_iter().find(|(r, _)| r.method == method) {
-        Some((route, params)) => Ok(Resolved::Endpoint(route, params)),
-        None if method == "OPTIONS" => Ok(Resolved::Preflight { allow }),
-        None => Err(ApiError::MethodNotAllowed { allow }),
+    matches.retain(|(_, _, s)| *s == best);
+    if let Some(i) = matches.iter().position(|(r, _, _)| r.method == method) {
+        let (route, params, _) = matches.swap_remove(i);
+        return Ok(Resolved::Endpoint(route, params));
+    }
+    let allow = allow_header(matches.iter().map(|(r, _, _)| *r));
+    if method == "OPTIONS" {
+        Ok(Resolved::Preflight { allow })
+    } else {
+        Err(ApiError::MethodNotAllowed { allow })
     }
 }
 
@@ -185,34 +192,83 @@ fn allow_header<'a>(routes: impl Iterator<Item = &'a Route>) -> String {
     methods.join(", ")
 }
 
-/// One flag per segment, parameters `true`: the smallest sorts literals first.
-fn specificity(template: &str) -> Vec<bool> {
-    template.split('/').map(|s| s.starts_with('{')).collect()
+/// One segment of a path template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Literal(&'static str),
+    /// `{id}`
+    Id,
+    /// `{ticket_number}`
+    Number,
+    /// `{ticket}`: a number or an id
+    Ticket,
 }
 
-/// The parameters of `segments` (a path split on `/`) if it fits the template.
-fn match_template(template: &str, segments: &[&str]) -> Option<Params> {
-    let parts: Vec<&str> = template.split('/').collect();
-    if parts.len() != segments.len() {
-        return None;
-    }
-    let mut params = Params::default();
-    for (part, segment) in parts.iter().zip(segments) {
-        match *part {
-            "{id}" => params.id = Some(parse_id(segment)?),
-            "{ticket_number}" => params.ticket_number = Some(TicketNumber::parse(segment)?),
-            "{ticket}" => {
-                params.ticket = Some(match TicketNumber::parse(segment) {
-                    Some(number) => TicketRef::Number(number),
-                    None => TicketRef::Id(parse_id(segment)?),
-                })
-            }
-            literal if literal == *segment => {}
-            _ => return None,
-        }
-    }
-    Some(params)
+/// A route's template, split once per isolate (resolving runs on every request).
+struct Template {
+    parts: Vec<Part>,
+    /// A bit per parameter, the first segment highest: the smallest value has a
+    /// literal at the first place where two templates differ.
+    specificity: u64,
 }
+
+impl Template {
+    fn parse(path: &'static str) -> Self {
+        let parts: Vec<Part> = path
+            .split('/')
+            .map(|part| match part {
+                "{id}" => Part::Id,
+                "{ticket_number}" => Part::Number,
+                "{ticket}" => Part::Ticket,
+                literal => Part::Literal(literal),
+            })
+            .collect();
+        let specificity = parts
+            .iter()
+            .enumerate()
+            .filter(|(_, part)| !matches!(part, Part::Literal(_)))
+            .fold(0u64, |bits, (i, _)| bits | 1 << (63 - i.min(63)));
+        Template { parts, specificity }
+    }
+
+    /// The typed parameters of a path (split on `/`) that fits this template.
+    fn matches(&self, segments: &[&str]) -> Option<Params> {
+        if self.parts.len() != segments.len() {
+            return None;
+        }
+        // Literals first: a parameter is parsed only when the rest of the path fits.
+        let literals_fit = self
+            .parts
+            .iter()
+            .zip(segments)
+            .all(|(part, segment)| match part {
+                Part::Literal(literal) => literal == segment,
+                _ => true,
+            });
+        if !literals_fit {
+            return None;
+        }
+        let mut params = Params::default();
+        for (part, segment) in self.parts.iter().zip(segments) {
+            match part {
+                Part::Literal(_) => {}
+                Part::Id => params.id = Some(parse_id(segment)?),
+                Part::Number => params.ticket_number = Some(TicketNumber::parse(segment)?),
+                Part::Ticket => {
+                    params.ticket = Some(match TicketNumber::parse(segment) {
+                        Some(number) => TicketRef::Number(number),
+                        None => TicketRef::Id(parse_id(segment)?),
+                    })
+                }
+            }
+        }
+        Some(params)
+    }
+}
+
+/// `ROUTES`' templates, in the same order.
+static TEMPLATES: LazyLock<Vec<Template>> =
+    LazyLock::new(|| ROUTES.iter().map(|r| Template::parse(r.path)).collect());
 
 /// A positive integer id segment, exact as a JS number.
 fn parse_id(segment: &str) -> Option<i64> {
@@ -379,7 +435,7 @@ mod tests {
             let segments: Vec<&str> = path.split('/').collect();
             let mut expected: Vec<&str> = ROUTES
                 .iter()
-                .filter(|r| match_template(r.path, &segments).is_some())
+                .filter(|r| Template::parse(r.path).matches(&segments).is_some())
                 .map(|r| r.method)
                 .collect();
             expected.dedup();
