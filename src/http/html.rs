@@ -1,5 +1,7 @@
 //! The customer's status page: small, self-contained HTML with every value escaped.
-//! Pure string building, unit-tested natively.
+//! Text the customer or staff wrote sits in its own bidi isolate (`<bdi>`, or
+//! `dir="auto"` on a block), so right-to-left overrides inside it cannot reorder
+//! the page around it. Pure string building, unit-tested natively.
 
 /// Escapes text for HTML element content and double-quoted attributes.
 pub fn escape(text: &str) -> String {
@@ -60,7 +62,7 @@ pub fn status_page(p: &StatusPage) -> String {
                 _ => "System",
             };
             format!(
-                "<div class=\"{class}\"><div class=\"who\">{who} <span class=\"meta\">{}</span></div>{}</div>",
+                "<div class=\"{class}\"><div class=\"who\">{who} <span class=\"meta\">{}</span></div><div dir=\"auto\">{}</div></div>",
                 escape(m.created_at),
                 escape(m.body)
             )
@@ -81,9 +83,9 @@ pub fn status_page(p: &StatusPage) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"robots\" content=\"noindex\"><title>{number}</title><style>{STYLE}</style></head><body>\
-         <h1>{subject}</h1><p class=\"meta\">Ticket {number} &middot; status <strong>{status}</strong> &middot; \
+         <h1><bdi>{subject}</bdi></h1><p class=\"meta\">Ticket {number} &middot; status <strong>{status}</strong> &middot; \
          priority {priority} &middot; opened {created} &middot; updated {updated}</p>\
-         <div class=\"msg\"><div class=\"who\">You</div>{description}</div>{messages}{reply}</body></html>",
+         <div class=\"msg\"><div class=\"who\">You</div><div dir=\"auto\">{description}</div></div>{messages}{reply}</body></html>",
         number = escape(p.ticket_number),
         subject = escape(p.subject),
         status = escape(p.status),

@@ -56,6 +56,7 @@ pub struct TicketAnswer<'a> {
     created_at: Timestamp,
     updated_at: Timestamp,
     version: i64,
+    requester_verified: bool,
 }
 
 impl<'a> From<&'a Ticket> for TicketAnswer<'a> {
@@ -79,6 +80,7 @@ impl<'a> From<&'a Ticket> for TicketAnswer<'a> {
             created_at: t.created_at,
             updated_at: t.updated_at,
             version: t.version,
+            requester_verified: t.requester_verified,
         }
     }
 }

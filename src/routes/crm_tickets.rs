@@ -23,7 +23,7 @@ use crate::http::headers::idempotency_key;
 use crate::http::{decode_fields, success, BodyKind, Named};
 use crate::store::messages;
 use crate::store::rows::Ticket;
-use crate::store::ticket_create::{self, CreateTicket};
+use crate::store::ticket_create::{self, CreateTicket, UserLink};
 use crate::store::tickets::changes::{self, Change};
 use crate::store::tickets::{listing, reads, stats};
 
@@ -79,7 +79,8 @@ pub async fn create(call: StaffCall<'_>) -> Answer {
             ticket: &ticket,
             actor: Actor::Staff(session.staff_id()),
             assigned_to,
-            user_must_match_email: false,
+            user_link: UserLink::MustExist,
+            requester_verified: false,
             limits: &[],
             window_start: ctx.now,
             idempotency: idempotency.as_ref().map(Idempotency::claim),

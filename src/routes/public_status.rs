@@ -11,7 +11,7 @@ use crate::domain::abuse::{email_bucket, ip_bucket, Limit};
 use crate::domain::email::EmailAddress;
 use crate::domain::fields::{required_text, Fields, TextRule};
 use crate::domain::lifecycle::{customer_reply_effect, ReplyEffect};
-use crate::domain::status_link;
+use crate::domain::status_link::{self, Proof};
 use crate::domain::ticket::{MessageAuthor, Priority, Status, TicketNumber};
 use crate::domain::time::Timestamp;
 use crate::domain::validation::ValidationError;
@@ -22,7 +22,8 @@ use crate::platform::request::Request;
 use crate::store::link_requests::{self, LookupOutcome};
 use crate::store::messages::{self, ReplyOutcome};
 use crate::store::rows::{Message, Ticket};
-use crate::store::tickets::{reads, TicketRef};
+use crate::store::tickets::{changes, reads, TicketRef};
+use crate::store::Database;
 
 fn not_found() -> ApiError {
     ApiError::NotFound {
@@ -49,9 +50,11 @@ fn presented_token(req: &Request, fields: Option<&Fields>) -> Option<String> {
 }
 
 /// Checks the token against the ticket. Unknown number, missing or wrong token all
-/// give the same 404 after the same work, so numbers cannot be probed.
-fn authorize<T>(
+/// give the same 404 after the same work, so numbers cannot be probed. A token from an
+/// email proves the requester controls the address: recorded once, for staff to see.
+async fn authorize<T>(
     ctx: &Ctx,
+    db: &Database,
     found: Option<(Ticket, T)>,
     number: &TicketNumber,
     token: Option<&str>,
@@ -60,9 +63,15 @@ fn authorize<T>(
         return Err(not_found());
     };
     let id = found.as_ref().map_or(0, |(t, _)| t.id);
-    let valid = status_link::verify(secret, id, number, token.unwrap_or(""));
-    match found {
-        Some(found) if valid && token.is_some() => Ok(found),
+    let proof = status_link::check(secret, id, number, token.unwrap_or(""));
+    match (found, proof) {
+        (Some((mut ticket, rest)), Some(proof)) if token.is_some() => {
+            if proof == Proof::Emailed && !ticket.requester_verified {
+                changes::mark_requester_verified(db, ticket.id, ctx.now).await?;
+                ticket.requester_verified = true;
+            }
+            Ok((ticket, rest))
+        }
         _ => Err(not_found()),
     }
 }
@@ -105,9 +114,10 @@ struct TicketStatus<'a> {
 pub async fn status(call: Call<'_>) -> Answer {
     let (req, ctx, params) = call.parts();
     let number = params.ticket_number()?;
-    let found = reads::with_public_thread(&ctx.db()?, &TicketRef::Number(number.clone())).await?;
+    let db = ctx.db()?;
+    let found = reads::with_public_thread(&db, &TicketRef::Number(number.clone())).await?;
     let token = presented_token(&req, None);
-    let (ticket, thread) = authorize(ctx, found, &number, token.as_deref())?;
+    let (ticket, thread) = authorize(ctx, &db, found, &number, token.as_deref()).await?;
     Ok(success(
         200,
         "Ticket status",
@@ -131,9 +141,10 @@ pub async fn status(call: Call<'_>) -> Answer {
 pub async fn page(call: Call<'_>) -> Answer {
     let (req, ctx, params) = call.parts();
     let number = params.ticket_number()?;
-    let found = reads::with_public_thread(&ctx.db()?, &TicketRef::Number(number.clone())).await?;
+    let db = ctx.db()?;
+    let found = reads::with_public_thread(&db, &TicketRef::Number(number.clone())).await?;
     let token = presented_token(&req, None);
-    let (ticket, thread) = match authorize(ctx, found, &number, token.as_deref()) {
+    let (ticket, thread) = match authorize(ctx, &db, found, &number, token.as_deref()).await {
         Ok(found) => found,
         Err(ApiError::NotFound { .. }) => return Ok(html_response(404, html::not_found_page())),
         Err(e) => return Err(e),
@@ -190,7 +201,7 @@ pub async fn reply(call: Call<'_>) -> Answer {
     let found = reads::one(&db, &TicketRef::Number(number.clone()))
         .await?
         .map(|t| (t, ()));
-    let (ticket, ()) = authorize(ctx, found, &number, token.as_deref())?;
+    let (ticket, ()) = authorize(ctx, &db, found, &number, token.as_deref()).await?;
     let rule = TextRule {
         label: "Message",
         max_chars: ctx.config.message_max_chars,
@@ -201,11 +212,12 @@ pub async fn reply(call: Call<'_>) -> Answer {
         return Err(ValidationError::from_details(errors).into());
     };
     let window = ctx.rate_window();
+    let limits = reply_limits(ctx, &req, ticket.id);
     let outcome = messages::customer_reply(
         &db,
         ticket.id,
         &text,
-        ctx.config.customer_replies_per_ticket,
+        &limits,
         window.start(ctx.now),
         &ctx.outbox(),
     )
@@ -242,11 +254,29 @@ pub async fn reply(call: Call<'_>) -> Answer {
             ),
             details: None,
         }),
-        ReplyOutcome::RateLimited(bucket) => Err(ApiError::too_many(
+        ReplyOutcome::RateLimited(buckets) => Err(ApiError::too_many(
             "replies on this ticket",
-            window.retry_after(ctx.now, bucket.frees_at),
+            window
+                .retry_after_full(ctx.now, &limits, &buckets)
+                .unwrap_or(window.seconds),
         )),
     }
+}
+
+/// What limits a customer's replies: per ticket, and per client over all tickets.
+fn reply_limits(ctx: &Ctx, req: &Request, ticket_id: i64) -> [Limit; 2] {
+    [
+        Limit {
+            name: "ticket",
+            bucket: format!("reply:{ticket_id}"),
+            max: ctx.config.customer_replies_per_ticket,
+        },
+        Limit {
+            name: "ip",
+            bucket: format!("reply-{}", ip_bucket(&req.client_ip())),
+            max: ctx.config.replies_per_ip,
+        },
+    ]
 }
 
 /// `POST /api/tickets/lookup` `{customer_email}`: always the same 202 (or the same

@@ -10,6 +10,7 @@ use crate::app::create::{add_rate_headers, settle, Idempotency};
 use crate::app::links::StatusLink;
 use crate::app::turnstile::{self, Verdict};
 use crate::app::Ctx;
+use crate::config::TurnstileConfig;
 use crate::domain::abuse::{email_bucket, ip_bucket, BucketState, Limit, HONEYPOT_FIELD};
 use crate::domain::encoding::{base64url, hex};
 use crate::domain::fields::Fields;
@@ -24,7 +25,7 @@ use crate::platform::request::Request;
 use crate::platform::webcrypto::random_bytes;
 use crate::store::api_keys;
 use crate::store::rows::{ApiKey, Ticket};
-use crate::store::ticket_create::{self, CreateTicket};
+use crate::store::ticket_create::{self, CreateTicket, UserLink};
 
 pub const CREATED_MESSAGE: &str = "Support ticket created successfully";
 
@@ -90,24 +91,14 @@ pub async fn create(call: Call<'_>) -> Answer {
             },
         ],
     };
-    if honeypot_filled(&fields) {
+    // Only an anonymous browser can be a bot filling the hidden field; a trusted
+    // caller's `website` is data.
+    if key.is_none() && honeypot_filled(&fields) {
         console_log!(
             "request {}: honeypot filled, no ticket created",
             ctx.request_id
         );
         return Ok(decoy(ctx, &ticket, kind, &limits));
-    }
-    if let (None, Some(config)) = (&key, &ctx.config.turnstile) {
-        let token = ["turnstile_token", "cf-turnstile-response"]
-            .iter()
-            .find_map(|name| fields.get(*name).and_then(Value::as_str));
-        if let Verdict::Refused(why) = turnstile::verify(config, token, Some(&client_ip)).await {
-            console_log!("request {}: turnstile refused: {why}", ctx.request_id);
-            return Err(ApiError::Forbidden {
-                code: "bot_check_failed",
-                message: "We could not verify that this request comes from a person. Reload the page and try again.",
-            });
-        }
     }
 
     // Scoped to the caller: the integration key, or the customer's email.
@@ -119,24 +110,44 @@ pub async fn create(call: Call<'_>) -> Answer {
         Idempotency::new(ctx, idem_key, scope, req.path(), kind.name(), &body)
     });
     let outbox = ctx.outbox();
-    let result = ticket_create::create(
-        &ctx.db()?,
-        &CreateTicket {
-            ticket: &ticket,
-            actor: key
-                .as_ref()
-                .map_or(Actor::Public, |k| Actor::Integration(k.id)),
-            assigned_to: None,
-            user_must_match_email: key.is_none(),
-            limits: &limits,
-            window_start: ctx.rate_window().start(ctx.now),
-            idempotency: idempotency.as_ref().map(Idempotency::claim),
-            outbox: &outbox,
-            request_id: &ctx.request_id,
-            year: ctx.now.year(),
+    let create = CreateTicket {
+        ticket: &ticket,
+        actor: key
+            .as_ref()
+            .map_or(Actor::Public, |k| Actor::Integration(k.id)),
+        assigned_to: None,
+        user_link: match key {
+            Some(_) => UserLink::MustExist,
+            None => UserLink::IfEmailMatches,
         },
-    )
-    .await?;
+        // A trusted integration vouches for the user it says is logged in.
+        requester_verified: key.is_some() && ticket.user_id.is_some(),
+        limits: &limits,
+        window_start: ctx.rate_window().start(ctx.now),
+        idempotency: idempotency.as_ref().map(Idempotency::claim),
+        outbox: &outbox,
+        request_id: &ctx.request_id,
+        year: ctx.now.year(),
+    };
+    let db = ctx.db()?;
+    let result = match (&key, &ctx.config.turnstile) {
+        (None, Some(config)) => {
+            // A retry carries the same single-use token, already spent: replay it
+            // from the idempotency record without asking siteverify again.
+            let earlier = match &idempotency {
+                Some(_) => ticket_create::earlier_answer(&db, &create).await?,
+                None => None,
+            };
+            match earlier {
+                Some(result) => result,
+                None => {
+                    check_turnstile(ctx, config, &fields, &client_ip).await?;
+                    ticket_create::create(&db, &create).await?
+                }
+            }
+        }
+        _ => ticket_create::create(&db, &create).await?,
+    };
 
     let settled = settle(result.outcome, ctx, &limits, &result.buckets)?;
     let mut response = render(ctx, &CreatedTicket::of(ctx, &settled.ticket), kind);
@@ -144,6 +155,28 @@ pub async fn create(call: Call<'_>) -> Answer {
     add_rate_headers(&mut response, ctx, &limits, &result.buckets);
     settled.mark(&mut response);
     Ok(response)
+}
+
+/// Siteverify for an anonymous create: fails closed (403) on any refusal.
+async fn check_turnstile(
+    ctx: &Ctx,
+    config: &TurnstileConfig,
+    fields: &Fields,
+    client_ip: &str,
+) -> Result<(), ApiError> {
+    let token = ["turnstile_token", "cf-turnstile-response"]
+        .iter()
+        .find_map(|name| fields.get(*name).and_then(Value::as_str));
+    match turnstile::verify(config, token, Some(client_ip)).await {
+        Verdict::Human => Ok(()),
+        Verdict::Refused(why) => {
+            console_log!("request {}: turnstile refused: {why}", ctx.request_id);
+            Err(ApiError::Forbidden {
+                code: "bot_check_failed",
+                message: "We could not verify that this request comes from a person. Reload the page and try again.",
+            })
+        }
+    }
 }
 
 /// `Authorization: Bearer <key>` identifies a trusted integration. A key that is
@@ -163,12 +196,9 @@ async fn integration_key(req: &Request, ctx: &Ctx) -> Result<Option<ApiKey>, Api
         .ok_or_else(invalid)
 }
 
+/// The hidden field is filled only with text: a `false` or `0` is no bot's doing.
 fn honeypot_filled(fields: &Fields) -> bool {
-    match fields.get(HONEYPOT_FIELD) {
-        Some(Value::String(s)) => !s.trim().is_empty(),
-        Some(Value::Null) | None => false,
-        Some(_) => true,
-    }
+    matches!(fields.get(HONEYPOT_FIELD), Some(Value::String(s)) if !s.trim().is_empty())
 }
 
 /// The answer to a create: 201 JSON, or 303 to `FORM_SUCCESS_URL` for a form post.

@@ -1,13 +1,12 @@
 //! The conversation on a ticket: customers' replies and staff messages.
 
 use serde::de::IgnoredAny;
-use serde::Deserialize;
 
 use super::notifications::{claimed, enqueue_sql, OutboxPolicy, Outgoing};
-use super::rate_limits::BucketSql;
+use super::rate_limits::{bucket_states, record_hits_sql, state_columns, BucketSql};
 use super::rows::{Message, Notification, MESSAGE_COLUMNS};
 use super::{int, prepare, status_in, text, time, Database, Params};
-use crate::domain::abuse::BucketState;
+use crate::domain::abuse::{BucketState, Limit};
 use crate::domain::lifecycle::{customer_reply_effect, statuses_where_reply, Action, ReplyEffect};
 use crate::domain::notification::Kind;
 use crate::domain::ticket::{Actor, MessageAuthor, Status};
@@ -21,7 +20,8 @@ pub enum ReplyOutcome {
         notifications: Vec<Notification>,
     },
     Closed,
-    RateLimited(BucketState),
+    /// A limit is full: every bucket's state, in the order of the limits.
+    RateLimited(Vec<BucketState>),
 }
 
 /// A customer's reply, in one batch: reopens a resolved ticket (with an event),
@@ -33,22 +33,26 @@ pub async fn customer_reply(
     db: &Database,
     ticket_id: i64,
     body: &str,
-    limit: u32,
+    limits: &[Limit],
     window_start: Timestamp,
     outbox: &OutboxPolicy,
 ) -> worker::Result<ReplyOutcome> {
-    // Shared parameters: ?1 ticket, ?2 now, ?3 window start, then the bucket's.
+    // Shared parameters: ?1 ticket, ?2 now, ?3 window start, then the buckets'.
     let mut p = Params::default();
     p.bind(int(Some(ticket_id)));
     p.bind(time(outbox.now));
     let start = p.bind(time(window_start));
-    let bucket = BucketSql::bind(&mut p, &format!("reply:{ticket_id}"), limit, &start);
+    let buckets: Vec<BucketSql> = limits
+        .iter()
+        .map(|l| BucketSql::bind(&mut p, &l.bucket, l.max, &start))
+        .collect();
     let shared = p.values;
 
+    let room: Vec<String> = buckets.iter().map(BucketSql::has_room).collect();
     let guard = format!(
         "t.id = ?1 AND NOT {} AND {}",
         status_in(&statuses_where_reply(ReplyEffect::Refused)),
-        bucket.has_room()
+        room.join(" AND ")
     );
     let reopens = status_in(&statuses_where_reply(ReplyEffect::Reopens));
     let reopen_to = format!(
@@ -97,14 +101,14 @@ pub async fn customer_reply(
         outbox,
     );
     let notify_params = p.values;
-    let hit = format!(
-        "INSERT INTO rate_limit_hits (bucket, at) SELECT {}, ?2 FROM support_tickets t WHERE {guard}",
-        bucket.bucket()
+    let hit = record_hits_sql(
+        &buckets,
+        "?2",
+        &format!("EXISTS (SELECT 1 FROM support_tickets t WHERE {guard})"),
     );
     let state = format!(
-        "SELECT t.status, {} AS used, {} AS frees_at FROM support_tickets t WHERE t.id = ?1",
-        bucket.used(),
-        bucket.frees_at()
+        "SELECT t.status, {} FROM support_tickets t WHERE t.id = ?1",
+        state_columns(&buckets)
     );
     let results = db
         .batch(vec![
@@ -124,20 +128,15 @@ pub async fn customer_reply(
             notifications: claimed(results[3].rows()?),
         });
     }
-    #[derive(Deserialize)]
-    struct State {
-        status: Status,
-        used: u32,
-        frees_at: Option<Timestamp>,
+    let state: serde_json::Value = results[5].rows()?.into_iter().next().unwrap_or_default();
+    let status = state["status"].as_str().and_then(Status::parse);
+    if status.is_some_and(|s| customer_reply_effect(s) == ReplyEffect::Refused) {
+        return Ok(ReplyOutcome::Closed);
     }
-    let state: Option<State> = results[5].rows()?.into_iter().next();
-    Ok(match state {
-        Some(s) if customer_reply_effect(s.status) == ReplyEffect::Refused => ReplyOutcome::Closed,
-        s => ReplyOutcome::RateLimited(BucketState {
-            used: s.as_ref().map_or(0, |s| s.used),
-            frees_at: s.and_then(|s| s.frees_at),
-        }),
-    })
+    Ok(ReplyOutcome::RateLimited(bucket_states(
+        &state,
+        limits.len(),
+    )))
 }
 
 /// A staff reply (emailed to the customer) or internal note (never shown publicly).

@@ -3,7 +3,11 @@
 //! lookups) checks and counts through these expressions, on the
 //! `(bucket, at)` index.
 
+use serde_json::Value;
+
 use super::{int, text, Params};
+use crate::domain::abuse::BucketState;
+use crate::domain::time::Timestamp;
 
 /// One bucket's placeholders inside a statement.
 pub(super) struct BucketSql {
@@ -22,11 +26,6 @@ impl BucketSql {
             max: p.bind(int(Some(max.into()))),
             window_start: window_start.to_owned(),
         }
-    }
-
-    /// The bucket's name (for recording a hit).
-    pub(super) fn bucket(&self) -> &str {
-        &self.bucket
     }
 
     fn hits(&self) -> String {
@@ -55,4 +54,39 @@ impl BucketSql {
             self.max
         )
     }
+}
+
+/// `used_<i>, frees_<i>` columns of every bucket, for a statement that explains a
+/// refusal (read back with `bucket_states`).
+pub(super) fn state_columns(buckets: &[BucketSql]) -> String {
+    buckets
+        .iter()
+        .enumerate()
+        .map(|(i, b)| format!("{} AS used_{i}, {} AS frees_{i}", b.used(), b.frees_at()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The buckets' states from a row with `state_columns`.
+pub(super) fn bucket_states(row: &Value, count: usize) -> Vec<BucketState> {
+    (0..count)
+        .map(|i| BucketState {
+            used: row[format!("used_{i}")].as_f64().unwrap_or(0.0) as u32,
+            frees_at: row[format!("frees_{i}")]
+                .as_str()
+                .and_then(Timestamp::parse),
+        })
+        .collect()
+}
+
+/// Counts one hit in every bucket, at `now`, when `condition` holds.
+pub(super) fn record_hits_sql(buckets: &[BucketSql], now: &str, condition: &str) -> String {
+    let names: Vec<String> = buckets
+        .iter()
+        .map(|b| format!("SELECT {} AS b", b.bucket))
+        .collect();
+    format!(
+        "INSERT INTO rate_limit_hits (bucket, at) SELECT b, {now} FROM ({}) WHERE {condition}",
+        names.join(" UNION ALL ")
+    )
 }

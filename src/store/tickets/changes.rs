@@ -202,3 +202,25 @@ pub async fn edit(
     };
     guarded_change(db, id, sql, params, None).await
 }
+
+/// Records that the requester proved control of the ticket's email address (they
+/// opened a link that was emailed to them), with an event, once.
+pub async fn mark_requester_verified(db: &Database, id: i64, now: Timestamp) -> worker::Result<()> {
+    let params = [int(Some(id)), time(now)];
+    let unverified = "t.id = ?1 AND t.requester_verified = 0";
+    let event = db.prepare(
+        &format!(
+            "INSERT INTO ticket_events (ticket_id, kind, actor_type, actor_id, data, created_at)
+             SELECT t.id, 'requester_verified', '{}', NULL, json_object('by', 'emailed_link'), ?2
+             FROM support_tickets t WHERE {unverified}",
+            Actor::Customer.kind()
+        ),
+        &params,
+    )?;
+    let update = db.prepare(
+        &format!("UPDATE support_tickets AS t SET requester_verified = 1 WHERE {unverified}"),
+        &params[..1],
+    )?;
+    db.batch(vec![event, update]).await?;
+    Ok(())
+}
