@@ -25,7 +25,8 @@ use crate::store::messages;
 use crate::store::rows::Ticket;
 use crate::store::ticket_create::{self, CreateTicket, UserLink};
 use crate::store::tickets::changes::{self, Change};
-use crate::store::tickets::{listing, reads, stats};
+use crate::store::tickets::{listing, reads, stats, TicketRef};
+use crate::store::Database;
 
 fn ticket_not_found() -> ApiError {
     ApiError::NotFound {
@@ -172,16 +173,16 @@ pub async fn get(call: StaffCall<'_>) -> Answer {
     ))
 }
 
-/// `PATCH /api/crm/tickets/{id}` `{subject?, description?, priority?, category?, version?}`.
+/// `PATCH /api/crm/tickets/{id or number}` `{subject?, description?, priority?, category?, version?}`.
 pub async fn edit(call: StaffCall<'_>) -> Answer {
     let (req, ctx, session, params) = call.parts();
-    let id = params.id()?;
+    let ticket = params.ticket()?;
     let fields = read_json(&req, ctx).await?;
     let version = version(&fields)?;
     let edit = TicketEdit::parse(&fields, &ctx.config.categories)?;
     let change = changes::edit(
         &ctx.db()?,
-        id,
+        &ticket,
         &edit,
         version,
         Actor::Staff(session.staff_id()),
@@ -203,10 +204,11 @@ pub async fn edit(call: StaffCall<'_>) -> Answer {
     ))
 }
 
-/// `POST /api/crm/tickets/{id}/{assign|unassign|resolve|close|reopen}` `{staff_id?, version?}`.
+/// `POST /api/crm/tickets/{id or number}/{assign|unassign|resolve|close|reopen}`
+/// `{staff_id?, version?}`.
 pub async fn act(call: StaffCall<'_>, action: Action) -> Answer {
     let (req, ctx, session, params) = call.parts();
-    let id = params.id()?;
+    let ticket = params.ticket()?;
     let fields = read_optional_json(&req, ctx).await?;
     let version = version(&fields)?;
     let assignee = if action == Action::Assign {
@@ -225,7 +227,7 @@ pub async fn act(call: StaffCall<'_>, action: Action) -> Answer {
     };
     let change = changes::act(
         &ctx.db()?,
-        id,
+        &ticket,
         action,
         assignee,
         version,
@@ -257,11 +259,11 @@ pub async fn act(call: StaffCall<'_>, action: Action) -> Answer {
     ))
 }
 
-/// `POST /api/crm/tickets/{id}/messages` `{body, internal?}`: a reply to the customer
-/// (emailed to them) or an internal note (never shown on a public route).
+/// `POST /api/crm/tickets/{id or number}/messages` `{body, internal?}`: a reply to the
+/// customer (emailed to them) or an internal note (never shown on a public route).
 pub async fn add_message(call: StaffCall<'_>) -> Answer {
     let (req, ctx, session, params) = call.parts();
-    let id = params.id()?;
+    let ticket = params.ticket()?;
     let fields = read_json(&req, ctx).await?;
     let rule = TextRule {
         label: "Message",
@@ -285,9 +287,10 @@ pub async fn add_message(call: StaffCall<'_>) -> Answer {
     let (Some(body), true) = (body, errors.is_empty()) else {
         return Err(ValidationError::from_details(errors).into());
     };
+    let db = ctx.db()?;
     let (message, notifications) = messages::staff_message(
-        &ctx.db()?,
-        id,
+        &db,
+        ticket_id(&db, &ticket).await?,
         session.staff_id(),
         &body,
         internal,
@@ -334,6 +337,17 @@ pub async fn stats(call: StaffCall<'_>) -> Answer {
             unassigned_open: s.unassigned_open,
         },
     ))
+}
+
+/// The id of a ticket addressed by id or number (a number costs a read).
+async fn ticket_id(db: &Database, ticket: &TicketRef) -> Result<i64, ApiError> {
+    match ticket {
+        TicketRef::Id(id) => Ok(*id),
+        TicketRef::Number(_) => reads::one(db, ticket)
+            .await?
+            .map(|t| t.id)
+            .ok_or_else(ticket_not_found),
+    }
 }
 
 /// Explains a refused change, most specific first: no ticket, a stale version, an

@@ -127,13 +127,13 @@ pub static ROUTES: &[Route] = &[
     route("GET",    "/api/crm/tickets",                       "list_tickets",         staff!(crm_tickets::list)),
     route("POST",   "/api/crm/tickets/create",                "create_crm_ticket",    staff!(crm_tickets::create)),
     route("GET",    "/api/crm/tickets/{ticket}",              "get_ticket",           staff!(crm_tickets::get)),
-    route("PATCH",  "/api/crm/tickets/{id}",                  "edit_ticket",          staff!(crm_tickets::edit)),
-    route("POST",   "/api/crm/tickets/{id}/messages",         "add_staff_message",    staff!(crm_tickets::add_message)),
-    route("POST",   "/api/crm/tickets/{id}/assign",           "assign_ticket",        action!(Action::Assign)),
-    route("POST",   "/api/crm/tickets/{id}/unassign",         "unassign_ticket",      action!(Action::Unassign)),
-    route("POST",   "/api/crm/tickets/{id}/resolve",          "resolve_ticket",       action!(Action::Resolve)),
-    route("POST",   "/api/crm/tickets/{id}/close",            "close_ticket",         action!(Action::Close)),
-    route("POST",   "/api/crm/tickets/{id}/reopen",           "reopen_ticket",        action!(Action::Reopen)),
+    route("PATCH",  "/api/crm/tickets/{ticket}",              "edit_ticket",          staff!(crm_tickets::edit)),
+    route("POST",   "/api/crm/tickets/{ticket}/messages",     "add_staff_message",    staff!(crm_tickets::add_message)),
+    route("POST",   "/api/crm/tickets/{ticket}/assign",       "assign_ticket",        action!(Action::Assign)),
+    route("POST",   "/api/crm/tickets/{ticket}/unassign",     "unassign_ticket",      action!(Action::Unassign)),
+    route("POST",   "/api/crm/tickets/{ticket}/resolve",      "resolve_ticket",       action!(Action::Resolve)),
+    route("POST",   "/api/crm/tickets/{ticket}/close",        "close_ticket",         action!(Action::Close)),
+    route("POST",   "/api/crm/tickets/{ticket}/reopen",       "reopen_ticket",        action!(Action::Reopen)),
 ];
 
 /// What a method and path resolve to.
@@ -327,7 +327,7 @@ mod tests {
     #[test]
     fn literal_paths_never_become_parameters() {
         assert_eq!(outcome("GET", "/api/crm/tickets/create"), "405");
-        assert_eq!(outcome("PATCH", "/api/crm/tickets/TKT-2026-0008"), "405");
+        assert_eq!(outcome("DELETE", "/api/crm/tickets/TKT-2026-0008"), "405");
         for path in [
             "/api/crm/tickets/0",
             "/api/crm/tickets/-1",
