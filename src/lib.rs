@@ -23,7 +23,7 @@ use worker::{
 };
 
 use crate::app::Ctx;
-use crate::config::Config;
+use crate::config::{AllowedOrigins, Config};
 use crate::domain::encoding::hex;
 use crate::domain::time::Timestamp;
 use crate::error::ApiError;
@@ -169,11 +169,15 @@ fn preflight(allow: String) -> Response {
 /// Headers on every answer: the request id, no caching of API data, and CORS.
 fn decorate(response: &mut Response, ctx: &Ctx, audience: Audience, origin: Option<&str>) {
     response.set_header("X-Request-Id", ctx.request_id.as_str());
-    response.set_header("Cache-Control", "no-store");
+    // API data is never cached, unless the answer says otherwise (the contract).
+    if response.header("Cache-Control").is_none() {
+        response.set_header("Cache-Control", "no-store");
+    }
     response.set_header("X-Content-Type-Options", "nosniff");
     let allowed = match audience {
         Audience::Public => &ctx.config.public_origins,
         Audience::Crm => &ctx.config.crm_origins,
+        Audience::Everyone => &AllowedOrigins::Any,
     };
     response.set_header("Vary", "Origin");
     if let Some(allow_origin) = allowed.allow(origin) {

@@ -55,6 +55,14 @@ impl Response {
         self
     }
 
+    /// A header's value, if set.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     pub fn status(&self) -> u16 {
         self.status
     }

@@ -9,8 +9,11 @@ use super::answers::{all, EventAnswer, MessageAnswer, TicketAnswer};
 use super::call::{Answer, StaffCall};
 use super::input::{body_kind, read_json, read_optional_json, version};
 use super::public_tickets::CREATED_MESSAGE;
-use crate::app::create::{settle, Idempotency};
+use crate::app::create::{settle, Idempotency, RequestIdentity};
 use crate::app::links::StatusLink;
+use crate::app::sessions::Session;
+use crate::app::Ctx;
+use crate::domain::fields::Fields;
 use crate::domain::fields::{optional_id, required_text, TextRule};
 use crate::domain::lifecycle::{allowed_actions, Action};
 use crate::domain::listing::{Cursor, TicketQuery};
@@ -55,13 +58,34 @@ pub async fn create(call: StaffCall<'_>) -> Answer {
     let idempotency_key = idempotency_key(req.header("Idempotency-Key"))?;
     let body = req.body(ctx.config.max_body_bytes).await?;
     let fields = decode_fields(BodyKind::Json, &body)?;
+    let request = RequestIdentity {
+        path: req.path(),
+        media: BodyKind::Json.name(),
+        body: &body,
+    };
+    create_ticket(
+        ctx,
+        &session,
+        &fields,
+        idempotency_key.map(|k| (k, request)),
+    )
+    .await
+}
+
+/// A staff create (see `create`), whatever carried it.
+pub async fn create_ticket(
+    ctx: &Ctx,
+    session: &Session,
+    fields: &Fields,
+    idempotency: Option<(String, RequestIdentity<'_>)>,
+) -> Answer {
     let policy = CreatePolicy {
         categories: &ctx.config.categories,
         priorities: &Priority::ALL,
     };
     let mut errors = Vec::new();
-    let assigned_to = optional_id(&fields, "assigned_to", "Assigned to", &mut errors);
-    let ticket = match NewTicket::parse(&fields, &policy) {
+    let assigned_to = optional_id(fields, "assigned_to", "Assigned to", &mut errors);
+    let ticket = match NewTicket::parse(fields, &policy) {
         Ok(t) if errors.is_empty() => t,
         Ok(_) => return Err(ValidationError::from_details(errors).into()),
         Err(mut e) => {
@@ -69,9 +93,9 @@ pub async fn create(call: StaffCall<'_>) -> Answer {
             return Err(e.into());
         }
     };
-    let idempotency = idempotency_key.map(|key| {
+    let idempotency = idempotency.map(|(key, request)| {
         let scope = format!("staff:{}", session.staff_id());
-        Idempotency::new(ctx, key, scope, req.path(), BodyKind::Json.name(), &body)
+        Idempotency::new(ctx, key, scope, &request)
     });
     let outbox = ctx.outbox();
     let result = ticket_create::create(
@@ -118,7 +142,11 @@ struct TicketPage<'a> {
 /// `GET /api/crm/tickets`: filters, sort, cursor pagination (see `TicketQuery`).
 pub async fn list(call: StaffCall<'_>) -> Answer {
     let (req, ctx, session, _) = call.parts();
-    let pairs = req.query_pairs();
+    list_tickets(ctx, &session, &req.query_pairs()).await
+}
+
+/// A page of the list for these query pairs (see `list`).
+pub async fn list_tickets(ctx: &Ctx, session: &Session, pairs: &[(String, String)]) -> Answer {
     let query = TicketQuery::parse(
         pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         session.staff_id(),
@@ -159,7 +187,12 @@ struct TicketView<'a> {
 /// `GET /api/crm/tickets/{id or ticket number}`: the ticket, its thread and timeline.
 pub async fn get(call: StaffCall<'_>) -> Answer {
     let (_, ctx, _, params) = call.parts();
-    let (ticket, events, messages) = reads::with_thread_and_events(&ctx.db()?, &params.ticket()?)
+    view(ctx, &params.ticket()?).await
+}
+
+/// A ticket with its thread and timeline (see `get`).
+pub async fn view(ctx: &Ctx, ticket: &TicketRef) -> Answer {
+    let (ticket, events, messages) = reads::with_thread_and_events(&ctx.db()?, ticket)
         .await?
         .ok_or_else(ticket_not_found)?;
     Ok(success(
@@ -208,8 +241,18 @@ pub async fn edit(call: StaffCall<'_>) -> Answer {
 /// `{staff_id?, version?}`.
 pub async fn act(call: StaffCall<'_>, action: Action) -> Answer {
     let (req, ctx, session, params) = call.parts();
-    let ticket = params.ticket()?;
     let fields = read_optional_json(&req, ctx).await?;
+    act_on(ctx, &session, &params.ticket()?, action, &fields).await
+}
+
+/// Applies a lifecycle action (see `act`).
+pub async fn act_on(
+    ctx: &Ctx,
+    session: &Session,
+    ticket: &TicketRef,
+    action: Action,
+    fields: &Fields,
+) -> Answer {
     let version = version(&fields)?;
     let assignee = if action == Action::Assign {
         let mut errors = Vec::new();
@@ -263,8 +306,17 @@ pub async fn act(call: StaffCall<'_>, action: Action) -> Answer {
 /// customer (emailed to them) or an internal note (never shown on a public route).
 pub async fn add_message(call: StaffCall<'_>) -> Answer {
     let (req, ctx, session, params) = call.parts();
-    let ticket = params.ticket()?;
     let fields = read_json(&req, ctx).await?;
+    add_staff_message(ctx, &session, &params.ticket()?, &fields).await
+}
+
+/// A staff reply or internal note (see `add_message`).
+pub async fn add_staff_message(
+    ctx: &Ctx,
+    session: &Session,
+    ticket: &TicketRef,
+    fields: &Fields,
+) -> Answer {
     let rule = TextRule {
         label: "Message",
         max_chars: ctx.config.message_max_chars,
@@ -322,6 +374,11 @@ struct StatsAnswer {
 /// `GET /api/crm/stats`: counts for the dashboard.
 pub async fn stats(call: StaffCall<'_>) -> Answer {
     let (_, ctx, _, _) = call.parts();
+    ticket_stats(ctx).await
+}
+
+/// The dashboard counts (see `stats`).
+pub async fn ticket_stats(ctx: &Ctx) -> Answer {
     let s = stats::stats(&ctx.db()?).await?;
     Ok(success(
         200,

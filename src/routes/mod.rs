@@ -3,6 +3,7 @@
 
 mod answers;
 mod call;
+mod contract;
 mod crm_api_keys;
 mod crm_auth;
 mod crm_notifications;

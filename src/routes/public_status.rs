@@ -113,11 +113,15 @@ struct TicketStatus<'a> {
 /// `GET /api/tickets/{ticket_number}` with the token: status, timestamps, thread.
 pub async fn status(call: Call<'_>) -> Answer {
     let (req, ctx, params) = call.parts();
-    let number = params.ticket_number()?;
+    let token = presented_token(&req, None);
+    ticket_status(ctx, params.ticket_number()?, token.as_deref()).await
+}
+
+/// A ticket's status and public thread, for the holder of its token.
+pub async fn ticket_status(ctx: &Ctx, number: TicketNumber, token: Option<&str>) -> Answer {
     let db = ctx.db()?;
     let found = reads::with_public_thread(&db, &TicketRef::Number(number.clone())).await?;
-    let token = presented_token(&req, None);
-    let (ticket, thread) = authorize(ctx, &db, found, &number, token.as_deref()).await?;
+    let (ticket, thread) = authorize(ctx, &db, found, &number, token).await?;
     Ok(success(
         200,
         "Ticket status",
@@ -194,25 +198,38 @@ struct ReplyAdded<'a> {
 /// answered with a 303 back to the page.
 pub async fn reply(call: Call<'_>) -> Answer {
     let (req, ctx, params) = call.parts();
-    let number = params.ticket_number()?;
     let (kind, _, fields) = read_fields(&req, ctx).await?;
     let token = presented_token(&req, Some(&fields));
+    let client = ip_bucket(&req.client_ip());
+    let number = params.ticket_number()?;
+    customer_reply(ctx, number, token.as_deref(), &fields, &client, kind).await
+}
+
+/// A customer's reply (see `reply`); `client` keys the per-client limit.
+pub async fn customer_reply(
+    ctx: &Ctx,
+    number: TicketNumber,
+    token: Option<&str>,
+    fields: &Fields,
+    client: &str,
+    kind: BodyKind,
+) -> Answer {
     let db = ctx.db()?;
     let found = reads::one(&db, &TicketRef::Number(number.clone()))
         .await?
         .map(|t| (t, ()));
-    let (ticket, ()) = authorize(ctx, &db, found, &number, token.as_deref()).await?;
+    let (ticket, ()) = authorize(ctx, &db, found, &number, token).await?;
     let rule = TextRule {
         label: "Message",
         max_chars: ctx.config.message_max_chars,
         multiline: true,
     };
     let mut errors = Vec::new();
-    let Some(text) = required_text(&fields, "body", rule, &mut errors) else {
+    let Some(text) = required_text(fields, "body", rule, &mut errors) else {
         return Err(ValidationError::from_details(errors).into());
     };
     let window = ctx.rate_window();
-    let limits = reply_limits(ctx, &req, ticket.id);
+    let limits = reply_limits(ctx, client, ticket.id);
     let outcome = messages::customer_reply(
         &db,
         ticket.id,
@@ -264,7 +281,7 @@ pub async fn reply(call: Call<'_>) -> Answer {
 }
 
 /// What limits a customer's replies: per ticket, and per client over all tickets.
-fn reply_limits(ctx: &Ctx, req: &Request, ticket_id: i64) -> [Limit; 2] {
+fn reply_limits(ctx: &Ctx, client: &str, ticket_id: i64) -> [Limit; 2] {
     [
         Limit {
             name: "ticket",
@@ -273,7 +290,7 @@ fn reply_limits(ctx: &Ctx, req: &Request, ticket_id: i64) -> [Limit; 2] {
         },
         Limit {
             name: "ip",
-            bucket: format!("reply-{}", ip_bucket(&req.client_ip())),
+            bucket: format!("reply-{client}"),
             max: ctx.config.replies_per_ip,
         },
     ]
@@ -285,13 +302,18 @@ fn reply_limits(ctx: &Ctx, req: &Request, ticket_id: i64) -> [Limit; 2] {
 pub async fn lookup(call: Call<'_>) -> Answer {
     let (req, ctx, _) = call.parts();
     let (_, _, fields) = read_fields(&req, ctx).await?;
+    request_links(ctx, &fields, &ip_bucket(&req.client_ip())).await
+}
+
+/// "I lost my link" (see `lookup`); `client` keys the per-client limit.
+pub async fn request_links(ctx: &Ctx, fields: &Fields, client: &str) -> Answer {
     let rule = TextRule {
         label: "Customer email",
         max_chars: 1_000,
         multiline: false,
     };
     let mut errors = Vec::new();
-    let raw = required_text(&fields, "customer_email", rule, &mut errors);
+    let raw = required_text(fields, "customer_email", rule, &mut errors);
     let Some(email) = raw.and_then(|r| EmailAddress::parse(&r).ok()) else {
         if errors.is_empty() {
             return Err(ValidationError::single(
@@ -311,7 +333,7 @@ pub async fn lookup(call: Call<'_>) -> Answer {
         },
         Limit {
             name: "ip",
-            bucket: format!("lookup-{}", ip_bucket(&req.client_ip())),
+            bucket: format!("lookup-{client}"),
             max: ctx.config.lookups_per_ip,
         },
     ];

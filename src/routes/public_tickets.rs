@@ -6,7 +6,7 @@ use worker::console_log;
 
 use super::call::{Answer, Call};
 use super::input::read_fields;
-use crate::app::create::{add_rate_headers, settle, Idempotency};
+use crate::app::create::{add_rate_headers, settle, Idempotency, RequestIdentity};
 use crate::app::links::StatusLink;
 use crate::app::turnstile::{self, Verdict};
 use crate::app::Ctx;
@@ -56,6 +56,18 @@ impl<'a> CreatedTicket<'a> {
     }
 }
 
+/// A public create, whatever carried it (an HTTP request, or an MCP tool call).
+pub struct PublicCreate<'a> {
+    pub fields: &'a Fields,
+    /// The integration key that authenticated the caller, if any.
+    pub key: Option<&'a ApiKey>,
+    pub client_ip: &'a str,
+    /// The caller's `Idempotency-Key`, with what identifies the request.
+    pub idempotency: Option<(String, RequestIdentity<'a>)>,
+    /// A form post may be answered with a redirect (`FORM_SUCCESS_URL`).
+    pub kind: BodyKind,
+}
+
 /// `POST /api/tickets/create`: validates, checks abuse controls, then writes the
 /// ticket, its number, its event, the rate-limit hits and the idempotency record in
 /// one D1 round trip (two with an integration key: the key lookup comes first).
@@ -65,14 +77,43 @@ pub async fn create(call: Call<'_>) -> Answer {
     let key = integration_key(&req, ctx).await?;
     let idempotency_key = idempotency_key(req.header("Idempotency-Key"))?;
     let (kind, body, fields) = read_fields(&req, ctx).await?;
+    let client_ip = req.client_ip();
+    create_ticket(
+        ctx,
+        PublicCreate {
+            fields: &fields,
+            key: key.as_ref(),
+            client_ip: &client_ip,
+            idempotency: idempotency_key.map(|k| {
+                let identity = RequestIdentity {
+                    path: req.path(),
+                    media: kind.name(),
+                    body: &body,
+                };
+                (k, identity)
+            }),
+            kind,
+        },
+    )
+    .await
+}
+
+/// Validates a public create, checks its abuse controls and writes it (see `create`).
+pub async fn create_ticket(ctx: &Ctx, input: PublicCreate<'_>) -> Answer {
+    let PublicCreate {
+        fields,
+        key,
+        client_ip,
+        idempotency,
+        kind,
+    } = input;
     let policy = CreatePolicy {
         categories: &ctx.config.categories,
         priorities: &Priority::PUBLIC,
     };
-    let ticket = NewTicket::parse(&fields, &policy)?;
+    let ticket = NewTicket::parse(fields, &policy)?;
 
-    let client_ip = req.client_ip();
-    let limits = match &key {
+    let limits = match key {
         Some(key) => vec![Limit {
             name: "key",
             bucket: format!("key:{}", key.id),
@@ -86,14 +127,14 @@ pub async fn create(call: Call<'_>) -> Answer {
             },
             Limit {
                 name: "ip",
-                bucket: ip_bucket(&client_ip),
+                bucket: ip_bucket(client_ip),
                 max: ctx.config.rate_limit_per_ip,
             },
         ],
     };
     // Only an anonymous browser can be a bot filling the hidden field; a trusted
     // caller's `website` is data.
-    if key.is_none() && honeypot_filled(&fields) {
+    if key.is_none() && honeypot_filled(fields) {
         console_log!(
             "request {}: honeypot filled, no ticket created",
             ctx.request_id
@@ -102,12 +143,12 @@ pub async fn create(call: Call<'_>) -> Answer {
     }
 
     // Scoped to the caller: the integration key, or the customer's email.
-    let idempotency = idempotency_key.map(|idem_key| {
-        let scope = match &key {
+    let idempotency = idempotency.map(|(idem_key, request)| {
+        let scope = match key {
             Some(key) => format!("key:{}", key.id),
             None => email_bucket(&ticket.customer_email),
         };
-        Idempotency::new(ctx, idem_key, scope, req.path(), kind.name(), &body)
+        Idempotency::new(ctx, idem_key, scope, &request)
     });
     let outbox = ctx.outbox();
     let create = CreateTicket {
@@ -130,7 +171,7 @@ pub async fn create(call: Call<'_>) -> Answer {
         year: ctx.now.year(),
     };
     let db = ctx.db()?;
-    let result = match (&key, &ctx.config.turnstile) {
+    let result = match (key, &ctx.config.turnstile) {
         (None, Some(config)) => {
             // A retry carries the same single-use token, already spent: replay it
             // from the idempotency record without asking siteverify again.
@@ -141,7 +182,7 @@ pub async fn create(call: Call<'_>) -> Answer {
             match earlier {
                 Some(result) => result,
                 None => {
-                    check_turnstile(ctx, config, &fields, &client_ip).await?;
+                    check_turnstile(ctx, config, fields, client_ip).await?;
                     ticket_create::create(&db, &create).await?
                 }
             }
