@@ -570,3 +570,172 @@ operations.openapi = {
   tags: ["public"],
   responses: { 200: { description: "The document.", headers: { "X-Request-Id": { $ref: "#/components/headers/X-Request-Id" } }, content: { "application/json": { schema: { type: "object" } } } } },
 };
+
+// ---------------------------------------------------------------------------- MCP tools
+// The tools of `POST /mcp` (src/routes/mcp.rs), with the schemas above inlined by
+// scripts/openapi.mjs into openapi/mcp-tools.json. An integration key gets the
+// customer tools; a staff session gets the staff tools as well.
+
+const ticketArg = {
+  description: "The ticket's id or number (`TKT-YYYY-NNNN`).",
+  oneOf: [{ type: "integer", minimum: 1 }, ref("TicketNumber")],
+};
+const tokenArg = str("The ticket's private access token (`access_token` from create_ticket, or the `token` of its status link).");
+const hints = (readOnly, idempotent = readOnly) => ({
+  readOnlyHint: readOnly,
+  destructiveHint: false,
+  idempotentHint: idempotent,
+  openWorldHint: false,
+});
+
+export const tools = [
+  {
+    name: "create_ticket",
+    title: "Open a support ticket",
+    audience: "customer",
+    description:
+      "Open a ticket for the person you are helping, with their email and a clear subject and description. " +
+      "Answers the ticket number and the customer's private status link: give both to the person. " +
+      "Pass an `idempotency_key` (any unique string per ticket you mean to open) so a retry after a timeout " +
+      "never opens a second ticket. Refusals (a missing field, a rate limit with its wait) come back as an " +
+      "error result with a message you can show.",
+    input: {
+      ...schemas.CreateTicket,
+      properties: {
+        ...schemas.CreateTicket.properties,
+        idempotency_key: str("1-255 printable ASCII characters; the same key with the same arguments replays the first answer."),
+      },
+    },
+    output: ref("CreatedTicket"),
+    annotations: hints(false),
+  },
+  {
+    name: "get_ticket_status",
+    title: "Read a ticket's status",
+    audience: "customer",
+    description: "The status, timestamps and public conversation of a ticket, for the holder of its access token.",
+    input: obj({ ticket_number: ref("TicketNumber"), access_token: tokenArg }),
+    output: ref("TicketStatus"),
+    annotations: hints(true),
+  },
+  {
+    name: "add_customer_reply",
+    title: "Reply as the customer",
+    audience: "customer",
+    description:
+      "Add the customer's message to their ticket (it reopens a resolved ticket; a closed one refuses: open a new ticket instead).",
+    input: obj({ ticket_number: ref("TicketNumber"), access_token: tokenArg, body: str("The message.") }),
+    output: obj({ message: ref("PublicMessage"), reopened: { type: "boolean" } }),
+    annotations: hints(false),
+  },
+  {
+    name: "resend_ticket_links",
+    title: "Email a customer their ticket links",
+    audience: "customer",
+    description:
+      "When the person lost their status link: emails the links of their latest tickets to the address. " +
+      "The answer is the same whether or not the address has tickets.",
+    input: obj({ customer_email: str("The customer's address.") }),
+    output: ref("Empty"),
+    annotations: hints(false),
+  },
+  {
+    name: "search_tickets",
+    title: "Search tickets",
+    audience: "staff",
+    description:
+      "List tickets with filters (comma-separated `status` and `priority`, `category`, `assigned_to` as a staff id, " +
+      "`me` or `none`, `customer_email`, `q` for text), a sort, and a `cursor` from the previous page's `next_cursor`.",
+    input: {
+      type: "object",
+      properties: Object.fromEntries(
+        ["status", "priority", "category", "assigned_to", "customer_email", "q", "created_after", "created_before", "sort", "order", "cursor"].map((k) => [
+          k,
+          { type: "string" },
+        ]).concat([["limit", { type: "integer", minimum: 1, maximum: 100 }]]),
+      ),
+    },
+    output: obj({ tickets: { type: "array", items: ref("Ticket") }, next_cursor: { type: ["string", "null"] }, total: { type: "integer" } }, ["tickets", "next_cursor"]),
+    annotations: hints(true),
+  },
+  {
+    name: "get_ticket",
+    title: "Read a ticket",
+    audience: "staff",
+    description: "A ticket with its whole conversation (internal notes included, marked) and its event timeline.",
+    input: obj({ ticket: ticketArg }),
+    output: obj({ ticket: ref("Ticket"), events: { type: "array", items: ref("Event") }, messages: { type: "array", items: ref("Message") } }),
+    annotations: hints(true),
+  },
+  {
+    name: "reply_to_ticket",
+    title: "Reply to the customer, or add an internal note",
+    audience: "staff",
+    description: "A reply (`internal` false, the default) is emailed to the customer; an internal note is for staff only.",
+    input: obj({ ticket: ticketArg, body: str("The message."), internal: { type: "boolean" } }, ["ticket", "body"]),
+    output: obj({ message: ref("Message") }),
+    annotations: hints(false),
+  },
+  {
+    name: "assign_ticket",
+    title: "Assign a ticket",
+    audience: "staff",
+    description: "Assign (or reassign) a ticket to an active staff member. Send the `version` you read to refuse a stale change.",
+    input: obj({ ticket: ticketArg, staff_id: { type: "integer", minimum: 1 }, version: { type: "integer" } }, ["ticket", "staff_id"]),
+    output: obj({ ticket: ref("Ticket") }),
+    annotations: hints(false),
+  },
+  {
+    name: "change_ticket_status",
+    title: "Resolve, close or reopen a ticket",
+    audience: "staff",
+    description: "Moves a ticket along its lifecycle; a move the lifecycle does not allow is refused with what is allowed.",
+    input: obj({ ticket: ticketArg, action: { type: "string", enum: ["resolve", "close", "reopen"] }, version: { type: "integer" } }, ["ticket", "action"]),
+    output: obj({ ticket: ref("Ticket") }),
+    annotations: hints(false),
+  },
+  {
+    name: "ticket_stats",
+    title: "Ticket counts",
+    audience: "staff",
+    description: "Counts by status and priority, and open tickets nobody is assigned.",
+    input: { type: "object", properties: {} },
+    output: ref("Stats"),
+    annotations: hints(true),
+  },
+];
+
+operations.mcp = {
+  summary: "MCP endpoint for AI agents",
+  description:
+    "The Model Context Protocol over Streamable HTTP, stateless, answering JSON: revisions 2025-11-25 " +
+    "(`initialize`, then `MCP-Protocol-Version` on every request) and 2026-07-28 (`server/discover`, the " +
+    "version in each request's `_meta`, `Mcp-Method`/`Mcp-Name` headers matching the body). With an " +
+    "integration key: the tools create_ticket, get_ticket_status, add_customer_reply, resend_ticket_links; " +
+    "with a staff session, also search_tickets, get_ticket, reply_to_ticket, assign_ticket, " +
+    "change_ticket_status, ticket_stats. A refused tool call is a result with `isError` and the API's message.",
+  tags: ["public"],
+  security: [{ integrationKey: [] }, { staffSession: [] }],
+  parameters: [
+    { name: "MCP-Protocol-Version", in: "header", required: false, schema: { type: "string" } },
+    { name: "Mcp-Method", in: "header", required: false, schema: { type: "string" } },
+    { name: "Mcp-Name", in: "header", required: false, schema: { type: "string" } },
+  ],
+  requestBody: jsonBody(
+    {
+      type: "object",
+      description: "One JSON-RPC 2.0 request or notification.",
+      properties: { jsonrpc: { const: "2.0" }, id: { type: ["string", "integer"] }, method: { type: "string" }, params: { type: "object" } },
+      required: ["jsonrpc", "method"],
+    },
+    "A JSON-RPC message.",
+  ),
+  responses: {
+    200: { description: "The JSON-RPC answer (a result, or an error such as an unknown tool).", headers: hdr(), content: json({ type: "object" }) },
+    202: { description: "A notification was accepted.", headers: hdr() },
+    400: { description: "A malformed message, or headers that do not match the body (JSON-RPC error, or the envelope for a bad `Content-Length`).", headers: hdr(), content: json({ type: "object" }) },
+    401: error("No integration key or staff session.", "WWW-Authenticate"),
+    403: { description: "A foreign `Origin`.", headers: hdr(), content: json({ type: "object" }) },
+    404: { description: "A method the stateless revision does not have (JSON-RPC error).", headers: hdr(), content: json({ type: "object" }) },
+  },
+};

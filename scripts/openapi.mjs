@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Writes openapi/openapi.json from the route table (src/routes/table.rs: method, path,
 // name, access) and openapi/source.mjs (what each route takes and answers), so the
-// document's operations are exactly the worker's routes.
+// document's operations are exactly the worker's routes; and openapi/mcp-tools.json,
+// the MCP tools with the same schemas.
 //
-//   node scripts/openapi.mjs           write openapi/openapi.json
-//   node scripts/openapi.mjs --check   fail if the committed file differs from a fresh one
+//   node scripts/openapi.mjs           write both
+//   node scripts/openapi.mjs --check   fail if a committed file differs from a fresh one
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +13,7 @@ import * as source from "../openapi/source.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const OUTPUT = path.join(root, "openapi/openapi.json");
+export const TOOLS_OUTPUT = path.join(root, "openapi/mcp-tools.json");
 
 /** The routes of src/routes/table.rs: { method, path, name, access }. */
 export function routeTable() {
@@ -85,25 +87,60 @@ export function buildDocument() {
   };
 }
 
-/** Minified: the worker embeds the file (`include_str!`), and whitespace would be wasm bytes. */
+/** A schema with every `#/components/schemas/...` reference replaced by its target. */
+function inline(schema) {
+  if (Array.isArray(schema)) return schema.map(inline);
+  if (!schema || typeof schema !== "object") return schema;
+  if (schema.$ref) {
+    const { $ref, ...rest } = schema;
+    return { ...inline(source.schemas[$ref.split("/").pop()]), ...inline(rest) };
+  }
+  return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, inline(v)]));
+}
+
+/** The MCP tools as `tools/list` answers them: customer tools, and staff tools as well. */
+export function buildTools() {
+  const tool = (t) => ({
+    name: t.name,
+    title: t.title,
+    description: t.description,
+    inputSchema: inline(t.input),
+    outputSchema: inline(t.output),
+    annotations: { title: t.title, ...t.annotations },
+  });
+  const customer = source.tools.filter((t) => t.audience === "customer").map(tool);
+  return { customer, staff: customer.concat(source.tools.filter((t) => t.audience === "staff").map(tool)) };
+}
+
+/** Minified: the worker embeds the files (`include_str!`), and whitespace would be wasm bytes. */
 export function render() {
   return JSON.stringify(buildDocument()) + "\n";
 }
 
+export function renderTools() {
+  return JSON.stringify(buildTools()) + "\n";
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const fresh = render();
-  if (process.argv.includes("--check")) {
-    let committed = "";
-    try {
-      committed = readFileSync(OUTPUT, "utf8");
-    } catch {}
-    if (committed !== fresh) {
-      console.error("openapi: openapi/openapi.json is out of date; run `node scripts/openapi.mjs` and commit it");
-      process.exit(1);
+  const outputs = [
+    [OUTPUT, render()],
+    [TOOLS_OUTPUT, renderTools()],
+  ];
+  for (const [file, fresh] of outputs) {
+    const name = path.relative(root, file);
+    if (process.argv.includes("--check")) {
+      let committed = "";
+      try {
+        committed = readFileSync(file, "utf8");
+      } catch {}
+      if (committed !== fresh) {
+        console.error(`openapi: ${name} is out of date; run \`node scripts/openapi.mjs\` and commit it`);
+        process.exit(1);
+      }
+      console.log(`openapi: ${name} matches the route table and openapi/source.mjs`);
+    } else {
+      writeFileSync(file, fresh);
+      console.log(`openapi: wrote ${name} (${fresh.length} bytes)`);
     }
-    console.log("openapi: openapi/openapi.json matches the route table and openapi/source.mjs");
-  } else {
-    writeFileSync(OUTPUT, fresh);
-    console.log(`openapi: wrote ${path.relative(root, OUTPUT)} (${fresh.length} bytes)`);
   }
 }

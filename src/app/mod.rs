@@ -5,6 +5,7 @@
 pub mod context;
 pub mod create;
 pub mod links;
+pub mod mcp;
 pub mod sessions;
 pub mod turnstile;
 

@@ -11,6 +11,7 @@ mod crm_staff;
 mod crm_tickets;
 mod health;
 mod input;
+mod mcp;
 mod public_status;
 mod public_tickets;
 pub mod table;

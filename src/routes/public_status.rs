@@ -200,18 +200,40 @@ pub async fn reply(call: Call<'_>) -> Answer {
     let (req, ctx, params) = call.parts();
     let (kind, _, fields) = read_fields(&req, ctx).await?;
     let token = presented_token(&req, Some(&fields));
-    let client = ip_bucket(&req.client_ip());
+    let client = Client::address(&req.client_ip());
     let number = params.ticket_number()?;
     customer_reply(ctx, number, token.as_deref(), &fields, &client, kind).await
 }
 
-/// A customer's reply (see `reply`); `client` keys the per-client limit.
+/// Who a per-client limit (replies, lookups) counts.
+pub struct Client {
+    bucket: String,
+    /// The allowance per window; `None`: the configured one for a client address.
+    max: Option<u32>,
+}
+
+impl Client {
+    /// A client address: an IPv4 address, or an IPv6 /64.
+    pub fn address(ip: &str) -> Self {
+        Client {
+            bucket: ip_bucket(ip),
+            max: None,
+        }
+    }
+
+    /// A caller known by name (an integration key, a staff member), with its allowance.
+    pub fn named(bucket: String, max: Option<u32>) -> Self {
+        Client { bucket, max }
+    }
+}
+
+/// A customer's reply (see `reply`).
 pub async fn customer_reply(
     ctx: &Ctx,
     number: TicketNumber,
     token: Option<&str>,
     fields: &Fields,
-    client: &str,
+    client: &Client,
     kind: BodyKind,
 ) -> Answer {
     let db = ctx.db()?;
@@ -281,7 +303,7 @@ pub async fn customer_reply(
 }
 
 /// What limits a customer's replies: per ticket, and per client over all tickets.
-fn reply_limits(ctx: &Ctx, client: &str, ticket_id: i64) -> [Limit; 2] {
+fn reply_limits(ctx: &Ctx, client: &Client, ticket_id: i64) -> [Limit; 2] {
     [
         Limit {
             name: "ticket",
@@ -290,8 +312,8 @@ fn reply_limits(ctx: &Ctx, client: &str, ticket_id: i64) -> [Limit; 2] {
         },
         Limit {
             name: "ip",
-            bucket: format!("reply-{client}"),
-            max: ctx.config.replies_per_ip,
+            bucket: format!("reply-{}", client.bucket),
+            max: client.max.unwrap_or(ctx.config.replies_per_ip),
         },
     ]
 }
@@ -302,11 +324,11 @@ fn reply_limits(ctx: &Ctx, client: &str, ticket_id: i64) -> [Limit; 2] {
 pub async fn lookup(call: Call<'_>) -> Answer {
     let (req, ctx, _) = call.parts();
     let (_, _, fields) = read_fields(&req, ctx).await?;
-    request_links(ctx, &fields, &ip_bucket(&req.client_ip())).await
+    request_links(ctx, &fields, &Client::address(&req.client_ip())).await
 }
 
-/// "I lost my link" (see `lookup`); `client` keys the per-client limit.
-pub async fn request_links(ctx: &Ctx, fields: &Fields, client: &str) -> Answer {
+/// "I lost my link" (see `lookup`).
+pub async fn request_links(ctx: &Ctx, fields: &Fields, client: &Client) -> Answer {
     let rule = TextRule {
         label: "Customer email",
         max_chars: 1_000,
@@ -333,8 +355,8 @@ pub async fn request_links(ctx: &Ctx, fields: &Fields, client: &str) -> Answer {
         },
         Limit {
             name: "ip",
-            bucket: format!("lookup-{client}"),
-            max: ctx.config.lookups_per_ip,
+            bucket: format!("lookup-{}", client.bucket),
+            max: client.max.unwrap_or(ctx.config.lookups_per_ip),
         },
     ];
     let window = ctx.rate_window();

@@ -21,7 +21,6 @@ use crate::domain::time::Timestamp;
 use crate::error::ApiError;
 use crate::http::headers::{bearer, idempotency_key};
 use crate::http::{success, BodyKind, Response};
-use crate::platform::request::Request;
 use crate::platform::webcrypto::random_bytes;
 use crate::store::api_keys;
 use crate::store::rows::{ApiKey, Ticket};
@@ -74,7 +73,7 @@ pub struct PublicCreate<'a> {
 pub async fn create(call: Call<'_>) -> Answer {
     let (req, ctx, _) = call.parts();
     super::input::body_kind(&req)?;
-    let key = integration_key(&req, ctx).await?;
+    let key = integration_key(req.header("Authorization").as_deref(), ctx).await?;
     let idempotency_key = idempotency_key(req.header("Idempotency-Key"))?;
     let (kind, body, fields) = read_fields(&req, ctx).await?;
     let client_ip = req.client_ip();
@@ -222,14 +221,17 @@ async fn check_turnstile(
 
 /// `Authorization: Bearer <key>` identifies a trusted integration. A key that is
 /// sent but unknown or revoked is a 401, never a silent downgrade to anonymous.
-async fn integration_key(req: &Request, ctx: &Ctx) -> Result<Option<ApiKey>, ApiError> {
-    let Some(header) = req.header("Authorization") else {
+pub async fn integration_key(
+    authorization: Option<&str>,
+    ctx: &Ctx,
+) -> Result<Option<ApiKey>, ApiError> {
+    let Some(header) = authorization else {
         return Ok(None);
     };
     let invalid = || ApiError::Unauthorized {
         message: "The API key is invalid or has been revoked.",
     };
-    let key = bearer(&header).ok_or_else(invalid)?;
+    let key = bearer(header).ok_or_else(invalid)?;
     let hash = hex(&sha256(key.as_bytes()));
     api_keys::use_key(&ctx.db()?, &hash, ctx.now)
         .await?

@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 
 use super::call::{Answer, Call, Params, StaffCall};
 use super::{contract, crm_api_keys, crm_auth, crm_notifications, crm_staff, crm_tickets, health};
-use super::{public_status, public_tickets};
+use super::{mcp, public_status, public_tickets};
 use crate::domain::lifecycle::Action;
 use crate::domain::ticket::TicketNumber;
 use crate::error::ApiError;
@@ -115,6 +115,8 @@ pub static ROUTES: &[Route] = &[
     route("GET",    "/api/tickets/{ticket_number}",           "get_ticket_status",    public!(public_status::status)),
     route("POST",   "/api/tickets/{ticket_number}/messages",  "add_customer_reply",   public!(public_status::reply)),
     route("GET",    "/t/{ticket_number}",                     "status_page",          public!(public_status::page)),
+    // AI agents: the same operations as MCP tools (an integration key or a staff session).
+    route("POST",   "/mcp",                                   "mcp",                  public!(mcp::endpoint)),
     // Staff sign-in.
     route("POST",   "/api/crm/auth/login",                    "login",                public!(crm_auth::login)),
     route("POST",   "/api/crm/auth/logout",                   "logout",               staff!(crm_auth::logout)),
