@@ -78,7 +78,7 @@ export const schemas = {
     properties: {
       subject: str("Required; at most 200 characters, one line (no control, bidi or zero-width characters)."),
       description: str("Required; at most 20,000 characters; line breaks allowed."),
-      customer_email: str("Required; a valid address, at most 254 characters.", { examples: ["john@example.com"] }),
+      customer_email: str("Required; a valid address, at most 254 characters.", { format: "email", examples: ["john@example.com"] }),
       customer_name: { type: ["string", "null"], description: "At most 100 characters, one line; default `Guest`." },
       priority: {
         type: ["string", "null"],
@@ -398,7 +398,11 @@ export const operations = {
     parameters: ["ticket_number", "ticketTokenQuery"],
     responses: {
       200: { description: "The page.", headers: hdr(), content: { "text/html": { schema: { type: "string" } } } },
-      404: { description: "Unknown number or wrong token (the same page).", headers: hdr(), content: { "text/html": { schema: { type: "string" } } } },
+      404: {
+        description: "Unknown number or wrong token (the same page); a path that is no ticket number at all gets the JSON envelope.",
+        headers: hdr(),
+        content: { "text/html": { schema: { type: "string" } }, "application/json": { schema: ref("Error") } },
+      },
     },
   },
   login: {
@@ -487,7 +491,7 @@ export const operations = {
       { name: "order", in: "query", required: false, schema: { type: "string", enum: ["asc", "desc"] } },
       { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 100 } },
       { name: "cursor", in: "query", required: false, description: "The previous page's `next_cursor`.", schema: { type: "string" } },
-      { name: "include_total", in: "query", required: false, schema: { type: "string", enum: ["true", "false", "1", "0"] } },
+      { name: "include_total", in: "query", required: false, description: "Also count every match (empty: no).", schema: { type: "string", enum: ["true", "false", "1", "0", ""] } },
     ],
     responses: {
       200: ok("A page.", obj({ tickets: { type: "array", items: ref("Ticket") }, next_cursor: { type: ["string", "null"] }, total: { type: "integer" } }, ["tickets", "next_cursor"])),
