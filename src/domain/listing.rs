@@ -212,7 +212,10 @@ impl TicketQuery {
                 "include_total" => match value {
                     "true" | "1" => q.include_total = true,
                     "false" | "0" | "" => q.include_total = false,
-                    _ => bad("invalid_choice", "include_total must be true or false".into()),
+                    _ => bad(
+                        "invalid_choice",
+                        "include_total must be true or false".into(),
+                    ),
                 },
                 _ => {}
             }
