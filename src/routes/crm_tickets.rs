@@ -14,7 +14,7 @@ use crate::app::links::StatusLink;
 use crate::domain::fields::{optional_id, required_text, TextRule};
 use crate::domain::lifecycle::{allowed_actions, Action};
 use crate::domain::listing::{Cursor, TicketQuery};
-use crate::domain::ticket::{Actor, Priority};
+use crate::domain::ticket::{Actor, Priority, Status};
 use crate::domain::ticket_input::{CreatePolicy, NewTicket, TicketEdit};
 use crate::domain::validation::{FieldError, ValidationError};
 use crate::error::ApiError;
@@ -150,11 +150,15 @@ pub async fn list(call: StaffCall<'_>) -> Answer {
 #[derive(Serialize)]
 struct TicketView<'a> {
     ticket: TicketAnswer<'a>,
+    /// The lifecycle actions its status allows now (`domain::lifecycle`), so clients
+    /// offer exactly those.
+    allowed_actions: Vec<&'static str>,
     events: Vec<EventAnswer<'a>>,
     messages: Vec<MessageAnswer<'a>>,
 }
 
-/// `GET /api/crm/tickets/{id or ticket number}`: the ticket, its thread and timeline.
+/// `GET /api/crm/tickets/{id or ticket number}`: the ticket, the actions it allows,
+/// its thread and timeline.
 pub async fn get(call: StaffCall<'_>) -> Answer {
     let (_, ctx, _, params) = call.parts();
     let (ticket, events, messages) = reads::with_thread_and_events(&ctx.db()?, &params.ticket()?)
@@ -165,6 +169,7 @@ pub async fn get(call: StaffCall<'_>) -> Answer {
         "Ticket",
         &TicketView {
             ticket: TicketAnswer::from(&ticket),
+            allowed_actions: allowed_actions(ticket.status),
             events: all(&events),
             messages: all(&messages),
         },
@@ -308,17 +313,55 @@ pub async fn add_message(call: StaffCall<'_>) -> Answer {
 }
 
 #[derive(Serialize)]
-struct StatsAnswer {
+struct StatsAnswer<'a> {
     total: i64,
     by_status: BTreeMap<&'static str, i64>,
     by_priority: BTreeMap<&'static str, i64>,
+    /// Every configured category (0 when no ticket has it), and any other a ticket has.
+    by_category: BTreeMap<&'a str, i64>,
     unassigned_open: i64,
+    queues: QueueCounts,
 }
 
-/// `GET /api/crm/stats`: counts for the dashboard.
+/// The staff app's queues, each a list filter:
+/// `mine` (`assigned_to=me&status=open,assigned`), `unassigned`
+/// (`assigned_to=none&status=open`), `open` (`status=open,assigned`), `waiting`
+/// (`status=resolved`: waiting for the customer) and `all`.
+#[derive(Serialize)]
+struct QueueCounts {
+    mine: i64,
+    unassigned: i64,
+    open: i64,
+    waiting: i64,
+    all: i64,
+}
+
+/// `GET /api/crm/stats`: counts for the dashboard and the queues, in one round trip.
 pub async fn stats(call: StaffCall<'_>) -> Answer {
-    let (_, ctx, _, _) = call.parts();
-    let s = stats::stats(&ctx.db()?).await?;
+    let (_, ctx, session, _) = call.parts();
+    let s = stats::stats(&ctx.db()?, session.staff_id()).await?;
+    let count = |status| {
+        s.by_status
+            .iter()
+            .find(|(k, _)| *k == status)
+            .map_or(0, |(_, n)| *n)
+    };
+    let mut by_category: BTreeMap<&str, i64> = ctx
+        .config
+        .categories
+        .iter()
+        .map(|c| (c.as_str(), 0))
+        .collect();
+    for (category, n) in &s.by_category {
+        by_category.insert(category, *n);
+    }
+    let queues = QueueCounts {
+        mine: s.mine,
+        unassigned: s.unassigned_open,
+        open: Status::ACTIVE.into_iter().map(count).sum(),
+        waiting: count(Status::Resolved),
+        all: s.total,
+    };
     Ok(success(
         200,
         "Ticket statistics",
@@ -330,7 +373,9 @@ pub async fn stats(call: StaffCall<'_>) -> Answer {
                 .iter()
                 .map(|(k, n)| (k.as_str(), *n))
                 .collect(),
+            by_category,
             unassigned_open: s.unassigned_open,
+            queues,
         },
     ))
 }

@@ -10,6 +10,7 @@ mod crm_staff;
 mod crm_tickets;
 mod health;
 mod input;
+mod public_pages;
 mod public_status;
 mod public_tickets;
 pub mod table;

@@ -2,10 +2,11 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use worker::console_log;
+use worker::{console_error, console_log};
 
 use super::call::{Answer, Call};
 use super::input::read_fields;
+use super::public_pages::support_form;
 use crate::app::create::{add_rate_headers, settle, Idempotency};
 use crate::app::links::StatusLink;
 use crate::app::turnstile::{self, Verdict};
@@ -19,6 +20,8 @@ use crate::domain::ticket_input::{CreatePolicy, NewTicket};
 use crate::domain::time::Timestamp;
 use crate::error::ApiError;
 use crate::http::headers::{bearer, idempotency_key};
+use crate::http::form_post::FormClient;
+use crate::http::support_page::Problem;
 use crate::http::{success, BodyKind, Response};
 use crate::platform::request::Request;
 use crate::platform::webcrypto::random_bytes;
@@ -58,20 +61,69 @@ impl<'a> CreatedTicket<'a> {
 /// `POST /api/tickets/create`: validates, checks abuse controls, then writes the
 /// ticket, its number, its event, the rate-limit hits and the idempotency record in
 /// one D1 round trip (two with an integration key: the key lookup comes first).
+/// A browser's form post is answered with pages (`http::form_post` has the rule).
 pub async fn create(call: Call<'_>) -> Answer {
     let (req, ctx, _) = call.parts();
-    super::input::body_kind(&req)?;
-    let key = integration_key(&req, ctx).await?;
+    let is_form = super::input::body_kind(&req).is_ok_and(|kind| kind == BodyKind::Form);
+    let client = FormClient::of(
+        is_form,
+        req.header("Accept").as_deref(),
+        ctx.config.form_success_url.is_some(),
+    );
+    let input = match read_create(&req, ctx).await {
+        Ok(input) => input,
+        Err(error) => return refused(ctx, client, error, None),
+    };
+    match create_ticket(&req, ctx, client, &input).await {
+        Ok(response) => Ok(response),
+        Err(error) => refused(ctx, client, error, Some(&input.fields)),
+    }
+}
+
+/// A create request as read, before its fields are validated.
+struct CreateInput {
+    key: Option<ApiKey>,
+    idempotency_key: Option<String>,
+    kind: BodyKind,
+    body: Vec<u8>,
+    fields: Fields,
+}
+
+async fn read_create(req: &Request, ctx: &Ctx) -> Result<CreateInput, ApiError> {
+    super::input::body_kind(req)?;
+    let key = integration_key(req, ctx).await?;
     let idempotency_key = idempotency_key(req.header("Idempotency-Key"))?;
-    let (kind, body, fields) = read_fields(&req, ctx).await?;
+    let (kind, body, fields) = read_fields(req, ctx).await?;
+    Ok(CreateInput {
+        key,
+        idempotency_key,
+        kind,
+        body,
+        fields,
+    })
+}
+
+async fn create_ticket(
+    req: &Request,
+    ctx: &Ctx,
+    client: FormClient,
+    input: &CreateInput,
+) -> Answer {
+    let CreateInput {
+        key,
+        idempotency_key,
+        kind,
+        body,
+        fields,
+    } = input;
     let policy = CreatePolicy {
         categories: &ctx.config.categories,
         priorities: &Priority::PUBLIC,
     };
-    let ticket = NewTicket::parse(&fields, &policy)?;
+    let ticket = NewTicket::parse(fields, &policy)?;
 
     let client_ip = req.client_ip();
-    let limits = match &key {
+    let limits = match key {
         Some(key) => vec![Limit {
             name: "key",
             bucket: format!("key:{}", key.id),
@@ -90,14 +142,14 @@ pub async fn create(call: Call<'_>) -> Answer {
             },
         ],
     };
-    if honeypot_filled(&fields) {
+    if honeypot_filled(fields) {
         console_log!(
             "request {}: honeypot filled, no ticket created",
             ctx.request_id
         );
-        return Ok(decoy(ctx, &ticket, kind, &limits));
+        return Ok(decoy(ctx, &ticket, client, &limits));
     }
-    if let (None, Some(config)) = (&key, &ctx.config.turnstile) {
+    if let (None, Some(config)) = (key, &ctx.config.turnstile) {
         let token = ["turnstile_token", "cf-turnstile-response"]
             .iter()
             .find_map(|name| fields.get(*name).and_then(Value::as_str));
@@ -111,12 +163,12 @@ pub async fn create(call: Call<'_>) -> Answer {
     }
 
     // Scoped to the caller: the integration key, or the customer's email.
-    let idempotency = idempotency_key.map(|idem_key| {
-        let scope = match &key {
+    let idempotency = idempotency_key.as_ref().map(|idem_key| {
+        let scope = match key {
             Some(key) => format!("key:{}", key.id),
             None => email_bucket(&ticket.customer_email),
         };
-        Idempotency::new(ctx, idem_key, scope, req.path(), kind.name(), &body)
+        Idempotency::new(ctx, idem_key.clone(), scope, req.path(), kind.name(), body)
     });
     let outbox = ctx.outbox();
     let result = ticket_create::create(
@@ -139,11 +191,37 @@ pub async fn create(call: Call<'_>) -> Answer {
     .await?;
 
     let settled = settle(result.outcome, ctx, &limits, &result.buckets)?;
-    let mut response = render(ctx, &CreatedTicket::of(ctx, &settled.ticket), kind);
+    let mut response = render(ctx, &CreatedTicket::of(ctx, &settled.ticket), client);
     ctx.deliver_after_response(result.notifications);
     add_rate_headers(&mut response, ctx, &limits, &result.buckets);
     settled.mark(&mut response);
     Ok(response)
+}
+
+/// A refused create: the error as JSON, or for a browser's form post the support
+/// page again with the API's messages, what was typed, and the error's status and
+/// headers (`Retry-After`).
+fn refused(ctx: &Ctx, client: FormClient, error: ApiError, fields: Option<&Fields>) -> Answer {
+    if client != FormClient::Browser {
+        return Err(error);
+    }
+    if let Some(cause) = error.internal_cause() {
+        console_error!("request {}: create_ticket: {cause}", ctx.request_id);
+    }
+    let body = error.body();
+    let (message, details) = match &error {
+        ApiError::Validation(v) => ("Please correct the fields marked below.", &v.details[..]),
+        _ => (body["message"].as_str().unwrap_or_default(), &[][..]),
+    };
+    let problem = Problem {
+        message,
+        fields: details,
+    };
+    let mut page = support_form(ctx, error.status(), fields, Some(problem), None);
+    for (name, value) in error.headers() {
+        page.set_header(name, value);
+    }
+    Ok(page)
 }
 
 /// `Authorization: Bearer <key>` identifies a trusted integration. A key that is
@@ -171,22 +249,20 @@ fn honeypot_filled(fields: &Fields) -> bool {
     }
 }
 
-/// The answer to a create: 201 JSON, or 303 to `FORM_SUCCESS_URL` for a form post.
-fn render(ctx: &Ctx, created: &CreatedTicket<'_>, kind: BodyKind) -> Response {
+/// The answer to a create: 201 JSON, or a 303 for a form post (`FormClient`).
+fn render(ctx: &Ctx, created: &CreatedTicket<'_>, client: FormClient) -> Response {
     let number = created.ticket_number;
-    let (status, location) = match (&ctx.config.form_success_url, kind) {
-        (Some(url), BodyKind::Form) => {
-            let separator = if url.contains('?') { '&' } else { '?' };
-            (303, format!("{url}{separator}ticket={number}"))
-        }
-        _ => (201, format!("/api/tickets/{number}")),
-    };
-    success(status, CREATED_MESSAGE, created).with_header("Location", location)
+    let token = created.link.as_ref().map(|l| l.access_token.as_str());
+    match client.location_after_create(ctx.config.form_success_url.as_deref(), number, token) {
+        Some(location) => success(303, CREATED_MESSAGE, created).with_header("Location", location),
+        None => success(201, CREATED_MESSAGE, created)
+            .with_header("Location", format!("/api/tickets/{number}")),
+    }
 }
 
 /// What a bot that filled the honeypot sees: a success like any other, with a
 /// made-up number, so it learns nothing. Nothing is written.
-fn decoy(ctx: &Ctx, ticket: &NewTicket, kind: BodyKind, limits: &[Limit]) -> Response {
+fn decoy(ctx: &Ctx, ticket: &NewTicket, client: FormClient, limits: &[Limit]) -> Response {
     let random = random_bytes::<4>().map(u32::from_le_bytes).unwrap_or(0);
     let number = TicketNumber::new(ctx.now.year(), i64::from(random % 9_000) + 1_000);
     let link = ctx.config.ticket_token_secret.as_ref().map(|_| {
@@ -204,7 +280,7 @@ fn decoy(ctx: &Ctx, ticket: &NewTicket, kind: BodyKind, limits: &[Limit]) -> Res
         created_at: ctx.now,
         link,
     };
-    let mut response = render(ctx, &fake, kind);
+    let mut response = render(ctx, &fake, client);
     // As if this were the caller's first ticket in the window.
     let buckets: Vec<BucketState> = limits
         .iter()
