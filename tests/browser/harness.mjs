@@ -51,6 +51,8 @@ export async function launch() {
  */
 export async function openContext(browser, app, options = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  // Fail in seconds, not Playwright's 30 s: everything here is local.
+  context.setDefaultTimeout(8000);
   const origin = new URL(app.url).origin;
   const problems = [];
   const requests = [];

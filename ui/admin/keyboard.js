@@ -36,7 +36,9 @@ export function installKeyboard(global) {
   document.addEventListener("keydown", (e) => {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
     if (typingIn(e.target)) {
-      if (e.key === "Escape" && e.target.blur && !e.target.closest("dialog")) e.target.blur();
+      // Escape leaves the field for the page (focus moves to the main region, never
+      // to nowhere), so the shortcuts work again.
+      if (e.key === "Escape" && !e.target.closest("dialog")) document.getElementById("main")?.focus();
       return;
     }
     const action = global[e.key] ?? pageKeys.get(e.key);

@@ -79,7 +79,11 @@ function seenMap() {
     return {};
   }
 }
+// The ticket last opened from the list: back on the list, focus returns to its row.
+let lastOpened = null;
+
 export function markSeen(ticket) {
+  lastOpened = ticket.ticket_number;
   const seen = seenMap();
   seen[ticket.id] = ticket.updated_at;
   const ids = Object.keys(seen);
@@ -142,6 +146,17 @@ export function Queue({ route, me }) {
     if (list.tickets?.some((t) => t.assigned_to && !known.has(t.assigned_to))) {
       loadAssignees(true).then(setStaff, () => {});
     }
+  }, [list.tickets]);
+  // Where focus goes when the list first shows: the row of the ticket just left, else
+  // the heading; never while the person is typing somewhere.
+  const placed = useRef(false);
+  useEffect(() => {
+    if (placed.current || !list.tickets) return;
+    placed.current = true;
+    const active = document.activeElement;
+    if (active && active !== document.body && active.id !== "main") return;
+    const row = lastOpened && document.querySelector(`tr[data-number="${lastOpened}"] .ticket-link`);
+    (row || document.querySelector("main h1"))?.focus();
   }, [list.tickets]);
   // The budget the browser tests read: navigation start to the first full render.
   useEffect(() => {
