@@ -18,9 +18,10 @@ const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
 export const PASSWORD = "correct horse battery";
 
-/** The worker with assets on a port, an admin and an agent in its D1. */
-export async function startApp(bindings = {}) {
-  const w = await startWorker({ assets: true, port: 0, bindings });
+/** The worker with assets on a port, an admin and an agent in its D1; `outbound`
+ * answers the worker's own fetches (email API, webhooks). */
+export async function startApp(bindings = {}, { outbound } = {}) {
+  const w = await startWorker({ assets: true, port: 0, bindings, outbound });
   const admin = { email: "ana@example.com", name: "Ana Admin", role: "admin" };
   const agent = { email: "bob@example.com", name: "Bob Agent", role: "agent" };
   admin.id = await createStaff(w.db, admin);

@@ -191,9 +191,9 @@ export function KeysPage() {
       <div class="grid-form">
         <div><label for="key-name">Name</label><input id="key-name" name="name" required maxlength="100" placeholder="AI assistant" /></div>
         <div>
-          <label for="key-limit">Tickets per hour</label>
+          <label for="key-limit">Tickets per window</label>
           <input id="key-limit" name="rate_limit" type="number" min="1" max="1000000" aria-describedby="key-limit-hint" />
-          <p class="hint" id="key-limit-hint">Empty: the default limit.</p>
+          <p class="hint" id="key-limit-hint">Creates allowed per rate-limit window (an hour by default). Empty: the default.</p>
         </div>
       </div>
       <p><button type="submit" class="primary">Create key</button></p>

@@ -297,13 +297,15 @@ export function Queue({ route, me }) {
                   return html`<tr class=${unread ? "unread" : ""} key=${t.id} data-number=${t.ticket_number}>
                     <td data-label="Ticket" class="number">${t.ticket_number}</td>
                     <td data-label="Subject" class="subject">
-                      <a class="ticket-link" href=${ticketPath(t.ticket_number)}>${t.subject}</a>
-                      ${unread
-                        ? html` <span class="unread-mark">${unread === "new" ? "New" : "Updated"}</span>`
-                        : null}
+                      <div>
+                        <a class="ticket-link" href=${ticketPath(t.ticket_number)}>${t.subject}</a>
+                        ${unread
+                          ? html` <span class="unread-mark">${unread === "new" ? "New" : "Updated"}</span>`
+                          : null}
+                      </div>
                     </td>
                     <td data-label="Requester" class="requester">
-                      ${t.customer_name || "Guest"} <span class="muted">${t.customer_email}</span>
+                      <div>${t.customer_name || "Guest"} <span class="muted">${t.customer_email}</span></div>
                     </td>
                     <td data-label="Priority"><${PriorityBadge} priority=${t.priority} /></td>
                     <td data-label="Status"><${StatusBadge} status=${t.status} /></td>

@@ -327,7 +327,12 @@ function Composer({ ticket: t, onSent, handle }) {
   const [sending, setSending] = useState(false);
   const box = useRef(null);
   useEffect(() => session.setDraft(t.id, { mode, body }), [mode, body]);
-  handle.current = { open: (m) => (setMode(m), requestAnimationFrame(() => box.current?.focus())) };
+  handle.current = {
+    open(m) {
+      setMode(m);
+      box.current?.focus();
+    },
+  };
 
   async function send(e) {
     e?.preventDefault();
