@@ -179,7 +179,9 @@ impl Config {
             // A site key is letters, digits, `_` and `-` (`0x4AAA...`); anything else is
             // a misconfiguration, and the page is better without a broken widget.
             turnstile_site_key: non_empty("TURNSTILE_SITE_KEY").filter(|k| {
-                k.len() <= 100 && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                k.len() <= 100
+                    && k.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
             }),
             idempotency_ttl_seconds: number("IDEMPOTENCY_TTL_SECONDS", 86_400, 60, 7 * 86_400),
             ticket_token_secret: non_empty("TICKET_TOKEN_SECRET"),
@@ -262,7 +264,10 @@ mod tests {
         assert_eq!(t.timeout_ms, 3000);
         assert_eq!(c.turnstile_site_key, None);
         let keyed = config(&[("TURNSTILE_SITE_KEY", " 0x4AAAAAAA_site-key ")]);
-        assert_eq!(keyed.turnstile_site_key.as_deref(), Some("0x4AAAAAAA_site-key"));
+        assert_eq!(
+            keyed.turnstile_site_key.as_deref(),
+            Some("0x4AAAAAAA_site-key")
+        );
         let broken = config(&[("TURNSTILE_SITE_KEY", "0x4\"><script>")]);
         assert_eq!(broken.turnstile_site_key, None);
     }

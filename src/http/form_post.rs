@@ -105,7 +105,8 @@ impl FormClient {
 mod tests {
     use super::*;
 
-    const CHROME: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
+    const CHROME: &str =
+        "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
     const FIREFOX: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
     #[test]
@@ -126,7 +127,9 @@ mod tests {
         ] {
             assert!(!prefers_html(api), "{api:?}");
         }
-        assert!(prefers_html(Some("application/json;q=0.4, text/html;q=0.5")));
+        assert!(prefers_html(Some(
+            "application/json;q=0.4, text/html;q=0.5"
+        )));
     }
 
     #[test]
@@ -145,8 +148,14 @@ mod tests {
         assert_eq!(FormClient::of(false, Some(CHROME), false), FormClient::Api);
         assert_eq!(FormClient::of(true, None, false), FormClient::Api);
         assert_eq!(FormClient::of(true, Some("*/*"), false), FormClient::Api);
-        assert_eq!(FormClient::of(true, Some(CHROME), false), FormClient::Browser);
-        assert_eq!(FormClient::of(true, Some(CHROME), true), FormClient::Configured);
+        assert_eq!(
+            FormClient::of(true, Some(CHROME), false),
+            FormClient::Browser
+        );
+        assert_eq!(
+            FormClient::of(true, Some(CHROME), true),
+            FormClient::Configured
+        );
         assert_eq!(FormClient::of(true, None, true), FormClient::Configured);
     }
 
@@ -166,11 +175,21 @@ mod tests {
             Some("/support?created=TKT-2026-0042")
         );
         assert_eq!(
-            go(FormClient::Configured, Some("https://site.example/thanks"), Some("tok")).as_deref(),
+            go(
+                FormClient::Configured,
+                Some("https://site.example/thanks"),
+                Some("tok")
+            )
+            .as_deref(),
             Some("https://site.example/thanks?ticket=TKT-2026-0042")
         );
         assert_eq!(
-            go(FormClient::Configured, Some("https://site.example/t?x=1"), None).as_deref(),
+            go(
+                FormClient::Configured,
+                Some("https://site.example/t?x=1"),
+                None
+            )
+            .as_deref(),
             Some("https://site.example/t?x=1&ticket=TKT-2026-0042")
         );
     }

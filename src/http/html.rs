@@ -103,8 +103,7 @@ mod tests {
             }
         }
         assert!(!scripted_csp(false).contains("challenges.cloudflare.com"));
-        assert!(scripted_csp(true)
-            .contains("script-src 'self' https://challenges.cloudflare.com;"));
+        assert!(scripted_csp(true).contains("script-src 'self' https://challenges.cloudflare.com;"));
         assert!(scripted_csp(true).ends_with("; frame-src https://challenges.cloudflare.com"));
     }
 

@@ -360,8 +360,12 @@ mod tests {
         );
         assert!(html.contains("<title>Error: Contact support</title>"));
         assert!(html.contains("role=\"alert\""));
-        assert!(html.contains("<a href=\"#customer_email\">Customer email is not a valid email address</a>"));
-        assert!(html.contains("aria-describedby=\"customer_email-hint customer_email-error\" aria-invalid=\"true\""));
+        assert!(html.contains(
+            "<a href=\"#customer_email\">Customer email is not a valid email address</a>"
+        ));
+        assert!(html.contains(
+            "aria-describedby=\"customer_email-hint customer_email-error\" aria-invalid=\"true\""
+        ));
         assert!(html.contains("<p class=\"field-error\" id=\"customer_email-error\">"));
         assert!(html.contains("value=\"&lt;b&gt;Printer&lt;/b&gt;\""));
         assert!(html.contains("It &quot;burns&quot;&lt;/textarea&gt;&lt;script&gt;</textarea>"));
