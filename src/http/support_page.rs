@@ -53,29 +53,15 @@ pub fn support_page(p: &SupportPage) -> String {
     };
     let field = |name: &str, label: &str, required: bool, control: String, hint: &str| {
         let error = error_of(name);
-        let mut described = Vec::new();
-        if !hint.is_empty() {
-            described.push(format!("{name}-hint"));
-        }
-        if error.is_some() {
-            described.push(format!("{name}-error"));
-        }
-        let aria = if described.is_empty() {
-            String::new()
-        } else {
-            format!(" aria-describedby=\"{}\"", described.join(" "))
+        let aria = match (hint.is_empty(), error.is_some()) {
+            (true, false) => String::new(),
+            (false, false) => format!(" aria-describedby=\"{name}-hint\""),
+            (true, true) => format!(" aria-describedby=\"{name}-error\" aria-invalid=\"true\""),
+            (false, true) => {
+                format!(" aria-describedby=\"{name}-hint {name}-error\" aria-invalid=\"true\"")
+            }
         };
-        let control = control.replace(
-            "{aria}",
-            &format!(
-                "{aria}{}",
-                if error.is_some() {
-                    " aria-invalid=\"true\""
-                } else {
-                    ""
-                }
-            ),
-        );
+        let control = control.replace("{aria}", &aria);
         format!(
             "<div class=\"field{}\"><label for=\"{name}\">{label}{}</label>{}{control}{}</div>",
             if error.is_some() { " invalid" } else { "" },

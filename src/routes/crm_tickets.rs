@@ -313,12 +313,13 @@ pub async fn add_message(call: StaffCall<'_>) -> Answer {
 }
 
 #[derive(Serialize)]
-struct StatsAnswer<'a> {
+struct StatsAnswer {
     total: i64,
     by_status: BTreeMap<&'static str, i64>,
     by_priority: BTreeMap<&'static str, i64>,
-    /// Every configured category (0 when no ticket has it), and any other a ticket has.
-    by_category: BTreeMap<&'a str, i64>,
+    /// The configured categories, in order (the first is the default): what the
+    /// staff app offers in its filters and edits.
+    categories: &'static [String],
     unassigned_open: i64,
     queues: QueueCounts,
 }
@@ -346,15 +347,6 @@ pub async fn stats(call: StaffCall<'_>) -> Answer {
             .find(|(k, _)| *k == status)
             .map_or(0, |(_, n)| *n)
     };
-    let mut by_category: BTreeMap<&str, i64> = ctx
-        .config
-        .categories
-        .iter()
-        .map(|c| (c.as_str(), 0))
-        .collect();
-    for (category, n) in &s.by_category {
-        by_category.insert(category, *n);
-    }
     let queues = QueueCounts {
         mine: s.mine,
         unassigned: s.unassigned_open,
@@ -373,7 +365,7 @@ pub async fn stats(call: StaffCall<'_>) -> Answer {
                 .iter()
                 .map(|(k, n)| (k.as_str(), *n))
                 .collect(),
-            by_category,
+            categories: &ctx.config.categories,
             unassigned_open: s.unassigned_open,
             queues,
         },

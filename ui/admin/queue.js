@@ -119,7 +119,7 @@ export function Queue({ route, me }) {
     try {
       const { data } = await api("GET", "/api/crm/stats");
       setStats({ data, error: null });
-      session.setCategories(Object.keys(data.by_category));
+      session.setCategories(data.categories);
     } catch (error) {
       setStats((s) => ({ ...s, error }));
     }
@@ -189,7 +189,7 @@ export function Queue({ route, me }) {
   const set = (name) => (e) => navigate(urlWith(f, { [name]: e.currentTarget.value }), { replace: true });
   const queue = QUEUES.find((q) => q.id === f.queue);
   const nameOf = (id) => (id === me.id ? "Me" : staff.find((s) => s.id === id)?.name ?? `Staff #${id}`);
-  const categories = stats.data ? Object.keys(stats.data.by_category) : [];
+  const categories = stats.data?.categories ?? [];
   const filtered = f.status || f.priority || f.category || f.assignee || f.q;
 
   return html`<section class="queue">

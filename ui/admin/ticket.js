@@ -238,7 +238,7 @@ function EditForm({ ticket: t, onSave }) {
   </details>`;
 }
 
-/** The configured categories come with the counts (`stats.by_category`): the list
+/** The configured categories come with the counts (`stats.categories`): the list
  * page keeps them for the session; a ticket opened first asks for them. */
 function CategorySelect({ current }) {
   const withCurrent = (list) => [...new Set([...list, ...(current ? [current] : [])])];
@@ -246,8 +246,8 @@ function CategorySelect({ current }) {
   useEffect(() => {
     if (session.categories()) return;
     api("GET", "/api/crm/stats").then(({ data }) => {
-      session.setCategories(Object.keys(data.by_category));
-      setList(withCurrent(Object.keys(data.by_category)));
+      session.setCategories(data.categories);
+      setList(withCurrent(data.categories));
     }, () => {});
   }, []);
   return html`<select id="edit-category" name="category">

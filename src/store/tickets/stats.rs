@@ -10,9 +10,6 @@ pub struct TicketStats {
     /// Every status, with 0 for those no ticket has.
     pub by_status: Vec<(Status, i64)>,
     pub by_priority: Vec<(Priority, i64)>,
-    /// Tickets per category, for those that have one (configured categories with
-    /// no ticket are the caller's to add).
-    pub by_category: Vec<(String, i64)>,
     pub unassigned_open: i64,
     /// Tickets being worked (open or assigned) that are assigned to `me`.
     pub mine: i64,
@@ -32,11 +29,6 @@ pub async fn stats(db: &Database, me: i64) -> worker::Result<TicketStats> {
         "SELECT count(*) AS n FROM support_tickets WHERE status = 'open' AND assigned_to IS NULL",
         &[],
     )?;
-    let by_category = db.prepare(
-        "SELECT category AS k, count(*) AS n FROM support_tickets
-         WHERE category IS NOT NULL GROUP BY category ORDER BY category",
-        &[],
-    )?;
     let mine = db.prepare(
         &format!(
             "SELECT count(*) AS n FROM support_tickets t WHERE t.assigned_to = ?1 AND {}",
@@ -45,7 +37,7 @@ pub async fn stats(db: &Database, me: i64) -> worker::Result<TicketStats> {
         &[int(Some(me))],
     )?;
     let results = db
-        .batch(vec![by_status, by_priority, unassigned, by_category, mine])
+        .batch(vec![by_status, by_priority, unassigned, mine])
         .await?;
     #[derive(Deserialize)]
     struct Count<K> {
@@ -76,12 +68,7 @@ pub async fn stats(db: &Database, me: i64) -> worker::Result<TicketStats> {
             .into_iter()
             .map(|p| (p, priority_count(p)))
             .collect(),
-        by_category: results[3]
-            .rows::<Count<String>>()?
-            .into_iter()
-            .filter_map(|c| Some((c.k?, c.n)))
-            .collect(),
         unassigned_open: total_of(2)?,
-        mine: total_of(4)?,
+        mine: total_of(3)?,
     })
 }
