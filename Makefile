@@ -16,7 +16,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 WRANGLER := $(NODE_BIN)/node $(CURDIR)/node_modules/wrangler/bin/wrangler.js
 PORT ?= 8787
 
-.PHONY: help setup build dev admin cron migrate test test-unit test-integration test-contract fmt lint clean
+.PHONY: help setup build web dev admin cron migrate test test-unit test-integration test-browser test-contract fmt lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -30,9 +30,13 @@ setup: ## install the wasm target, worker-build, wasm-bindgen-cli, npm packages,
 WASM_FEATURES := --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
 	--enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling
 
-build: setup ## build the release worker into build/ (index.js + index_bg.wasm)
+build: setup ## build the release worker into build/ and the web app into web/assets/
 	worker-build --release
 	@"$(WASM_OPT_BIN)" build/index_bg.wasm -o build/index_bg.wasm $(WASM_FEATURES) -Oz --strip-debug --strip-producers
+	@node scripts/build-web.mjs
+
+web: ## rebuild only the static files (web/assets/ from ui/)
+	@node scripts/build-web.mjs
 
 migrate: setup ## apply migrations to the local D1 (.wrangler/state)
 	$(WRANGLER) d1 migrations apply DB --local
@@ -52,7 +56,7 @@ cron: ## run the scheduled (cron) handler once against `make dev`
 admin: setup ## create or reset an admin: make admin EMAIL=... NAME="..." [REMOTE=1] (password: prompt or ADMIN_PASSWORD)
 	@node scripts/create-admin.mjs
 
-test: build test-unit test-integration test-contract ## build, then run every test
+test: build test-unit test-integration test-browser test-contract ## build, then run every test
 
 test-unit: ## native unit tests of the pure domain
 	cargo test --quiet
@@ -64,6 +68,9 @@ test-integration: ## Miniflare integration tests against build/
 test-contract: ## the OpenAPI document is current, then schemathesis fuzzes build/ against it
 	node scripts/openapi.mjs --check
 	node tests/contract/fuzz.mjs --max-time $(or $(FUZZ_SECONDS),120)
+
+test-browser: ## the staff app and the support page in headless Chromium, against build/ and web/
+	node --test --test-concurrency=1 --test-reporter=spec 'tests/browser/*.test.mjs'
 
 fmt: ## format the Rust code
 	cargo fmt --all

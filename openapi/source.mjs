@@ -211,9 +211,26 @@ export const schemas = {
     total: { type: "integer" },
     by_status: obj(Object.fromEntries(STATUSES.map((s) => [s, { type: "integer" }]))),
     by_priority: obj(Object.fromEntries(PRIORITIES.map((p) => [p, { type: "integer" }]))),
+    categories: { type: "array", items: { type: "string" }, description: "The configured categories, in order (the first is the default)." },
     unassigned_open: { type: "integer" },
+    queues: obj(
+      {
+        mine: int("Assigned to the caller and not yet resolved."),
+        unassigned: int("Open with nobody assigned."),
+        open: int("Open or assigned."),
+        waiting: int("Resolved, waiting for the customer."),
+        all: int("Every ticket."),
+      },
+    ),
   }),
+  Assignee: obj({ id: { type: "integer" }, name: { type: "string" }, role: { type: "string", enum: ["admin", "agent"] } }),
   Empty: { type: "object", maxProperties: 0 },
+  TicketView: obj({
+    ticket: ref("Ticket"),
+    allowed_actions: { type: "array", items: { type: "string", enum: ACTIONS }, description: "What the lifecycle allows the ticket now." },
+    events: { type: "array", items: ref("Event") },
+    messages: { type: "array", items: ref("Message") },
+  }),
   Version: {
     type: "object",
     properties: { version: { type: ["integer", "null"], description: "The ticket's `version` you last saw; a stale one is a 409." } },
@@ -515,7 +532,20 @@ export const operations = {
     summary: "A ticket, its whole conversation and its timeline",
     tags: ["staff"],
     parameters: ["ticket"],
-    responses: { 200: ok("The ticket.", obj({ ticket: ref("Ticket"), events: { type: "array", items: ref("Event") }, messages: { type: "array", items: ref("Message") } })) },
+    responses: { 200: ok("The ticket.", ref("TicketView")) },
+  },
+  list_assignees: {
+    summary: "Who a ticket can be assigned to",
+    description: "Active staff, names only (no emails): for choosing an assignee. The staff list itself is for admins.",
+    tags: ["staff"],
+    responses: { 200: ok("Active staff.", obj({ assignees: { type: "array", items: ref("Assignee") } })) },
+  },
+  support_page: {
+    summary: "The public support page (HTML)",
+    description: "A form to open a ticket that works without JavaScript (a plain form post) and better with it; `?created=TKT-...` shows the number after a post when status links are off.",
+    tags: ["public"],
+    parameters: [{ name: "created", in: "query", required: false, schema: { type: "string" } }],
+    responses: { 200: { description: "The page.", headers: hdr(), content: { "text/html": { schema: { type: "string" } } } } },
   },
   edit_ticket: {
     summary: "Edit subject, description, priority or category",
@@ -668,7 +698,7 @@ export const tools = [
     audience: "staff",
     description: "A ticket with its whole conversation (internal notes included, marked) and its event timeline.",
     input: obj({ ticket: ticketArg }),
-    output: obj({ ticket: ref("Ticket"), events: { type: "array", items: ref("Event") }, messages: { type: "array", items: ref("Message") } }),
+    output: ref("TicketView"),
     annotations: hints(true),
   },
   {

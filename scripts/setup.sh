@@ -57,3 +57,25 @@ if ! .venv/bin/schemathesis --version 2>/dev/null | grep -Fq "$SCHEMATHESIS_VERS
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
+
+# 5. A real browser for the browser tests (tests/browser): Debian's headless Chromium
+#    and fonts, driven by playwright-core (npm) with no browser download of its own.
+#    CHROMIUM_PATH points the tests at another Chromium.
+browser_packages="chromium-headless-shell fonts-liberation"
+have_fonts() { ! command -v dpkg-query >/dev/null 2>&1 || dpkg-query -W -f='${Status}' fonts-liberation 2>/dev/null | grep -q "ok installed"; }
+if [ -n "${CHROMIUM_PATH:-}" ] && [ -x "$CHROMIUM_PATH" ]; then
+  :
+elif [ ! -x /usr/bin/chromium-headless-shell ] || ! have_fonts; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing $browser_packages (Debian) for the browser tests"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get install -y -qq --no-install-recommends $browser_packages >/dev/null 2>&1; then
+      apt-get update -qq
+      apt-get install -y -qq --no-install-recommends $browser_packages >/dev/null
+    fi
+  else
+    say "the browser tests need Chromium; install it with:"
+    say "  sudo apt-get install -y --no-install-recommends $browser_packages"
+    say "or set CHROMIUM_PATH to a Chromium or chromium-headless-shell binary"
+  fi
+fi

@@ -104,6 +104,8 @@ pub struct Config {
     /// The limit given to new integration keys unless their creator sets one.
     pub api_key_default_rate_limit: u32,
     pub turnstile: Option<TurnstileConfig>,
+    /// Turnstile's public site key: the support page shows the widget when it is set.
+    pub turnstile_site_key: Option<String>,
     /// How long the first answer to an `Idempotency-Key` is kept.
     pub idempotency_ttl_seconds: u64,
     /// Signs customers' status links; without it no links are issued.
@@ -187,6 +189,13 @@ impl Config {
                     .collect(),
                 timeout_ms: number("TURNSTILE_TIMEOUT_MS", 3000, 100, 30_000),
             }),
+            // A site key is letters, digits, `_` and `-` (`0x4AAA...`); anything else is
+            // a misconfiguration, and the page is better without a broken widget.
+            turnstile_site_key: non_empty("TURNSTILE_SITE_KEY").filter(|k| {
+                k.len() <= 100
+                    && k.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            }),
             idempotency_ttl_seconds: number("IDEMPOTENCY_TTL_SECONDS", 86_400, 60, 7 * 86_400),
             ticket_token_secret: non_empty("TICKET_TOKEN_SECRET"),
             public_base_url: non_empty("PUBLIC_BASE_URL")
@@ -268,6 +277,14 @@ mod tests {
         assert_eq!(t.verify_url, DEFAULT_SITEVERIFY_URL);
         assert_eq!(t.allowed_hostnames, ["www.example.com", "help.example.com"]);
         assert_eq!(t.timeout_ms, 3000);
+        assert_eq!(c.turnstile_site_key, None);
+        let keyed = config(&[("TURNSTILE_SITE_KEY", " 0x4AAAAAAA_site-key ")]);
+        assert_eq!(
+            keyed.turnstile_site_key.as_deref(),
+            Some("0x4AAAAAAA_site-key")
+        );
+        let broken = config(&[("TURNSTILE_SITE_KEY", "0x4\"><script>")]);
+        assert_eq!(broken.turnstile_site_key, None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ import { startWorker } from "./helpers.mjs";
 
 let w;
 before(async () => {
-  w = await startWorker({ listen: true, bindings: { PUBLIC_ALLOWED_ORIGINS: "https://only.example" } });
+  w = await startWorker({ port: 0, bindings: { PUBLIC_ALLOWED_ORIGINS: "https://only.example" } });
 });
 after(() => w.dispose());
 

@@ -305,14 +305,17 @@ describe("list", () => {
     }
   });
 
-  test("stats count by status and priority, and unassigned open tickets", async () => {
+  test("stats count by status and priority, unassigned open tickets and the queues, with the categories", async () => {
     const res = await list.call("/api/crm/stats", { headers: list.auth });
     assert.equal(res.status, 200);
     assert.deepEqual(res.body.data, {
       total: 4,
       by_status: { open: 2, assigned: 2, resolved: 0, closed: 0 },
       by_priority: { low: 1, medium: 1, high: 1, urgent: 1 },
+      // The configured categories, in order (the staff app's filters).
+      categories: ["general", "technical", "billing", "account", "other"],
       unassigned_open: 2,
+      queues: { mine: 2, unassigned: 2, open: 4, waiting: 0, all: 4 },
     });
   });
 });

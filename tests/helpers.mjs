@@ -28,15 +28,28 @@ export function migrationStatements() {
 }
 
 /**
+ * The static assets (`[assets]` in wrangler.toml: web/, `_headers`, `_redirects`,
+ * which paths run the Worker first) as Miniflare takes them. Miniflare's `assets`
+ * option has its own shape and silently drops wrangler's, so wrangler translates.
+ */
+async function assetOptions() {
+  const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
+  return { assets: workerOptions.assets };
+}
+
+/**
  * Starts a worker. `bindings` override vars (the test clock is enabled unless
  * `ALLOW_TEST_CLOCK` is overridden); `outbound` intercepts the worker's fetch();
- * `database: false` leaves the D1 binding out; `listen: true` also serves it on a
- * port of 127.0.0.1 (`url`), for clients that speak real HTTP.
+ * `database: false` leaves the D1 binding out. `assets: true` serves web/ beside
+ * the Worker as a deployment does; `port: 0` also listens on a free loopback port
+ * (`url`), for a real browser.
  */
-export async function startWorker({ bindings = {}, outbound, database = true, listen = false } = {}) {
+export async function startWorker({ bindings = {}, outbound, database = true, assets = false, port } = {}) {
+  const listen = port === undefined ? {} : { port, host: "127.0.0.1" };
   const mf = new Miniflare({
     cf: false,
-    ...(listen ? { host: "127.0.0.1", port: 0 } : {}),
+    ...listen,
     workers: [
       {
         name: "helpdesk-worker",
@@ -54,9 +67,11 @@ export async function startWorker({ bindings = {}, outbound, database = true, li
         // suites that are not about rate limits raise them.
         bindings: { ALLOW_TEST_CLOCK: "true", RATE_LIMIT_PER_EMAIL: "100000", RATE_LIMIT_PER_IP: "100000", ...bindings },
         ...(outbound ? { outboundService: outbound } : {}),
+        ...(assets ? await assetOptions() : {}),
       },
     ],
   });
+  const url = port === undefined ? null : String(await mf.ready).replace(/\/$/, "");
   const db = database ? await mf.getD1Database("DB") : null;
   if (db) await db.batch(migrationStatements().map((s) => db.prepare(s)));
   const kv = await mf.getKVNamespace("SESSIONS");
@@ -76,7 +91,6 @@ export async function startWorker({ bindings = {}, outbound, database = true, li
       body: typeof value === "string" ? value : JSON.stringify(value),
     });
 
-  const url = listen ? await mf.ready : null;
   return { mf, db, kv, url, fetch, call, postJson, dispose: () => mf.dispose() };
 }
 

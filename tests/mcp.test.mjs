@@ -17,7 +17,7 @@ let w, staff, keyAuth, keyId, endpoint;
 
 before(async () => {
   w = await startWorker({
-    listen: true,
+    port: 0,
     bindings: { TICKET_TOKEN_SECRET: "mcp-secret", PUBLIC_BASE_URL: "https://help.example" },
   });
   endpoint = new URL("/mcp", w.url);

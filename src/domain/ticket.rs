@@ -64,6 +64,9 @@ impl Status {
         Status::Closed,
     ];
 
+    /// Being worked: not yet resolved or closed (the "Open" and "Mine" queues).
+    pub const ACTIVE: [Status; 2] = [Status::Open, Status::Assigned];
+
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.as_str() == name)
     }

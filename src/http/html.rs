@@ -1,7 +1,9 @@
-//! The customer's status page: small, self-contained HTML with every value escaped.
-//! Text the customer or staff wrote sits in its own bidi isolate (`<bdi>`, or
-//! `dir="auto"` on a block), so right-to-left overrides inside it cannot reorder
-//! the page around it. Pure string building, unit-tested natively.
+//! What every page the Worker renders shares: escaping, the document around a page's
+//! body, and the security headers. Pure string building, unit-tested natively.
+//! The pages themselves: `status_page.rs` (a customer's ticket) and `support_page.rs`
+//! (the public form). Static files in `web/` get the same headers from `web/_headers`.
+
+use super::response::Response;
 
 /// Escapes text for HTML element content and double-quoted attributes.
 pub fn escape(text: &str) -> String {
@@ -19,90 +21,56 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// No scripts, no external anything; forms may only post back to this origin.
-pub const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+/// A page without scripts: only its own stylesheet loads, and forms may only post
+/// back to this origin.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-pub struct PageMessage<'a> {
-    pub author: &'a str,
-    pub body: &'a str,
-    pub created_at: &'a str,
-}
+/// Where Turnstile's widget script and frame come from.
+pub const TURNSTILE_ORIGIN: &str = "https://challenges.cloudflare.com";
 
-pub struct StatusPage<'a> {
-    pub ticket_number: &'a str,
-    pub subject: &'a str,
-    pub status: &'a str,
-    pub priority: &'a str,
-    pub created_at: &'a str,
-    pub updated_at: &'a str,
-    pub description: &'a str,
-    pub messages: Vec<PageMessage<'a>>,
-    /// Where the reply form posts (with the token as a hidden field); `None` when
-    /// the ticket is closed.
-    pub reply_action: Option<&'a str>,
-    pub token: &'a str,
-    /// `MESSAGE_MAX_CHARS`, for the reply box.
-    pub max_reply_chars: usize,
-}
-
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;color:#222}\
-    .meta{color:#555}.msg{border-left:3px solid #ccc;padding:.25rem .75rem;margin:1rem 0;white-space:pre-wrap}\
-    .staff{border-color:#2a6}.who{font-weight:600}textarea{width:100%;min-height:8rem}";
-
-pub fn status_page(p: &StatusPage) -> String {
-    let messages: String = p
-        .messages
-        .iter()
-        .map(|m| {
-            let class = if m.author == "customer" { "msg" } else { "msg staff" };
-            let who = match m.author {
-                "customer" => "You",
-                "staff" => "Support team",
-                _ => "System",
-            };
-            format!(
-                "<div class=\"{class}\"><div class=\"who\">{who} <span class=\"meta\">{}</span></div><div dir=\"auto\">{}</div></div>",
-                escape(m.created_at),
-                escape(m.body)
-            )
-        })
-        .collect();
-    let reply = match p.reply_action {
-        Some(action) => format!(
-            "<form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"token\" value=\"{}\">\
-             <label for=\"body\">Your reply</label><textarea id=\"body\" name=\"body\" required maxlength=\"{}\"></textarea>\
-             <p><button type=\"submit\">Send reply</button></p></form>",
-            escape(action),
-            escape(p.token),
-            p.max_reply_chars
-        ),
-        None => "<p>This ticket is closed. Please open a new ticket if you need more help.</p>".to_owned(),
+/// A page with same-origin scripts (the support form's enhancement); with Turnstile,
+/// exactly its origin is added for its script and its frame.
+pub fn scripted_csp(turnstile: bool) -> String {
+    let (script, frame) = if turnstile {
+        (
+            format!(" {TURNSTILE_ORIGIN}"),
+            format!("; frame-src {TURNSTILE_ORIGIN}"),
+        )
+    } else {
+        (String::new(), String::new())
     };
+    format!(
+        "default-src 'self'; script-src 'self'{script}; style-src 'self'; img-src 'self'; \
+         connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'{frame}"
+    )
+}
+
+/// The public pages' stylesheet (`ui/site.css`, built into `web/assets/`).
+const STYLESHEET: &str = "/assets/site.css";
+
+/// A whole document: `head_extra` goes in `<head>` (scripts), `body` as it is.
+pub fn document(title: &str, head_extra: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"robots\" content=\"noindex\"><title>{number}</title><style>{STYLE}</style></head><body>\
-         <h1><bdi>{subject}</bdi></h1><p class=\"meta\">Ticket {number} &middot; status <strong>{status}</strong> &middot; \
-         priority {priority} &middot; opened {created} &middot; updated {updated}</p>\
-         <div class=\"msg\"><div class=\"who\">You</div><div dir=\"auto\">{description}</div></div>{messages}{reply}</body></html>",
-        number = escape(p.ticket_number),
-        subject = escape(p.subject),
-        status = escape(p.status),
-        priority = escape(p.priority),
-        created = escape(p.created_at),
-        updated = escape(p.updated_at),
-        description = escape(p.description),
+         <meta name=\"robots\" content=\"noindex\"><title>{}</title>\
+         <link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\
+         <link rel=\"stylesheet\" href=\"{STYLESHEET}\">{head_extra}</head><body>\
+         <header class=\"site\"><a href=\"/support\">Support</a></header>\
+         <main id=\"main\">{body}</main></body></html>",
+        escape(title)
     )
 }
 
-/// The page for an unknown number or a wrong token: the same in both cases.
-pub fn not_found_page() -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title>\
-         <style>{STYLE}</style></head><body><h1>Ticket not found</h1>\
-         <p>Check the link in your email, or ask for a new one.</p></body></html>"
-    )
+/// An HTML answer with the page headers (`lib.rs` adds `nosniff` and `no-store` to
+/// every answer).
+pub fn page_response(status: u16, csp: impl Into<String>, html: String) -> Response {
+    Response::with_body(status, "text/html; charset=utf-8", html.into_bytes())
+        .with_header("Content-Security-Policy", csp)
+        .with_header("Referrer-Policy", "no-referrer")
+        .with_header("X-Frame-Options", "DENY")
 }
 
 #[cfg(test)]
@@ -117,28 +85,33 @@ mod tests {
         );
     }
 
+    /// No policy allows inline code, and every one forbids framing and `<base>`.
     #[test]
-    fn page_escapes_every_value() {
-        let evil = "<img src=x onerror=alert(1)>";
-        let page = status_page(&StatusPage {
-            ticket_number: "TKT-2026-0001",
-            subject: evil,
-            status: "open",
-            priority: "low",
-            created_at: "2026-01-01T00:00:00.000Z",
-            updated_at: "2026-01-01T00:00:00.000Z",
-            description: evil,
-            messages: vec![PageMessage {
-                author: "staff",
-                body: evil,
-                created_at: "t",
-            }],
-            reply_action: Some("/api/tickets/TKT-2026-0001/messages"),
-            token: "\"><script>",
-            max_reply_chars: 10_000,
-        });
-        assert!(!page.contains("<img"));
-        assert!(!page.contains("<script>"));
-        assert_eq!(page.matches("&lt;img").count(), 3);
+    fn policies_are_strict() {
+        for csp in [
+            CONTENT_SECURITY_POLICY.to_owned(),
+            scripted_csp(false),
+            scripted_csp(true),
+        ] {
+            assert!(!csp.contains("unsafe"), "{csp}");
+            for directive in [
+                "frame-ancestors 'none'",
+                "base-uri 'none'",
+                "form-action 'self'",
+            ] {
+                assert!(csp.contains(directive), "{csp}: {directive}");
+            }
+        }
+        assert!(!scripted_csp(false).contains("challenges.cloudflare.com"));
+        assert!(scripted_csp(true).contains("script-src 'self' https://challenges.cloudflare.com;"));
+        assert!(scripted_csp(true).ends_with("; frame-src https://challenges.cloudflare.com"));
+    }
+
+    #[test]
+    fn documents_escape_their_title_and_load_no_inline_style() {
+        let page = document("<b>", "", "<p>body</p>");
+        assert!(page.contains("<title>&lt;b&gt;</title>"));
+        assert!(!page.contains("<style") && !page.contains("style=\""));
+        assert!(page.contains("href=\"/support\""));
     }
 }

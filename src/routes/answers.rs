@@ -36,6 +36,24 @@ impl<'a> From<&'a StaffMember> for StaffAnswer<'a> {
     }
 }
 
+/// What any staff member may know about a colleague: enough to assign a ticket.
+#[derive(Serialize)]
+pub struct AssigneeAnswer<'a> {
+    id: i64,
+    name: &'a str,
+    role: Role,
+}
+
+impl<'a> From<&'a StaffMember> for AssigneeAnswer<'a> {
+    fn from(s: &'a StaffMember) -> Self {
+        AssigneeAnswer {
+            id: s.id,
+            name: &s.name,
+            role: s.role,
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub struct TicketAnswer<'a> {
     id: i64,

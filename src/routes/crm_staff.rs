@@ -1,6 +1,7 @@
-//! Staff administration (admins only: the route table says so).
+//! Staff administration (admins only: the route table says so), and the list of
+//! assignees any staff member may read.
 
-use super::answers::{all, StaffAnswer};
+use super::answers::{all, AssigneeAnswer, StaffAnswer};
 use super::call::{Answer, StaffCall};
 use super::input::read_json;
 use crate::domain::staff::{password, NewStaff, StaffUpdate};
@@ -30,6 +31,19 @@ pub async fn list(call: StaffCall<'_>) -> Answer {
         200,
         "Staff",
         &Named("staff", all::<_, StaffAnswer>(&staff)),
+    ))
+}
+
+/// `GET /api/crm/assignees`: active staff as `{id, name, role}`, for anyone who
+/// assigns tickets (agents cannot read `/api/crm/staff`, which has emails and
+/// deactivated accounts).
+pub async fn assignees(call: StaffCall<'_>) -> Answer {
+    let (_, ctx, _, _) = call.parts();
+    let staff = staff::active(&ctx.db()?).await?;
+    Ok(success(
+        200,
+        "Assignees",
+        &Named("assignees", all::<_, AssigneeAnswer>(&staff)),
     ))
 }
 

@@ -17,7 +17,7 @@ use crate::domain::fields::Fields;
 use crate::domain::fields::{optional_id, required_text, TextRule};
 use crate::domain::lifecycle::{allowed_actions, Action};
 use crate::domain::listing::{Cursor, TicketQuery};
-use crate::domain::ticket::{Actor, Priority};
+use crate::domain::ticket::{Actor, Priority, Status};
 use crate::domain::ticket_input::{CreatePolicy, NewTicket, TicketEdit};
 use crate::domain::validation::{FieldError, ValidationError};
 use crate::error::ApiError;
@@ -180,11 +180,15 @@ pub async fn list_tickets(ctx: &Ctx, session: &Session, pairs: &[(String, String
 #[derive(Serialize)]
 struct TicketView<'a> {
     ticket: TicketAnswer<'a>,
+    /// The lifecycle actions its status allows now (`domain::lifecycle`), so clients
+    /// offer exactly those.
+    allowed_actions: Vec<&'static str>,
     events: Vec<EventAnswer<'a>>,
     messages: Vec<MessageAnswer<'a>>,
 }
 
-/// `GET /api/crm/tickets/{id or ticket number}`: the ticket, its thread and timeline.
+/// `GET /api/crm/tickets/{id or ticket number}`: the ticket, the actions it allows,
+/// its thread and timeline.
 pub async fn get(call: StaffCall<'_>) -> Answer {
     let (_, ctx, _, params) = call.parts();
     view(ctx, &params.ticket()?).await
@@ -200,6 +204,7 @@ pub async fn view(ctx: &Ctx, ticket: &TicketRef) -> Answer {
         "Ticket",
         &TicketView {
             ticket: TicketAnswer::from(&ticket),
+            allowed_actions: allowed_actions(ticket.status),
             events: all(&events),
             messages: all(&messages),
         },
@@ -368,18 +373,48 @@ struct StatsAnswer {
     total: i64,
     by_status: BTreeMap<&'static str, i64>,
     by_priority: BTreeMap<&'static str, i64>,
+    /// The configured categories, in order (the first is the default): what the
+    /// staff app offers in its filters and edits.
+    categories: &'static [String],
     unassigned_open: i64,
+    queues: QueueCounts,
 }
 
-/// `GET /api/crm/stats`: counts for the dashboard.
+/// The staff app's queues, each a list filter:
+/// `mine` (`assigned_to=me&status=open,assigned`), `unassigned`
+/// (`assigned_to=none&status=open`), `open` (`status=open,assigned`), `waiting`
+/// (`status=resolved`: waiting for the customer) and `all`.
+#[derive(Serialize)]
+struct QueueCounts {
+    mine: i64,
+    unassigned: i64,
+    open: i64,
+    waiting: i64,
+    all: i64,
+}
+
+/// `GET /api/crm/stats`: counts for the dashboard and the queues, in one round trip.
 pub async fn stats(call: StaffCall<'_>) -> Answer {
-    let (_, ctx, _, _) = call.parts();
-    ticket_stats(ctx).await
+    let (_, ctx, session, _) = call.parts();
+    ticket_stats(ctx, &session).await
 }
 
-/// The dashboard counts (see `stats`).
-pub async fn ticket_stats(ctx: &Ctx) -> Answer {
-    let s = stats::stats(&ctx.db()?).await?;
+/// The dashboard counts, and the caller's queues (see `stats`).
+pub async fn ticket_stats(ctx: &Ctx, session: &Session) -> Answer {
+    let s = stats::stats(&ctx.db()?, session.staff_id()).await?;
+    let count = |status| {
+        s.by_status
+            .iter()
+            .find(|(k, _)| *k == status)
+            .map_or(0, |(_, n)| *n)
+    };
+    let queues = QueueCounts {
+        mine: s.mine,
+        unassigned: s.unassigned_open,
+        open: Status::ACTIVE.into_iter().map(count).sum(),
+        waiting: count(Status::Resolved),
+        all: s.total,
+    };
     Ok(success(
         200,
         "Ticket statistics",
@@ -391,7 +426,9 @@ pub async fn ticket_stats(ctx: &Ctx) -> Answer {
                 .iter()
                 .map(|(k, n)| (k.as_str(), *n))
                 .collect(),
+            categories: &ctx.config.categories,
             unassigned_open: s.unassigned_open,
+            queues,
         },
     ))
 }

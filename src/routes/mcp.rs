@@ -23,6 +23,7 @@ use crate::domain::staff::Role;
 use crate::domain::ticket::TicketNumber;
 use crate::domain::validation::ValidationError;
 use crate::error::ApiError;
+use crate::http::form_post::FormClient;
 use crate::http::headers::bearer;
 use crate::http::{BodyKind, Response};
 use crate::platform::request::Request;
@@ -224,7 +225,7 @@ async fn tool(
                             key: Some(key),
                             client_ip: &req.client_ip(),
                             idempotency,
-                            kind: BodyKind::Json,
+                            client: FormClient::Api,
                         },
                     )
                     .await
@@ -286,7 +287,7 @@ async fn staff_tool(ctx: &Ctx, session: &Session, name: &str, args: &Map<String,
             };
             crm_tickets::act_on(ctx, session, &ticket_ref(args)?, action, args).await
         }
-        "ticket_stats" => crm_tickets::ticket_stats(ctx).await,
+        "ticket_stats" => crm_tickets::ticket_stats(ctx, session).await,
         _ => Err(ApiError::no_route()),
     }
 }

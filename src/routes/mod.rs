@@ -12,6 +12,7 @@ mod crm_tickets;
 mod health;
 mod input;
 mod mcp;
+mod public_pages;
 mod public_status;
 mod public_tickets;
 pub mod table;

@@ -16,7 +16,8 @@ use crate::domain::ticket::{MessageAuthor, Priority, Status, TicketNumber};
 use crate::domain::time::Timestamp;
 use crate::domain::validation::ValidationError;
 use crate::error::ApiError;
-use crate::http::html::{self, PageMessage, StatusPage};
+use crate::http::html::{page_response, CONTENT_SECURITY_POLICY};
+use crate::http::status_page::{not_found_page, status_page, PageMessage, StatusPage};
 use crate::http::{success, BodyKind, Nothing, Response};
 use crate::platform::request::Request;
 use crate::store::link_requests::{self, LookupOutcome};
@@ -142,6 +143,8 @@ pub async fn ticket_status(ctx: &Ctx, number: TicketNumber, token: Option<&str>)
 }
 
 /// `GET /t/{ticket_number}?token=...`: the page a customer opens from an email.
+/// With `created=1` (where the support form's post lands) it opens with a banner
+/// that confirms the number and shows the private link to keep.
 pub async fn page(call: Call<'_>) -> Answer {
     let (req, ctx, params) = call.parts();
     let number = params.ticket_number()?;
@@ -150,12 +153,18 @@ pub async fn page(call: Call<'_>) -> Answer {
     let token = presented_token(&req, None);
     let (ticket, thread) = match authorize(ctx, &db, found, &number, token.as_deref()).await {
         Ok(found) => found,
-        Err(ApiError::NotFound { .. }) => return Ok(html_response(404, html::not_found_page())),
+        Err(ApiError::NotFound { .. }) => return Ok(html_response(404, not_found_page())),
         Err(e) => return Err(e),
     };
     let action = format!("/api/tickets/{}/messages", ticket.ticket_number);
     let times: Vec<String> = thread.iter().map(|m| m.created_at.rfc3339()).collect();
-    let page = html::status_page(&StatusPage {
+    let token = token.unwrap_or_default();
+    let just_created = req
+        .query_pairs()
+        .iter()
+        .any(|(k, v)| k == "created" && v == "1")
+        .then(|| status_link::url(ctx.link_base(), &ticket.ticket_number, &token));
+    let page = status_page(&StatusPage {
         ticket_number: ticket.ticket_number.as_str(),
         subject: &ticket.subject,
         status: ticket.status.as_str(),
@@ -174,17 +183,15 @@ pub async fn page(call: Call<'_>) -> Answer {
             .collect(),
         reply_action: (customer_reply_effect(ticket.status) != ReplyEffect::Refused)
             .then_some(action.as_str()),
-        token: token.as_deref().unwrap_or_default(),
+        token: &token,
         max_reply_chars: ctx.config.message_max_chars,
+        just_created: just_created.as_deref(),
     });
     Ok(html_response(200, page))
 }
 
 fn html_response(status: u16, body: String) -> Response {
-    Response::with_body(status, "text/html; charset=utf-8", body.into_bytes())
-        .with_header("Content-Security-Policy", html::CONTENT_SECURITY_POLICY)
-        .with_header("Referrer-Policy", "no-referrer")
-        .with_header("X-Frame-Options", "DENY")
+    page_response(status, CONTENT_SECURITY_POLICY, body)
 }
 
 #[derive(Serialize)]

@@ -2,10 +2,11 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use worker::console_log;
+use worker::{console_error, console_log};
 
 use super::call::{Answer, Call};
 use super::input::read_fields;
+use super::public_pages::support_form;
 use crate::app::create::{add_rate_headers, settle, Idempotency, RequestIdentity};
 use crate::app::links::StatusLink;
 use crate::app::turnstile::{self, Verdict};
@@ -19,8 +20,11 @@ use crate::domain::ticket::{Actor, Priority, Status, TicketNumber};
 use crate::domain::ticket_input::{CreatePolicy, NewTicket};
 use crate::domain::time::Timestamp;
 use crate::error::ApiError;
+use crate::http::form_post::FormClient;
 use crate::http::headers::{bearer, idempotency_key};
+use crate::http::support_page::Problem;
 use crate::http::{success, BodyKind, Response};
+use crate::platform::request::Request;
 use crate::platform::webcrypto::random_bytes;
 use crate::store::api_keys;
 use crate::store::rows::{ApiKey, Ticket};
@@ -63,38 +67,92 @@ pub struct PublicCreate<'a> {
     pub client_ip: &'a str,
     /// The caller's `Idempotency-Key`, with what identifies the request.
     pub idempotency: Option<(String, RequestIdentity<'a>)>,
-    /// A form post may be answered with a redirect (`FORM_SUCCESS_URL`).
-    pub kind: BodyKind,
+    /// How the answer is given (a browser's form post gets pages: `http::form_post`).
+    pub client: FormClient,
 }
 
 /// `POST /api/tickets/create`: validates, checks abuse controls, then writes the
 /// ticket, its number, its event, the rate-limit hits and the idempotency record in
 /// one D1 round trip (two with an integration key: the key lookup comes first).
+/// A browser's form post is answered with pages (`http::form_post` has the rule).
 pub async fn create(call: Call<'_>) -> Answer {
     let (req, ctx, _) = call.parts();
-    super::input::body_kind(&req)?;
-    let key = integration_key(req.header("Authorization").as_deref(), ctx).await?;
-    let idempotency_key = idempotency_key(req.header("Idempotency-Key"))?;
-    let (kind, body, fields) = read_fields(&req, ctx).await?;
+    let is_form = super::input::body_kind(&req).is_ok_and(|kind| kind == BodyKind::Form);
+    let client = FormClient::of(
+        is_form,
+        req.header("Accept").as_deref(),
+        ctx.config.form_success_url.is_some(),
+    );
+    let input = match read_create(&req, ctx).await {
+        Ok(input) => input,
+        Err(error) => return refused(ctx, client, error, None),
+    };
+    let (kind, body, fields) = &input.body;
     let client_ip = req.client_ip();
-    create_ticket(
+    let created = create_ticket(
         ctx,
         PublicCreate {
-            fields: &fields,
-            key: key.as_ref(),
+            fields,
+            key: input.key.as_ref(),
             client_ip: &client_ip,
-            idempotency: idempotency_key.map(|k| {
+            idempotency: input.idempotency_key.map(|k| {
                 let identity = RequestIdentity {
                     path: req.path(),
                     media: kind.name(),
-                    body: &body,
+                    body,
                 };
                 (k, identity)
             }),
-            kind,
+            client,
         },
     )
-    .await
+    .await;
+    match created {
+        Ok(response) => Ok(response),
+        Err(error) => refused(ctx, client, error, Some(fields)),
+    }
+}
+
+/// A create request as read, before its fields are validated.
+struct CreateInput {
+    key: Option<ApiKey>,
+    idempotency_key: Option<String>,
+    body: (BodyKind, Vec<u8>, Fields),
+}
+
+async fn read_create(req: &Request, ctx: &Ctx) -> Result<CreateInput, ApiError> {
+    super::input::body_kind(req)?;
+    Ok(CreateInput {
+        key: integration_key(req.header("Authorization").as_deref(), ctx).await?,
+        idempotency_key: idempotency_key(req.header("Idempotency-Key"))?,
+        body: read_fields(req, ctx).await?,
+    })
+}
+
+/// A refused create: the error as JSON, or for a browser's form post the support
+/// page again with the API's messages, what was typed, and the error's status and
+/// headers (`Retry-After`).
+fn refused(ctx: &Ctx, client: FormClient, error: ApiError, fields: Option<&Fields>) -> Answer {
+    if client != FormClient::Browser {
+        return Err(error);
+    }
+    if let Some(cause) = error.internal_cause() {
+        console_error!("request {}: create_ticket: {cause}", ctx.request_id);
+    }
+    let body = error.body();
+    let (message, details) = match &error {
+        ApiError::Validation(v) => ("Please correct the fields marked below.", &v.details[..]),
+        _ => (body["message"].as_str().unwrap_or_default(), &[][..]),
+    };
+    let problem = Problem {
+        message,
+        fields: details,
+    };
+    let mut page = support_form(ctx, error.status(), fields, Some(problem), None);
+    for (name, value) in error.headers() {
+        page.set_header(name, value);
+    }
+    Ok(page)
 }
 
 /// Validates a public create, checks its abuse controls and writes it (see `create`).
@@ -104,7 +162,7 @@ pub async fn create_ticket(ctx: &Ctx, input: PublicCreate<'_>) -> Answer {
         key,
         client_ip,
         idempotency,
-        kind,
+        client,
     } = input;
     let policy = CreatePolicy {
         categories: &ctx.config.categories,
@@ -138,7 +196,7 @@ pub async fn create_ticket(ctx: &Ctx, input: PublicCreate<'_>) -> Answer {
             "request {}: honeypot filled, no ticket created",
             ctx.request_id
         );
-        return Ok(decoy(ctx, &ticket, kind, &limits));
+        return Ok(decoy(ctx, &ticket, client, &limits));
     }
 
     // Scoped to the caller: the integration key, or the customer's email.
@@ -190,7 +248,7 @@ pub async fn create_ticket(ctx: &Ctx, input: PublicCreate<'_>) -> Answer {
     };
 
     let settled = settle(result.outcome, ctx, &limits, &result.buckets)?;
-    let mut response = render(ctx, &CreatedTicket::of(ctx, &settled.ticket), kind);
+    let mut response = render(ctx, &CreatedTicket::of(ctx, &settled.ticket), client);
     ctx.deliver_after_response(result.notifications);
     add_rate_headers(&mut response, ctx, &limits, &result.buckets);
     settled.mark(&mut response);
@@ -244,22 +302,20 @@ fn honeypot_filled(fields: &Fields) -> bool {
     matches!(fields.get(HONEYPOT_FIELD), Some(Value::String(s)) if !s.trim().is_empty())
 }
 
-/// The answer to a create: 201 JSON, or 303 to `FORM_SUCCESS_URL` for a form post.
-fn render(ctx: &Ctx, created: &CreatedTicket<'_>, kind: BodyKind) -> Response {
+/// The answer to a create: 201 JSON, or a 303 for a form post (`FormClient`).
+fn render(ctx: &Ctx, created: &CreatedTicket<'_>, client: FormClient) -> Response {
     let number = created.ticket_number;
-    let (status, location) = match (&ctx.config.form_success_url, kind) {
-        (Some(url), BodyKind::Form) => {
-            let separator = if url.contains('?') { '&' } else { '?' };
-            (303, format!("{url}{separator}ticket={number}"))
-        }
-        _ => (201, format!("/api/tickets/{number}")),
-    };
-    success(status, CREATED_MESSAGE, created).with_header("Location", location)
+    let token = created.link.as_ref().map(|l| l.access_token.as_str());
+    match client.location_after_create(ctx.config.form_success_url.as_deref(), number, token) {
+        Some(location) => success(303, CREATED_MESSAGE, created).with_header("Location", location),
+        None => success(201, CREATED_MESSAGE, created)
+            .with_header("Location", format!("/api/tickets/{number}")),
+    }
 }
 
 /// What a bot that filled the honeypot sees: a success like any other, with a
 /// made-up number, so it learns nothing. Nothing is written.
-fn decoy(ctx: &Ctx, ticket: &NewTicket, kind: BodyKind, limits: &[Limit]) -> Response {
+fn decoy(ctx: &Ctx, ticket: &NewTicket, client: FormClient, limits: &[Limit]) -> Response {
     let random = random_bytes::<4>().map(u32::from_le_bytes).unwrap_or(0);
     let number = TicketNumber::new(ctx.now.year(), i64::from(random % 9_000) + 1_000);
     let link = ctx.config.ticket_token_secret.as_ref().map(|_| {
@@ -277,7 +333,7 @@ fn decoy(ctx: &Ctx, ticket: &NewTicket, kind: BodyKind, limits: &[Limit]) -> Res
         created_at: ctx.now,
         link,
     };
-    let mut response = render(ctx, &fake, kind);
+    let mut response = render(ctx, &fake, client);
     // As if this were the caller's first ticket in the window.
     let buckets: Vec<BucketState> = limits
         .iter()

@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 
 use super::call::{Answer, Call, Params, StaffCall};
 use super::{contract, crm_api_keys, crm_auth, crm_notifications, crm_staff, crm_tickets, health};
-use super::{mcp, public_status, public_tickets};
+use super::{mcp, public_pages, public_status, public_tickets};
 use crate::domain::lifecycle::Action;
 use crate::domain::ticket::TicketNumber;
 use crate::error::ApiError;
@@ -117,10 +117,13 @@ pub static ROUTES: &[Route] = &[
     route("GET",    "/t/{ticket_number}",                     "status_page",          public!(public_status::page)),
     // AI agents: the same operations as MCP tools (an integration key or a staff session).
     route("POST",   "/mcp",                                   "mcp",                  public!(mcp::endpoint)),
+    route("GET",    "/support",                               "support_page",         public!(public_pages::support)),
     // Staff sign-in.
     route("POST",   "/api/crm/auth/login",                    "login",                public!(crm_auth::login)),
     route("POST",   "/api/crm/auth/logout",                   "logout",               staff!(crm_auth::logout)),
     route("GET",    "/api/crm/auth/me",                       "get_session",          staff!(crm_auth::me)),
+    // Who a ticket can be assigned to: any staff member may ask.
+    route("GET",    "/api/crm/assignees",                     "list_assignees",       staff!(crm_staff::assignees)),
     // Staff and integration keys.
     route("GET",    "/api/crm/staff",                         "list_staff",           admin!(crm_staff::list)),
     route("POST",   "/api/crm/staff",                         "create_staff",         admin!(crm_staff::create)),
@@ -321,6 +324,8 @@ mod tests {
             ("PATCH", "/api/crm/staff/3", "update_staff"),
             ("POST", "/api/crm/staff/3/password", "set_staff_password"),
             ("OPTIONS", "/t/TKT-2026-0008", "Preflight(GET)"),
+            ("GET", "/support", "support_page"),
+            ("GET", "/api/crm/assignees", "list_assignees"),
         ] {
             let got = outcome(method, path);
             assert!(got.starts_with(expected), "{method} {path}: {got}");

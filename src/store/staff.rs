@@ -127,6 +127,12 @@ pub async fn list(db: &Database) -> worker::Result<Vec<StaffMember>> {
     db.prepare(&sql, &[])?.all().await
 }
 
+/// Active staff, by name: who a ticket can be assigned to.
+pub async fn active(db: &Database) -> worker::Result<Vec<StaffMember>> {
+    let sql = format!("SELECT {STAFF_COLUMNS} FROM crm_staff WHERE active = 1 ORDER BY name, id");
+    db.prepare(&sql, &[])?.all().await
+}
+
 /// Inserts a staff member; `None` when the email is taken.
 pub async fn create(
     db: &Database,

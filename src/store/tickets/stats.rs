@@ -1,9 +1,9 @@
-//! Dashboard counts.
+//! Dashboard and queue counts.
 
 use serde::Deserialize;
 
 use crate::domain::ticket::{Priority, Status};
-use crate::store::Database;
+use crate::store::{int, status_in, Database};
 
 pub struct TicketStats {
     pub total: i64,
@@ -11,10 +11,12 @@ pub struct TicketStats {
     pub by_status: Vec<(Status, i64)>,
     pub by_priority: Vec<(Priority, i64)>,
     pub unassigned_open: i64,
+    /// Tickets being worked (open or assigned) that are assigned to `me`.
+    pub mine: i64,
 }
 
-/// The counts, in one round trip.
-pub async fn stats(db: &Database) -> worker::Result<TicketStats> {
+/// The counts, in one round trip. `me` is the caller, for `mine`.
+pub async fn stats(db: &Database, me: i64) -> worker::Result<TicketStats> {
     let by_status = db.prepare(
         "SELECT status AS k, count(*) AS n FROM support_tickets GROUP BY status",
         &[],
@@ -27,7 +29,16 @@ pub async fn stats(db: &Database) -> worker::Result<TicketStats> {
         "SELECT count(*) AS n FROM support_tickets WHERE status = 'open' AND assigned_to IS NULL",
         &[],
     )?;
-    let results = db.batch(vec![by_status, by_priority, unassigned]).await?;
+    let mine = db.prepare(
+        &format!(
+            "SELECT count(*) AS n FROM support_tickets t WHERE t.assigned_to = ?1 AND {}",
+            status_in(&Status::ACTIVE)
+        ),
+        &[int(Some(me))],
+    )?;
+    let results = db
+        .batch(vec![by_status, by_priority, unassigned, mine])
+        .await?;
     #[derive(Deserialize)]
     struct Count<K> {
         /// NULL only for a row written by hand.
@@ -47,6 +58,9 @@ pub async fn stats(db: &Database) -> worker::Result<TicketStats> {
             .find(|c| c.k == Some(k))
             .map_or(0, |c| c.n)
     };
+    let total_of = |i: usize| -> worker::Result<i64> {
+        Ok(results[i].rows::<Total>()?.first().map_or(0, |t| t.n))
+    };
     Ok(TicketStats {
         total: statuses.iter().map(|c| c.n).sum(),
         by_status: Status::ALL.into_iter().map(|s| (s, count_of(s))).collect(),
@@ -54,6 +68,7 @@ pub async fn stats(db: &Database) -> worker::Result<TicketStats> {
             .into_iter()
             .map(|p| (p, priority_count(p)))
             .collect(),
-        unassigned_open: results[2].rows::<Total>()?.first().map_or(0, |t| t.n),
+        unassigned_open: total_of(2)?,
+        mine: total_of(3)?,
     })
 }

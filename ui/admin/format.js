@@ -1,0 +1,34 @@
+// How values read to a person.
+const UNITS = [
+  [60, "s"],
+  [60, "min"],
+  [24, "h"],
+  [30, "d"],
+  [12, "mo"],
+];
+
+/** "5 min", "3 h", "2 d": the time since `iso`. */
+export function age(iso, now = Date.now()) {
+  let n = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (n < 45) return "now";
+  for (const [size, unit] of UNITS) {
+    if (n < size) return `${n} ${unit}`;
+    n = Math.round(n / size);
+  }
+  return `${n} y`;
+}
+
+export const dateTime = (iso) =>
+  iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "";
+
+export const capitalized = (word) => (word ? word[0].toUpperCase() + word.slice(1) : "");
+
+/** "15:00" for 900 seconds. */
+export function wait(seconds) {
+  const m = Math.floor(seconds / 60);
+  const s = String(seconds % 60).padStart(2, "0");
+  return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m}:${s}`;
+}
+
+/** "5 min ago", "just now". */
+export const ago = (iso) => (age(iso) === "now" ? "just now" : `${age(iso)} ago`);
