@@ -21,6 +21,23 @@ pub fn ip_bucket(ip: &str) -> String {
     format!("ip:{}", ip.trim())
 }
 
+/// The limits a customer's reply or upload counts against (one count for either):
+/// per ticket, which is per status link, and per client IP across tickets.
+pub fn customer_limits(ticket_id: i64, ip: &str, per_ticket: u32, per_ip: u32) -> [Limit; 2] {
+    [
+        Limit {
+            name: "ticket",
+            bucket: format!("reply:{ticket_id}"),
+            max: per_ticket,
+        },
+        Limit {
+            name: "ip",
+            bucket: format!("reply-{}", ip_bucket(ip)),
+            max: per_ip,
+        },
+    ]
+}
+
 /// A rate-limit window of `seconds`. Create, reply and lookup limits slide (a hit
 /// counts until it is `seconds` old); the login throttle's window is fixed (it starts
 /// at the first failure). Either way a slot frees `seconds` after a given moment.

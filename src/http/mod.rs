@@ -3,6 +3,7 @@
 //! `domain`, so all of it is tested natively.
 
 pub mod body;
+pub mod download;
 pub mod envelope;
 pub mod headers;
 pub mod html;
@@ -10,4 +11,4 @@ pub mod response;
 
 pub use body::{decode_fields, BodyKind};
 pub use envelope::{error_response, success, Named, Nothing};
-pub use response::Response;
+pub use response::{Response, Stream};

@@ -7,8 +7,9 @@ use serde_json::{json, Value};
 
 use super::answers::{all, EventAnswer, MessageAnswer, TicketAnswer};
 use super::call::{Answer, StaffCall};
-use super::input::{body_kind, read_json, read_optional_json, version};
+use super::input::{attachment_ids, body_kind, read_json, read_optional_json, version};
 use super::public_tickets::CREATED_MESSAGE;
+use crate::app::attachments::expiry;
 use crate::app::create::{settle, Idempotency};
 use crate::app::links::StatusLink;
 use crate::domain::fields::{optional_id, required_text, TextRule};
@@ -21,7 +22,7 @@ use crate::error::ApiError;
 use crate::http::body::JSON_ONLY;
 use crate::http::headers::idempotency_key;
 use crate::http::{decode_fields, success, BodyKind, Named};
-use crate::store::messages;
+use crate::store::messages::{self, StaffMessage, StaffMessageOutcome};
 use crate::store::rows::Ticket;
 use crate::store::ticket_create::{self, CreateTicket};
 use crate::store::tickets::changes::{self, Change};
@@ -154,10 +155,11 @@ struct TicketView<'a> {
     messages: Vec<MessageAnswer<'a>>,
 }
 
-/// `GET /api/crm/tickets/{id or ticket number}`: the ticket, its thread and timeline.
+/// `GET /api/crm/tickets/{id or ticket number}`: the ticket, its thread (with the
+/// files sent with each message) and timeline.
 pub async fn get(call: StaffCall<'_>) -> Answer {
     let (_, ctx, _, params) = call.parts();
-    let (ticket, events, messages) = reads::with_thread_and_events(&ctx.db()?, &params.ticket()?)
+    let (ticket, events, thread) = reads::with_thread_and_events(&ctx.db()?, &params.ticket()?)
         .await?
         .ok_or_else(ticket_not_found)?;
     Ok(success(
@@ -166,7 +168,11 @@ pub async fn get(call: StaffCall<'_>) -> Answer {
         &TicketView {
             ticket: TicketAnswer::from(&ticket),
             events: all(&events),
-            messages: all(&messages),
+            messages: thread
+                .messages
+                .iter()
+                .map(|m| MessageAnswer::new(m, thread.attachments_of(m.id)))
+                .collect(),
         },
     ))
 }
@@ -256,8 +262,9 @@ pub async fn act(call: StaffCall<'_>, action: Action) -> Answer {
     ))
 }
 
-/// `POST /api/crm/tickets/{id}/messages` `{body, internal?}`: a reply to the customer
-/// (emailed to them) or an internal note (never shown on a public route).
+/// `POST /api/crm/tickets/{id}/messages` `{body, internal?, attachment_ids?}`: a reply
+/// to the customer (emailed to them) or an internal note (never shown on a public
+/// route, nor are its files).
 pub async fn add_message(call: StaffCall<'_>) -> Answer {
     let (req, ctx, session, params) = call.parts();
     let id = params.id()?;
@@ -281,19 +288,37 @@ pub async fn add_message(call: StaffCall<'_>) -> Answer {
             false
         }
     };
+    let attachment_ids = attachment_ids(&fields, ctx, &mut errors);
     let (Some(body), true) = (body, errors.is_empty()) else {
         return Err(ValidationError::from_details(errors).into());
     };
-    let (message, notifications) = messages::staff_message(
+    let outcome = messages::staff_message(
         &ctx.db()?,
-        id,
-        session.staff_id(),
-        &body,
-        internal,
+        &StaffMessage {
+            ticket_id: id,
+            staff_id: session.staff_id(),
+            body: &body,
+            internal,
+            attachment_ids: &attachment_ids,
+            claim: &ctx.request_id,
+            expired_at_or_before: expiry(ctx.config, ctx.now),
+        },
         &ctx.outbox(),
     )
-    .await?
-    .ok_or_else(ticket_not_found)?;
+    .await?;
+    let (message, attachments, notifications) = match outcome {
+        StaffMessageOutcome::Added {
+            message,
+            attachments,
+            notifications,
+        } => (message, attachments, notifications),
+        StaffMessageOutcome::NoTicket => return Err(ticket_not_found()),
+        StaffMessageOutcome::Unusable(id, why) => {
+            return Err(
+                ValidationError::single("attachment_ids", why.code(), why.message(id)).into(),
+            )
+        }
+    };
     ctx.deliver_after_response(notifications);
     let what = if internal {
         "Internal note added"
@@ -303,7 +328,7 @@ pub async fn add_message(call: StaffCall<'_>) -> Answer {
     Ok(success(
         201,
         what,
-        &Named("message", MessageAnswer::from(&message)),
+        &Named("message", MessageAnswer::new(&message, attachments.iter())),
     ))
 }
 

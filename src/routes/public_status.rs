@@ -4,10 +4,13 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::answers::{public_download_path, PublicAttachmentAnswer};
 use super::call::{Answer, Call};
-use super::input::read_fields;
+use super::input::{attachment_ids, read_fields};
+use crate::app::attachments::expiry;
 use crate::app::Ctx;
-use crate::domain::abuse::{email_bucket, ip_bucket, Limit};
+use crate::domain::abuse::{customer_limits, email_bucket, ip_bucket, Limit};
+use crate::domain::attachment::human_size;
 use crate::domain::email::EmailAddress;
 use crate::domain::fields::{required_text, Fields, TextRule};
 use crate::domain::lifecycle::{customer_reply_effect, ReplyEffect};
@@ -16,13 +19,14 @@ use crate::domain::ticket::{MessageAuthor, Priority, Status, TicketNumber};
 use crate::domain::time::Timestamp;
 use crate::domain::validation::ValidationError;
 use crate::error::ApiError;
-use crate::http::html::{self, PageMessage, StatusPage};
+use crate::http::html::{self, PageAttachment, PageMessage, StatusPage, UploadControl};
 use crate::http::{success, BodyKind, Nothing, Response};
 use crate::platform::request::Request;
 use crate::store::link_requests::{self, LookupOutcome};
-use crate::store::messages::{self, ReplyOutcome};
-use crate::store::rows::{Message, Ticket};
-use crate::store::tickets::{reads, TicketRef};
+use crate::store::messages::{self, CustomerReply, ReplyOutcome};
+use crate::store::rows::{Attachment, Message, Ticket};
+use crate::store::tickets::reads::{self, Thread};
+use crate::store::tickets::TicketRef;
 
 fn not_found() -> ApiError {
     ApiError::NotFound {
@@ -31,7 +35,7 @@ fn not_found() -> ApiError {
 }
 
 /// The token from `X-Ticket-Token`, `?token=`, or a form's `token` field.
-fn presented_token(req: &Request, fields: Option<&Fields>) -> Option<String> {
+pub(super) fn presented_token(req: &Request, fields: Option<&Fields>) -> Option<String> {
     req.header("X-Ticket-Token")
         .or_else(|| {
             req.query_pairs()
@@ -50,7 +54,7 @@ fn presented_token(req: &Request, fields: Option<&Fields>) -> Option<String> {
 
 /// Checks the token against the ticket. Unknown number, missing or wrong token all
 /// give the same 404 after the same work, so numbers cannot be probed.
-fn authorize<T>(
+pub(super) fn authorize<T>(
     ctx: &Ctx,
     found: Option<(Ticket, T)>,
     number: &TicketNumber,
@@ -67,21 +71,38 @@ fn authorize<T>(
     }
 }
 
-/// A message as customers see it (internal notes never get this far).
+/// A message as customers see it (internal notes never get this far), with the
+/// files sent with it.
 #[derive(Serialize)]
 struct PublicMessage<'a> {
     author: MessageAuthor,
     body: &'a str,
     created_at: Timestamp,
+    attachments: Vec<PublicAttachmentAnswer<'a>>,
 }
 
-impl<'a> From<&'a Message> for PublicMessage<'a> {
-    fn from(m: &'a Message) -> Self {
+impl<'a> PublicMessage<'a> {
+    fn new(
+        m: &'a Message,
+        attachments: impl Iterator<Item = &'a Attachment>,
+        number: &TicketNumber,
+    ) -> Self {
         PublicMessage {
             author: m.author_type,
             body: &m.body,
             created_at: m.created_at,
+            attachments: attachments
+                .map(|a| PublicAttachmentAnswer::new(a, number))
+                .collect(),
         }
+    }
+
+    fn of_thread(thread: &'a Thread, number: &TicketNumber) -> Vec<Self> {
+        thread
+            .messages
+            .iter()
+            .map(|m| Self::new(m, thread.attachments_of(m.id), number))
+            .collect()
     }
 }
 
@@ -122,7 +143,7 @@ pub async fn status(call: Call<'_>) -> Answer {
             updated_at: ticket.updated_at,
             resolved_at: ticket.resolved_at,
             closed_at: ticket.closed_at,
-            messages: thread.iter().map(PublicMessage::from).collect(),
+            messages: PublicMessage::of_thread(&thread, &ticket.ticket_number),
         },
     ))
 }
@@ -139,7 +160,26 @@ pub async fn page(call: Call<'_>) -> Answer {
         Err(e) => return Err(e),
     };
     let action = format!("/api/tickets/{}/messages", ticket.ticket_number);
-    let times: Vec<String> = thread.iter().map(|m| m.created_at.rfc3339()).collect();
+    let upload_action = format!("/api/tickets/{}/attachments", ticket.ticket_number);
+    let token = token.unwrap_or_default();
+    let times: Vec<String> = thread
+        .messages
+        .iter()
+        .map(|m| m.created_at.rfc3339())
+        .collect();
+    // Links carry the token: a browser following a link cannot send a header.
+    let files: Vec<(i64, String, String)> = thread
+        .attachments
+        .iter()
+        .map(|a| {
+            let url = format!(
+                "{}?token={token}",
+                public_download_path(&ticket.ticket_number, a.id)
+            );
+            (a.message_id.unwrap_or(0), url, human_size(a.size))
+        })
+        .collect();
+    let limits = &ctx.config.attachments;
     let page = html::status_page(&StatusPage {
         ticket_number: ticket.ticket_number.as_str(),
         subject: &ticket.subject,
@@ -149,18 +189,36 @@ pub async fn page(call: Call<'_>) -> Answer {
         updated_at: &ticket.updated_at.rfc3339(),
         description: &ticket.description,
         messages: thread
+            .messages
             .iter()
             .zip(&times)
             .map(|(m, at)| PageMessage {
                 author: m.author_type.as_str(),
                 body: &m.body,
                 created_at: at,
+                attachments: thread
+                    .attachments
+                    .iter()
+                    .zip(&files)
+                    .filter(|(_, (message, _, _))| *message == m.id)
+                    .map(|(a, (_, url, size))| PageAttachment {
+                        filename: &a.filename,
+                        size,
+                        url,
+                    })
+                    .collect(),
             })
             .collect(),
         reply_action: (customer_reply_effect(ticket.status) != ReplyEffect::Refused)
             .then_some(action.as_str()),
-        token: token.as_deref().unwrap_or_default(),
+        token: &token,
         max_reply_chars: ctx.config.message_max_chars,
+        upload: UploadControl {
+            action: &upload_action,
+            max_files: limits.max_per_message,
+            max_bytes: limits.max_bytes,
+            accept: limits.types.listed(),
+        },
     });
     Ok(html_response(200, page))
 }
@@ -197,22 +255,36 @@ pub async fn reply(call: Call<'_>) -> Answer {
         multiline: true,
     };
     let mut errors = Vec::new();
-    let Some(text) = required_text(&fields, "body", rule, &mut errors) else {
+    let text = required_text(&fields, "body", rule, &mut errors);
+    let attachment_ids = attachment_ids(&fields, ctx, &mut errors);
+    let (Some(text), true) = (text, errors.is_empty()) else {
         return Err(ValidationError::from_details(errors).into());
     };
     let window = ctx.rate_window();
+    let limits = customer_limits(
+        ticket.id,
+        &req.client_ip(),
+        ctx.config.customer_replies_per_ticket,
+        ctx.config.customer_replies_per_ip,
+    );
     let outcome = messages::customer_reply(
         &db,
-        ticket.id,
-        &text,
-        ctx.config.customer_replies_per_ticket,
-        window.start(ctx.now),
+        &CustomerReply {
+            ticket_id: ticket.id,
+            body: &text,
+            attachment_ids: &attachment_ids,
+            limits: &limits,
+            window_start: window.start(ctx.now),
+            claim: &ctx.request_id,
+            expired_at_or_before: expiry(ctx.config, ctx.now),
+        },
         &ctx.outbox(),
     )
     .await?;
     match outcome {
         ReplyOutcome::Added {
             message,
+            attachments,
             reopened,
             notifications,
         } => {
@@ -229,7 +301,11 @@ pub async fn reply(call: Call<'_>) -> Answer {
                 201,
                 "Reply added",
                 &ReplyAdded {
-                    message: PublicMessage::from(&message),
+                    message: PublicMessage::new(
+                        &message,
+                        attachments.iter(),
+                        &ticket.ticket_number,
+                    ),
                     reopened,
                 },
             ))
@@ -242,11 +318,29 @@ pub async fn reply(call: Call<'_>) -> Answer {
             ),
             details: None,
         }),
-        ReplyOutcome::RateLimited(bucket) => Err(ApiError::too_many(
-            "replies on this ticket",
-            window.retry_after(ctx.now, bucket.frees_at),
+        ReplyOutcome::Unusable(id, why) => {
+            Err(ValidationError::single("attachment_ids", why.code(), why.message(id)).into())
+        }
+        ReplyOutcome::RateLimited(buckets) => Err(ApiError::too_many(
+            "replies and uploads",
+            window
+                .retry_after_full(ctx.now, &limits, &buckets)
+                .ok_or_else(|| {
+                    ApiError::Internal("a reply was refused for no known reason".into())
+                })?,
         )),
     }
+}
+
+/// `GET /t/upload.js`: the status page's upload control, the page's only script.
+/// Its URL carries a hash of its text, so it can be cached for a year.
+pub async fn upload_script(_call: Call<'_>) -> Answer {
+    Ok(Response::with_body(
+        200,
+        "text/javascript; charset=utf-8",
+        html::UPLOAD_SCRIPT.as_bytes().to_vec(),
+    )
+    .with_header("Cache-Control", "public, max-age=31536000, immutable"))
 }
 
 /// `POST /api/tickets/lookup` `{customer_email}`: always the same 202 (or the same

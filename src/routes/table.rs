@@ -13,7 +13,9 @@ use std::pin::Pin;
 use std::sync::LazyLock;
 
 use super::call::{Answer, Call, Params, StaffCall};
-use super::{crm_api_keys, crm_auth, crm_notifications, crm_staff, crm_tickets, health};
+use super::{
+    attachments, crm_api_keys, crm_auth, crm_notifications, crm_staff, crm_tickets, health,
+};
 use super::{public_status, public_tickets};
 use crate::domain::lifecycle::Action;
 use crate::domain::ticket::TicketNumber;
@@ -106,7 +108,10 @@ pub static ROUTES: &[Route] = &[
     route("POST",   "/api/tickets/lookup",                    "request_status_links", public!(public_status::lookup)),
     route("GET",    "/api/tickets/{ticket_number}",           "get_ticket_status",    public!(public_status::status)),
     route("POST",   "/api/tickets/{ticket_number}/messages",  "add_customer_reply",   public!(public_status::reply)),
+    route("POST",   "/api/tickets/{ticket_number}/attachments", "upload_customer_attachment", public!(attachments::customer_upload)),
+    route("GET",    "/api/tickets/{ticket_number}/attachments/{id}", "download_customer_attachment", public!(attachments::customer_download)),
     route("GET",    "/t/{ticket_number}",                     "status_page",          public!(public_status::page)),
+    route("GET",    "/t/upload.js",                           "status_page_script",   public!(public_status::upload_script)),
     // Staff sign-in.
     route("POST",   "/api/crm/auth/login",                    "login",                public!(crm_auth::login)),
     route("POST",   "/api/crm/auth/logout",                   "logout",               staff!(crm_auth::logout)),
@@ -129,11 +134,15 @@ pub static ROUTES: &[Route] = &[
     route("GET",    "/api/crm/tickets/{ticket}",              "get_ticket",           staff!(crm_tickets::get)),
     route("PATCH",  "/api/crm/tickets/{id}",                  "edit_ticket",          staff!(crm_tickets::edit)),
     route("POST",   "/api/crm/tickets/{id}/messages",         "add_staff_message",    staff!(crm_tickets::add_message)),
+    route("POST",   "/api/crm/tickets/{id}/attachments",      "upload_staff_attachment", staff!(attachments::staff_upload)),
     route("POST",   "/api/crm/tickets/{id}/assign",           "assign_ticket",        action!(Action::Assign)),
     route("POST",   "/api/crm/tickets/{id}/unassign",         "unassign_ticket",      action!(Action::Unassign)),
     route("POST",   "/api/crm/tickets/{id}/resolve",          "resolve_ticket",       action!(Action::Resolve)),
     route("POST",   "/api/crm/tickets/{id}/close",            "close_ticket",         action!(Action::Close)),
     route("POST",   "/api/crm/tickets/{id}/reopen",           "reopen_ticket",        action!(Action::Reopen)),
+    // Files.
+    route("GET",    "/api/crm/attachments/{id}",              "download_attachment",  staff!(attachments::staff_download)),
+    route("DELETE", "/api/crm/attachments/{id}",              "delete_attachment",    admin!(attachments::delete)),
 ];
 
 /// What a method and path resolve to.
@@ -311,6 +320,17 @@ mod tests {
             ("PATCH", "/api/crm/staff/3", "update_staff"),
             ("POST", "/api/crm/staff/3/password", "set_staff_password"),
             ("OPTIONS", "/t/TKT-2026-0008", "Preflight(GET)"),
+            ("GET", "/t/upload.js", "status_page_script"),
+            (
+                "GET",
+                "/api/tickets/TKT-2026-0008/attachments/3",
+                "download_customer_attachment",
+            ),
+            (
+                "OPTIONS",
+                "/api/crm/attachments/3",
+                "Preflight(GET, DELETE, OPTIONS)",
+            ),
         ] {
             let got = outcome(method, path);
             assert!(got.starts_with(expected), "{method} {path}: {got}");
@@ -413,7 +433,8 @@ mod tests {
     fn staff_and_key_administration_is_for_admins() {
         for route in ROUTES {
             let admin_area = route.path.starts_with("/api/crm/staff")
-                || route.path.starts_with("/api/crm/api-keys");
+                || route.path.starts_with("/api/crm/api-keys")
+                || route.name == "delete_attachment";
             assert_eq!(
                 matches!(route.access, Access::Admin(_)),
                 admin_area,
