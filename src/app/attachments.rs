@@ -193,7 +193,11 @@ pub async fn upload(
             if cause.contains("known length") {
                 return Err(ApiError::LengthRequired);
             }
-            return Err(incomplete(&cause));
+            // The client went away mid-body: nobody reads this answer, but say so.
+            if cause.contains("connection lost") || cause.contains("disconnected") {
+                return Err(incomplete(&cause));
+            }
+            return Err(ApiError::Internal(format!("R2 put: {cause}")));
         }
     };
     match attachments::finish(&db, row.id, stored.size, &stored.http_etag, ctx.now).await? {

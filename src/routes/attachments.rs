@@ -4,7 +4,7 @@
 
 use super::answers::{AttachmentAnswer, PublicAttachmentAnswer};
 use super::call::{Answer, Call, StaffCall};
-use super::public_status::{authorize, presented_token};
+use super::public_status::{authorize, not_found, presented_token};
 use crate::app::attachments::{self, incoming, Uploading};
 use crate::domain::abuse::customer_limits;
 use crate::domain::attachment::{UploadStatus, Uploader};
@@ -70,7 +70,7 @@ pub async fn customer_download(call: Call<'_>) -> Answer {
     let found = stored::public_one(&ctx.db()?, &TicketRef::Number(number.clone()), id).await?;
     let token = presented_token(&req, None);
     let (_, row) = authorize(ctx, found, &number, token.as_deref())?;
-    let row = row.ok_or_else(no_attachment)?;
+    let row = row.ok_or_else(not_found)?;
     attachments::download(ctx, &req, &row).await
 }
 

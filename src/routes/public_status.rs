@@ -28,7 +28,7 @@ use crate::store::rows::{Attachment, Message, Ticket};
 use crate::store::tickets::reads::{self, Thread};
 use crate::store::tickets::TicketRef;
 
-fn not_found() -> ApiError {
+pub(super) fn not_found() -> ApiError {
     ApiError::NotFound {
         message: "No ticket matches this number and token.",
     }
