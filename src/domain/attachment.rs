@@ -455,7 +455,7 @@ pub fn human_size(bytes: u64) -> String {
     }
     // Tenths of the unit, rounded to nearest.
     let tenths = (bytes * 10 + scale / 2) / scale;
-    if tenths < 100 && tenths % 10 != 0 {
+    if tenths < 100 && !tenths.is_multiple_of(10) {
         format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
     } else {
         format!("{} {}", (tenths + 5) / 10, UNITS[unit])

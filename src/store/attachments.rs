@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::rate_limits::Buckets;
-use super::rows::{Attachment, ATTACHMENT_COLUMNS, A_ATTACHMENT_COLUMNS};
+use super::rows::{Attachment, Ticket, ATTACHMENT_COLUMNS, A_ATTACHMENT_COLUMNS, T_TICKET_COLUMNS};
 use super::tickets::TicketRef;
 use super::{int, prepare, status_in, text, time, Database, Params, Statement};
 use crate::domain::abuse::{BucketState, Limit};
@@ -195,9 +195,15 @@ pub async fn public_one(
     db: &Database,
     reference: &TicketRef,
     id: i64,
-) -> worker::Result<Option<(super::rows::Ticket, Option<Attachment>)>> {
-    let ticket = super::tickets::reads::ticket(db, reference)?;
+) -> worker::Result<Option<(Ticket, Option<Attachment>)>> {
     let (condition, value) = reference.condition();
+    let ticket = db.prepare(
+        &format!(
+            "SELECT {} FROM support_tickets t WHERE {condition}",
+            T_TICKET_COLUMNS.as_str()
+        ),
+        std::slice::from_ref(&value),
+    )?;
     let attachment = db.prepare(
         &format!(
             "SELECT {} FROM ticket_attachments a JOIN support_tickets t ON t.id = a.ticket_id

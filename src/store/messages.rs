@@ -273,7 +273,7 @@ pub async fn staff_message(
     let first = statements.len();
     statements.push(prepare(db, &insert, &shared)?);
     statements.push(prepare(db, &touch, &shared)?);
-    let notify = (!m.internal).then(|| statements.len());
+    let notify = (!m.internal).then_some(statements.len());
     if !m.internal {
         let mut p = Params {
             values: shared.clone(),

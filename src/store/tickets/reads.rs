@@ -24,7 +24,7 @@ impl Thread {
 }
 
 /// The ticket `reference` selects.
-pub(in crate::store) fn ticket(db: &Database, reference: &TicketRef) -> worker::Result<Statement> {
+fn ticket(db: &Database, reference: &TicketRef) -> worker::Result<Statement> {
     let (condition, value) = reference.condition();
     db.prepare(
         &format!(
