@@ -16,7 +16,7 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 WRANGLER := $(NODE_BIN)/node $(CURDIR)/node_modules/wrangler/bin/wrangler.js
 PORT ?= 8787
 
-.PHONY: help setup build dev admin cron migrate test test-unit test-integration fmt lint clean
+.PHONY: help setup build dev admin cron migrate test test-unit test-integration test-contract fmt lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -52,13 +52,18 @@ cron: ## run the scheduled (cron) handler once against `make dev`
 admin: setup ## create or reset an admin: make admin EMAIL=... NAME="..." [REMOTE=1] (password: prompt or ADMIN_PASSWORD)
 	@node scripts/create-admin.mjs
 
-test: build test-unit test-integration ## build, then run every test
+test: build test-unit test-integration test-contract ## build, then run every test
 
 test-unit: ## native unit tests of the pure domain
 	cargo test --quiet
 
 test-integration: ## Miniflare integration tests against build/
 	node --test --test-concurrency=1 --test-reporter=spec 'tests/*.test.mjs'
+
+# FUZZ_SECONDS bounds the fuzzer (default 120).
+test-contract: ## the OpenAPI document is current, then schemathesis fuzzes build/ against it
+	node scripts/openapi.mjs --check
+	node tests/contract/fuzz.mjs --max-time $(or $(FUZZ_SECONDS),120)
 
 fmt: ## format the Rust code
 	cargo fmt --all

@@ -58,7 +58,7 @@ export default {
     MAX_ATTACHMENT_BYTES_PER_TICKET: String(2 ** 40),
     MAX_ATTACHMENTS_PER_TICKET: "100000",
     CUSTOMER_REPLIES_PER_TICKET: "100000",
-    CUSTOMER_REPLIES_PER_IP: "1000000",
+    REPLIES_PER_IP: "1000000",
     // No EMAIL_API_KEY, WEBHOOK_URL or WEBHOOK_SECRET: outbox rows are written as skipped,
     // and nothing runs after the response. (Were they set, every outbound fetch would get
     // the harness's 503, and the report would count it.)

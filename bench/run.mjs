@@ -7,7 +7,7 @@ import os from "node:os";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import config from "./config.mjs";
-import { scenarios as allScenarios, setupApi } from "./scenarios.mjs";
+import { scenarios as allScenarios, setupApi, createdTicketNumber } from "./scenarios.mjs";
 import { root, projectRoot, buildDir, revision, wranglerVars } from "./lib/project.mjs";
 import { startTarget, productModules, referenceModules, outboundBlocked } from "./lib/target.mjs";
 import { loadRun, requestFor } from "./lib/load.mjs";
@@ -89,7 +89,8 @@ const fits = () => elapsed() + config.duration + 2 < config.deadlineSeconds;
 async function call(target, p, init = {}) {
   const answer = await target.call(p, init);
   const replayed = answer.headers.get("Idempotent-Replayed") === "true";
-  if (answer.status === 201 && !replayed && answer.body?.data?.ticket_number) onTicket(target.name, answer.body.data.ticket_number);
+  const number = replayed ? undefined : createdTicketNumber(answer.status, answer.body);
+  if (number) onTicket(target.name, number);
   return answer;
 }
 
@@ -147,7 +148,7 @@ for (const scenario of scenarios) {
     const tracked = (run) => {
       const { status, body } = run.recorded;
       try {
-        const number = status === 201 ? JSON.parse(body)?.data?.ticket_number : null;
+        const number = createdTicketNumber(status, body);
         if (number) onTicket(run.target, number); // the recorded request wrote a real ticket
       } catch {}
       return run;

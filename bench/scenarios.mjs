@@ -44,11 +44,31 @@ export function ticketBody({ seq, target }) {
 const json = { "Content-Type": "application/json" };
 
 /**
+ * The ticket number a create answered, if the answer is a new ticket: a 201 with
+ * `data.ticket_number`, or an MCP `create_ticket` result (200, structured content).
+ * `body` is the parsed JSON or its text.
+ */
+export function createdTicketNumber(status, body) {
+  let parsed = body;
+  if (typeof body === "string") {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  if (status === 201) return parsed?.data?.ticket_number;
+  const result = parsed?.result;
+  return status === 200 && result && !result.isError ? result.structuredContent?.ticket_number : undefined;
+}
+
+/**
  * The client address Cloudflare would put in CF-Connecting-IP: 4096 made-up callers from
- * the IPv6 documentation prefix, so per-IP limits and buckets see a crowd, not one host.
+ * the IPv6 documentation prefix, each in its own /64 (per-client limits count a /64 as one
+ * client), so per-IP limits and buckets see a crowd, not one host.
  * (Only a header value: all traffic goes to 127.0.0.1.)
  */
-export const clientIp = (seq) => `2001:db8::${(seq % 4096).toString(16)}`;
+export const clientIp = (seq) => `2001:db8:${(seq % 4096).toString(16)}::1`;
 
 export const scenarios = [
   {
@@ -94,6 +114,39 @@ export const scenarios = [
       return { state: { ticketNumber: data.ticket_number, token: data.access_token } };
     },
     reference: true,
+  },
+
+  {
+    // An AI agent's create through MCP (a legacy-era tools/call with an integration key):
+    // the key lookup and the create batch, as a keyed HTTP create. Product-only.
+    name: "mcp-create",
+    method: "POST",
+    path: "/mcp",
+    headers: ({ seq, state }) => ({
+      ...json,
+      Accept: "application/json, text/event-stream",
+      "MCP-Protocol-Version": "2025-11-25",
+      Authorization: `Bearer ${state.key}`,
+      "CF-Connecting-IP": clientIp(seq),
+    }),
+    body: ({ seq, target }) =>
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id: seq,
+        method: "tools/call",
+        params: { name: "create_ticket", arguments: JSON.parse(ticketBody({ seq, target: `mcp.${target}` })) },
+      }),
+    setup: async (api) => {
+      const session = await crmSession(api);
+      const key = await api.call("/api/crm/api-keys", {
+        method: "POST",
+        headers: { ...json, ...session.headers },
+        body: JSON.stringify({ name: "bench", rate_limit: 1000000 }),
+      });
+      if (key.status !== 201) throw new Error(`api key answered ${key.status}`);
+      return { state: { key: key.body.data.key } };
+    },
+    creates: true,
   },
 
   // ---- CRM scenarios, product-only. Each skips itself (listed in the report) while its

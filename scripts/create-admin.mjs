@@ -119,6 +119,10 @@ async function main() {
   const password = process.env.ADMIN_PASSWORD ?? (await promptPassword());
   if ([...password].length < 12) fail("the password must be at least 12 characters");
   const iterations = Number(process.env.PASSWORD_ITERATIONS ?? 100_000);
+  // The worker's own bounds (src/config.rs): workerd refuses PBKDF2 over 100,000.
+  if (!Number.isInteger(iterations) || iterations < 1_000 || iterations > 100_000) {
+    fail("PASSWORD_ITERATIONS must be an integer from 1,000 to 100,000");
+  }
   const sql = adminSql(email.toLowerCase(), name, hashPassword(password, iterations));
   if (args.includes("--sql")) return console.log(sql);
   execute(sql, remote);

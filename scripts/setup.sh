@@ -49,3 +49,11 @@ if ! "$node_bin" --version >/dev/null 2>&1; then
   say "error: $node_bin does not run; remove node_modules and run make setup again" >&2
   exit 1
 fi
+
+# 4. schemathesis (the contract fuzzer of `make test`) in a local virtualenv.
+SCHEMATHESIS_VERSION=4.32.5
+if ! .venv/bin/schemathesis --version 2>/dev/null | grep -Fq "$SCHEMATHESIS_VERSION"; then
+  say "installing schemathesis $SCHEMATHESIS_VERSION into .venv (once)"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi

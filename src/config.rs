@@ -66,6 +66,8 @@ pub struct NotifyConfig {
     pub max_attempts: u32,
     pub backoff_seconds: u64,
     pub timeout_ms: u64,
+    /// Sent and skipped rows are pruned after this many days (failed ones stay).
+    pub retention_days: u64,
 }
 
 pub const DEFAULT_EMAIL_API_URL: &str = "https://api.resend.com/emails";
@@ -91,9 +93,12 @@ pub struct Config {
     pub session_ttl_seconds: u64,
     /// PBKDF2 iterations for newly hashed passwords (stored hashes keep their own).
     pub password_iterations: u32,
-    /// Failed logins allowed per email, and per client IP, within the window.
+    /// Failed logins allowed within the window: per email from one client (an IPv4
+    /// address or an IPv6 /64), per client, and per email from all clients together
+    /// (a high ceiling that slows a distributed guess).
     pub login_max_failures_per_email: u32,
     pub login_max_failures_per_ip: u32,
+    pub login_max_failures_per_account: u32,
     pub login_window_seconds: u64,
     /// Public creates per normalized email, and per client IP, in the sliding window.
     pub rate_limit_per_email: u32,
@@ -114,10 +119,11 @@ pub struct Config {
     /// Customer replies per ticket, and "lost my link" lookups per email and per IP,
     /// per rate-limit window.
     pub customer_replies_per_ticket: u32,
+    /// Customer replies and uploads (one count for either) per client per window,
+    /// all tickets.
+    pub replies_per_ip: u32,
     pub lookups_per_email: u32,
     pub lookups_per_ip: u32,
-    /// Customer replies and uploads per client IP, across tickets, per window.
-    pub customer_replies_per_ip: u32,
     pub attachments: AttachmentConfig,
 }
 
@@ -177,6 +183,12 @@ impl Config {
             login_max_failures_per_email: number("LOGIN_MAX_FAILURES_PER_EMAIL", 5, 1, 1_000)
                 as u32,
             login_max_failures_per_ip: number("LOGIN_MAX_FAILURES_PER_IP", 20, 1, 100_000) as u32,
+            login_max_failures_per_account: number(
+                "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                100,
+                1,
+                1_000_000,
+            ) as u32,
             login_window_seconds: number("LOGIN_WINDOW_SECONDS", 900, 1, 86_400),
             rate_limit_per_email: number("RATE_LIMIT_PER_EMAIL", 5, 1, 1_000_000) as u32,
             rate_limit_per_ip: number("RATE_LIMIT_PER_IP", 20, 1, 1_000_000) as u32,
@@ -210,13 +222,14 @@ impl Config {
                 max_attempts: number("NOTIFY_MAX_ATTEMPTS", 5, 1, 50) as u32,
                 backoff_seconds: number("NOTIFY_BACKOFF_SECONDS", 60, 1, 86_400),
                 timeout_ms: number("NOTIFY_TIMEOUT_MS", 5000, 100, 30_000),
+                retention_days: number("NOTIFY_RETENTION_DAYS", 30, 1, 3650),
             },
             message_max_chars: number("MESSAGE_MAX_CHARS", 10_000, 1, 20_000) as usize,
             customer_replies_per_ticket: number("CUSTOMER_REPLIES_PER_TICKET", 20, 1, 100_000)
                 as u32,
+            replies_per_ip: number("REPLIES_PER_IP", 60, 1, 1_000_000) as u32,
             lookups_per_email: number("LOOKUPS_PER_EMAIL", 3, 1, 100_000) as u32,
             lookups_per_ip: number("LOOKUPS_PER_IP", 10, 1, 100_000) as u32,
-            customer_replies_per_ip: number("CUSTOMER_REPLIES_PER_IP", 60, 1, 1_000_000) as u32,
             attachments: AttachmentConfig {
                 types: AllowedTypes::parse(
                     &non_empty("ATTACHMENT_TYPES").unwrap_or_else(|| DEFAULT_TYPES.to_owned()),
@@ -276,7 +289,7 @@ mod tests {
         assert_eq!(c.rate_limit_window_seconds, 3600);
         assert!(c.turnstile.is_none());
         assert_eq!(c.idempotency_ttl_seconds, 86_400);
-        assert_eq!(c.customer_replies_per_ip, 60);
+        assert_eq!(c.replies_per_ip, 60);
         let a = &c.attachments;
         assert_eq!(
             (a.max_bytes, a.max_bytes_per_ticket),

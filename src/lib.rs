@@ -23,15 +23,15 @@ use worker::{
 };
 
 use crate::app::Ctx;
-use crate::config::Config;
-use crate::domain::abuse::Window;
+use crate::config::{AllowedOrigins, Config};
 use crate::domain::encoding::hex;
 use crate::domain::time::Timestamp;
 use crate::error::ApiError;
 use crate::http::{error_response, Response};
 use crate::platform::request::Request;
 use crate::routes::table::{self, Audience, Resolved, Route};
-use crate::store::{maintenance, Database};
+use crate::store::maintenance::{self, Cutoffs};
+use crate::store::Database;
 
 /// Request headers a browser client may send (answered in preflights).
 const CORS_ALLOW_HEADERS: &str = "Content-Type, Authorization, Idempotency-Key, X-Ticket-Token, \
@@ -104,30 +104,31 @@ async fn handle(
 }
 
 /// The cron trigger (`[triggers]` in wrangler.toml): delivers due notifications
-/// (retries with backoff), removes rows that expired and files never sent.
+/// (retries with backoff), removes rows that expired and files never sent. Its clock
+/// is the event's scheduled time (the test harness can set it; in production it is now).
 #[event(scheduled)]
-async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let config = config(&env);
-    let now = Timestamp::now();
+    let now = Timestamp::from_unix_millis(event.schedule() as i64);
     notify::deliver_due(env.clone(), config, now).await;
-    let rate_window = Window {
-        seconds: config.rate_limit_window_seconds,
-    };
-    let login_window = Window {
-        seconds: config.login_window_seconds,
+    let days = |n: u64| n.saturating_mul(86_400);
+    let cutoffs = Cutoffs {
+        now,
+        rate_window_start: now.minus_seconds(config.rate_limit_window_seconds),
+        login_window_start: now.minus_seconds(config.login_window_seconds),
+        notifications_before: now.minus_seconds(days(config.notify.retention_days)),
     };
     let outcome = match Database::from_env(&env) {
-        Ok(db) => maintenance::clean_up(&db, now, rate_window.start(now), login_window.start(now))
-            .await
-            .map(|removed| {
-                console_log!(
-                    "scheduled cleanup removed {} rate-limit hits, {} idempotency records, {} revoked sessions, {} login windows",
-                    removed.rate_limit_hits,
-                    removed.idempotency_keys,
-                    removed.revoked_sessions,
-                    removed.login_attempts
-                )
-            }),
+        Ok(db) => maintenance::clean_up(&db, &cutoffs).await.map(|removed| {
+            console_log!(
+                "scheduled cleanup removed {} rate-limit hits, {} idempotency records, {} revoked sessions, {} login windows, {} notifications",
+                removed.rate_limit_hits,
+                removed.idempotency_keys,
+                removed.revoked_sessions,
+                removed.login_attempts,
+                removed.notifications
+            )
+        }),
         Err(e) => Err(e),
     };
     if let Err(e) = outcome {
@@ -175,11 +176,15 @@ fn preflight(allow: String) -> Response {
 /// answer says how it may be cached), and CORS.
 fn decorate(response: &mut Response, ctx: &Ctx, audience: Audience, origin: Option<&str>) {
     response.set_header("X-Request-Id", ctx.request_id.as_str());
-    response.set_default_header("Cache-Control", "no-store");
+    // API data is never cached, unless the answer says otherwise (the contract).
+    if response.header("Cache-Control").is_none() {
+        response.set_header("Cache-Control", "no-store");
+    }
     response.set_header("X-Content-Type-Options", "nosniff");
     let allowed = match audience {
         Audience::Public => &ctx.config.public_origins,
         Audience::Crm => &ctx.config.crm_origins,
+        Audience::Everyone => &AllowedOrigins::Any,
     };
     response.set_header("Vary", "Origin");
     if let Some(allow_origin) = allowed.allow(origin) {

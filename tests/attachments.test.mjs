@@ -30,7 +30,7 @@ const bytesOf = async (res) => Buffer.from(await res.arrayBuffer());
 
 /** Raw HTTP/1.1 over a socket: for what fetch cannot send (a lying Content-Length). */
 async function rawRequest(w, head, { body, cutAfterMs } = {}) {
-  const url = new URL(await w.mf.ready);
+  const url = new URL(w.url);
   return new Promise((resolve) => {
     const socket = net.connect(Number(url.port), url.hostname);
     let out = "";
@@ -52,11 +52,12 @@ async function rawRequest(w, head, { body, cutAfterMs } = {}) {
 let w, agent, admin, agentId;
 before(async () => {
   w = await startWorker({
+    listen: true,
     bindings: {
       TICKET_TOKEN_SECRET: "attachment-test-secret",
       MAX_ATTACHMENT_BYTES: String(8 * 1024 * 1024),
       CUSTOMER_REPLIES_PER_TICKET: "1000",
-      CUSTOMER_REPLIES_PER_IP: "100000",
+      REPLIES_PER_IP: "100000",
     },
   });
   agentId = await createStaff(w.db, { email: "agent@example.com", name: "Agent" });
@@ -135,6 +136,9 @@ describe("round trips", () => {
     assert.equal(sha256(await bytesOf(res)), sha256(pdf));
     assert.equal(res.headers.get("content-disposition"), `attachment; filename="N_vod k obsluze.pdf"; filename*=UTF-8''N%C3%A1vod%20k%20obsluze.pdf`);
     assert.equal((await w.fetch(`/api/crm/attachments/${a.id}`)).status, 401);
+    const nowhere = await uploadTo(w, "/api/crm/tickets/999999/attachments", "%PDF", { type: "application/pdf", headers: agent.auth });
+    assert.equal(nowhere.status, 404);
+    assert.equal((await w.fetch("/api/crm/attachments/999999", { headers: agent.auth })).status, 404);
   });
 });
 
@@ -277,7 +281,7 @@ describe("limits", () => {
         MAX_ATTACHMENTS_PER_TICKET: "4",
         MAX_ATTACHMENTS_PER_MESSAGE: "2",
         CUSTOMER_REPLIES_PER_TICKET: "6",
-        CUSTOMER_REPLIES_PER_IP: "9",
+        REPLIES_PER_IP: "9",
       },
     });
   });
@@ -374,7 +378,7 @@ describe("sending files with a message", () => {
     ]);
     const page = await (await w.fetch(`/t/${t.ticket_number}?token=${t.access_token}`)).text();
     assert.ok(page.includes(`href="/api/tickets/${t.ticket_number}/attachments/${a.id}?token=${t.access_token}"`));
-    assert.ok(page.includes(">two.txt</a>"));
+    assert.ok(page.includes("><bdi>two.txt</bdi></a>"), "names in their own bidi isolate");
   });
 
   test("unknown, foreign, someone else's, pending, used and expired ids: 400 naming the id, nothing stored", async () => {

@@ -51,6 +51,10 @@ test("input that could break the unparameterized SQL is refused", () => {
     { EMAIL: "ok@example.com", NAME: "" },
     { EMAIL: "ok@example.com", NAME: "new\nline" },
     { EMAIL: "ok@example.com", NAME: "Ok", ADMIN_PASSWORD: "short" },
+    // A hash the worker could never verify (workerd refuses PBKDF2 over 100,000).
+    { EMAIL: "ok@example.com", NAME: "Ok", PASSWORD_ITERATIONS: "600000" },
+    { EMAIL: "ok@example.com", NAME: "Ok", PASSWORD_ITERATIONS: "999" },
+    { EMAIL: "ok@example.com", NAME: "Ok", PASSWORD_ITERATIONS: "lots" },
   ]) {
     const out = run({ ADMIN_PASSWORD: "long enough passphrase", ...env });
     assert.equal(out.status, 2, JSON.stringify(env));

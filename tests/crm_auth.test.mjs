@@ -170,33 +170,45 @@ describe("every auth state", () => {
 });
 
 describe("throttling", () => {
-  test("the sixth failure for one email within the window gets 429 with Retry-After", async () => {
+  test("the sixth failure for one email from one client within the window gets 429 with Retry-After", async () => {
     await createStaff(w.db, { email: "target@example.com" });
     const now = "2026-03-01T12:00:00Z";
     for (let i = 0; i < 5; i++) {
-      const res = await w.postJson("/api/crm/auth/login", { email: "target@example.com", password: "guess number " + i }, { "X-Test-Now": now, "CF-Connecting-IP": `192.0.2.${i}` });
+      const res = await w.postJson("/api/crm/auth/login", { email: "target@example.com", password: "guess number " + i }, { "X-Test-Now": now, "CF-Connecting-IP": "192.0.2.1" });
       assert.equal(res.status, 401);
     }
-    // Throttled even with the right password, and from another IP.
-    const blocked = await w.postJson("/api/crm/auth/login", { email: "TARGET@example.com", password: "correct horse battery" }, { "X-Test-Now": "2026-03-01T12:05:00Z", "CF-Connecting-IP": "192.0.2.99" });
+    // That client is throttled for that email even with the right password (other
+    // clients are not: tests/hardening.test.mjs).
+    const blocked = await w.postJson("/api/crm/auth/login", { email: "TARGET@example.com", password: "correct horse battery" }, { "X-Test-Now": "2026-03-01T12:05:00Z", "CF-Connecting-IP": "192.0.2.1" });
     assert.equal(blocked.status, 429);
     assert.equal(blocked.body.code, "rate_limited");
     assert.equal(blocked.headers.get("retry-after"), "600");
     assert.match(blocked.body.message, /10 minute/);
     // After the window, the right password works and clears the counter.
-    const later = await w.postJson("/api/crm/auth/login", { email: "target@example.com", password: "correct horse battery" }, { "X-Test-Now": "2026-03-01T12:15:00Z", "CF-Connecting-IP": "192.0.2.99" });
+    const later = await w.postJson("/api/crm/auth/login", { email: "target@example.com", password: "correct horse battery" }, { "X-Test-Now": "2026-03-01T12:15:00Z", "CF-Connecting-IP": "192.0.2.1" });
     assert.equal(later.status, 200, later.text);
   });
 
-  test("parallel guesses are throttled exactly", async () => {
+  test("parallel guesses are throttled exactly, from one client and from many", async () => {
     await createStaff(w.db, { email: "parallel@example.com" });
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        w.postJson("/api/crm/auth/login", { email: "parallel@example.com", password: `guess ${i}` }, { "CF-Connecting-IP": `198.18.0.${i}` }),
-      ),
-    );
-    assert.equal(results.filter((r) => r.status === 401).length, 5);
-    assert.equal(results.filter((r) => r.status === 429).length, 15);
+    const guess = (i, ip) => w.postJson("/api/crm/auth/login", { email: "parallel@example.com", password: `guess ${i}` }, { "CF-Connecting-IP": ip });
+    const one = await Promise.all(Array.from({ length: 20 }, (_, i) => guess(i, "198.18.1.1")));
+    assert.equal(one.filter((r) => r.status === 401).length, 5);
+    assert.equal(one.filter((r) => r.status === 429).length, 15);
+    // A distributed guess meets the per-account ceiling (LOGIN_MAX_FAILURES_PER_ACCOUNT).
+    const capped = await startWorker({ bindings: { LOGIN_MAX_FAILURES_PER_ACCOUNT: "10" } });
+    try {
+      await createStaff(capped.db, { email: "parallel@example.com" });
+      const many = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          capped.postJson("/api/crm/auth/login", { email: "parallel@example.com", password: `guess ${i}` }, { "CF-Connecting-IP": `198.18.0.${i}` }),
+        ),
+      );
+      assert.equal(many.filter((r) => r.status === 401).length, 10);
+      assert.equal(many.filter((r) => r.status === 429).length, 10);
+    } finally {
+      await capped.dispose();
+    }
   });
 
   test("a successful login gives its attempt back to the IP", async () => {

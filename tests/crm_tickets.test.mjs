@@ -172,6 +172,24 @@ describe("lifecycle", () => {
     assert.equal((await act(1, "explode", {})).status, 404);
   });
 
+  test("a ticket number addresses a ticket wherever an id does", async () => {
+    const t = (await publicCreate()).body.data;
+    const n = t.ticket_number;
+    const edited = await send("PATCH", `/api/crm/tickets/${n}`, { priority: "high", version: 1 });
+    assert.equal(edited.status, 200, edited.text);
+    assert.equal(edited.body.data.ticket.priority, "high");
+    const note = await send("POST", `/api/crm/tickets/${n}/messages`, { body: "by number", internal: true });
+    assert.equal(note.status, 201, note.text);
+    assert.equal((await act(n, "assign", { staff_id: agentId })).status, 200);
+    const view = await send("GET", `/api/crm/tickets/${t.id}`);
+    assert.equal(view.body.data.ticket.status, "assigned");
+    assert.equal(view.body.data.messages[0].body, "by number");
+    const unknown = `TKT-${n.slice(4, 8)}-9999`;
+    assert.equal((await send("PATCH", `/api/crm/tickets/${unknown}`, { priority: "low" })).status, 404);
+    assert.equal((await send("POST", `/api/crm/tickets/${unknown}/messages`, { body: "x" })).status, 404);
+    assert.equal((await act(unknown, "resolve")).status, 404);
+  });
+
   test("an action needs no body at all", async () => {
     const { id } = (await publicCreate()).body.data;
     const res = await w.call(`/api/crm/tickets/${id}/resolve`, { method: "POST", headers: agent.auth });

@@ -30,11 +30,13 @@ export function migrationStatements() {
 /**
  * Starts a worker. `bindings` override vars (the test clock is enabled unless
  * `ALLOW_TEST_CLOCK` is overridden); `outbound` intercepts the worker's fetch();
- * `database: false` leaves the D1 binding out.
+ * `database: false` leaves the D1 binding out; `listen: true` also serves it on a
+ * port of 127.0.0.1 (`url`), for clients that speak real HTTP.
  */
-export async function startWorker({ bindings = {}, outbound, database = true } = {}) {
+export async function startWorker({ bindings = {}, outbound, database = true, listen = false } = {}) {
   const mf = new Miniflare({
     cf: false,
+    ...(listen ? { host: "127.0.0.1", port: 0 } : {}),
     workers: [
       {
         name: "helpdesk-worker",
@@ -76,7 +78,8 @@ export async function startWorker({ bindings = {}, outbound, database = true } =
       body: typeof value === "string" ? value : JSON.stringify(value),
     });
 
-  return { mf, db, kv, r2, fetch, call, postJson, dispose: () => mf.dispose() };
+  const url = listen ? await mf.ready : null;
+  return { mf, db, kv, r2, url, fetch, call, postJson, dispose: () => mf.dispose() };
 }
 
 /** A response read whole: { status, headers, body (parsed JSON, else the text), text }. */

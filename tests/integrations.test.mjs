@@ -57,11 +57,14 @@ describe("integration keys", () => {
     assert.ok(used.last_used_at);
   });
 
-  test("an anonymous caller may only name the user whose email is the ticket's", async () => {
-    assert.equal((await create(ticket({ customer_email: "MEMBER@example.com", user_id: 7 }))).status, 201);
+  test("an anonymous caller's ticket is linked only to the user whose email is the ticket's", async () => {
+    const member = await create(ticket({ customer_email: "MEMBER@example.com", user_id: 7 }));
+    assert.equal(member.status, 201);
+    // Another email: stored unlinked, answered the same (no "is this a user?" oracle).
     const other = await create(ticket({ customer_email: "someone@example.com", user_id: 7 }));
-    assert.equal(other.status, 400);
-    assert.equal(other.body.details[0].code, "unknown_user");
+    assert.equal(other.status, 201, other.text);
+    const linked = await rows(w.db, "SELECT id, user_id FROM support_tickets WHERE id IN (?, ?) ORDER BY id", member.body.data.id, other.body.data.id);
+    assert.deepEqual(linked.map((r) => r.user_id), [7, null]);
   });
 
   test("unknown, malformed and revoked keys get 401, never anonymous treatment", async () => {

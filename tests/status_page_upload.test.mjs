@@ -17,8 +17,8 @@ describe("the status page in a browser", { skip }, () => {
   let w, browser, base;
   before(async () => {
     const { chromium } = await import("playwright-core");
-    w = await startWorker({ bindings: { TICKET_TOKEN_SECRET: "browser-test" } });
-    base = (await w.mf.ready).href.replace(/\/$/, "");
+    w = await startWorker({ listen: true, bindings: { TICKET_TOKEN_SECRET: "browser-test" } });
+    base = w.url.href.replace(/\/$/, "");
     browser = await chromium.launch({ executablePath });
   });
   after(async () => {

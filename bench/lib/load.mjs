@@ -1,5 +1,6 @@
 // One load run: autocannon against one target for one scenario at one concurrency,
 // with the binding counters and the workerd process's CPU time read around it.
+import { createdTicketNumber } from "../scenarios.mjs";
 import autocannon from "autocannon";
 import { percentile } from "./stats.mjs";
 
@@ -57,11 +58,9 @@ export async function loadRun({ target, scenario, prepared, connections, duratio
           if (status === 429) throttled++;
           // A replayed idempotent create answers an existing ticket again: not a new one.
           const replayed = String(headers?.["idempotent-replayed"] ?? headers?.["Idempotent-Replayed"]) === "true";
-          if (scenario.creates && status >= 200 && status < 300 && !replayed) {
-            try {
-              const number = JSON.parse(body)?.data?.ticket_number;
-              if (number) onTicket(number);
-            } catch {}
+          if (scenario.creates && !replayed) {
+            const number = createdTicketNumber(status, body);
+            if (number) onTicket(number);
           }
         },
       },

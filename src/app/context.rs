@@ -35,7 +35,8 @@ impl Ctx {
         }
     }
 
-    /// The base of status links: `PUBLIC_BASE_URL`, else the origin this request came to.
+    /// The base of status links in answers to this request: `PUBLIC_BASE_URL`, else the
+    /// origin it came to. (Emails never use the request's origin: `notify::email`.)
     pub fn link_base(&self) -> &str {
         self.config
             .public_base_url
@@ -45,7 +46,7 @@ impl Ctx {
 
     /// How outbox rows written by this request start (claimed by it, or skipped).
     pub fn outbox(&self) -> OutboxPolicy {
-        notify::outbox_policy(self.config, self.now, self.link_base().to_owned())
+        notify::outbox_policy(self.config, self.now)
     }
 
     /// Delivers outbox rows this request claimed right after the response; the cron

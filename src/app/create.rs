@@ -13,6 +13,14 @@ use crate::store::ticket_create::{CreateOutcome, IdempotencyClaim};
 
 use super::Ctx;
 
+/// What identifies a create for its idempotency record: where it came (the path, or
+/// an MCP tool), its media type, and its body.
+pub struct RequestIdentity<'a> {
+    pub path: &'a str,
+    pub media: &'static str,
+    pub body: &'a [u8],
+}
+
 /// A create's idempotency record: the caller's key within its scope, what identifies
 /// the request, and how long the first answer is kept.
 pub struct Idempotency {
@@ -25,23 +33,16 @@ pub struct Idempotency {
 impl Idempotency {
     /// The record for a create that sent `key`: scoped to the caller, identified by
     /// the request's path, media type and body, kept for `IDEMPOTENCY_TTL_SECONDS`.
-    pub fn new(
-        ctx: &Ctx,
-        key: String,
-        scope: String,
-        path: &str,
-        media: &str,
-        body: &[u8],
-    ) -> Self {
+    pub fn new(ctx: &Ctx, key: String, scope: String, request: &RequestIdentity<'_>) -> Self {
         Idempotency {
             scope,
             key,
             request_hash: hex(&sha256_of(&[
-                path.as_bytes(),
+                request.path.as_bytes(),
                 b"\0",
-                media.as_bytes(),
+                request.media.as_bytes(),
                 b"\0",
-                body,
+                request.body,
             ])),
             expires_at: ctx.now.plus_seconds(ctx.config.idempotency_ttl_seconds),
         }

@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod context;
 pub mod create;
 pub mod links;
+pub mod mcp;
 pub mod sessions;
 pub mod turnstile;
 

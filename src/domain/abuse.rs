@@ -17,25 +17,28 @@ pub fn email_bucket(email: &EmailAddress) -> String {
     format!("email:{local}@{domain}")
 }
 
+/// The rate-limit key of a client address (see `client_network`).
 pub fn ip_bucket(ip: &str) -> String {
-    format!("ip:{}", ip.trim())
+    format!("ip:{}", client_network(ip))
 }
 
-/// The limits a customer's reply or upload counts against (one count for either):
-/// per ticket, which is per status link, and per client IP across tickets.
-pub fn customer_limits(ticket_id: i64, ip: &str, per_ticket: u32, per_ip: u32) -> [Limit; 2] {
-    [
-        Limit {
-            name: "ticket",
-            bucket: format!("reply:{ticket_id}"),
-            max: per_ticket,
+/// The network a client address stands for in per-IP limits: an IPv4 address itself,
+/// an IPv6 address by its /64 (a subscriber usually holds a whole /64 and could
+/// rotate through it). Anything that does not parse is kept as sent.
+pub fn client_network(ip: &str) -> String {
+    use std::net::IpAddr;
+    let ip = ip.trim();
+    match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
         },
-        Limit {
-            name: "ip",
-            bucket: format!("reply-{}", ip_bucket(ip)),
-            max: per_ip,
-        },
-    ]
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => ip.to_owned(),
+    }
 }
 
 /// A rate-limit window of `seconds`. Create, reply and lookup limits slide (a hit
@@ -215,6 +218,22 @@ mod tests {
         assert_eq!(email_bucket(&email(" John+Support@EXAMPLE.com ")), key);
         assert_eq!(email_bucket(&email("john+a+b@example.com")), key);
         assert_ne!(email_bucket(&email("johnny@example.com")), key);
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64() {
+        assert_eq!(client_network("192.0.2.7"), "192.0.2.7");
+        assert_eq!(client_network(" 2001:db8:1:2:a::1 "), "2001:db8:1:2::/64");
+        assert_eq!(
+            client_network("2001:0db8:0001:0002:ffff::"),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(client_network("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(client_network("unknown"), "unknown");
+        assert_eq!(
+            ip_bucket("2001:db8:1:2::99"),
+            ip_bucket("2001:db8:1:2:ffff::1")
+        );
     }
 
     #[test]

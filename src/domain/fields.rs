@@ -54,10 +54,15 @@ pub fn optional_text(
         return None;
     }
     if value.chars().any(|c| !allowed_char(c, rule.multiline)) {
+        let what = if rule.multiline {
+            "control characters"
+        } else {
+            "control, invisible or text-direction characters"
+        };
         errors.push(FieldError::new(
             name,
             "invalid_characters",
-            format!("{} contains control characters", rule.label),
+            format!("{} contains {what}", rule.label),
         ));
         return None;
     }
@@ -140,11 +145,27 @@ pub fn json_type(value: &Value) -> &'static str {
 }
 
 fn allowed_char(c: char, multiline: bool) -> bool {
-    if multiline && matches!(c, '\n' | '\r' | '\t') {
-        return true;
+    if multiline {
+        // Long text keeps bidi and zero-width characters (real languages need them);
+        // pages isolate it so it cannot reorder what is around it.
+        return matches!(c, '\n' | '\r' | '\t') || !(c.is_control() || is_line_separator(c));
     }
-    // C0/C1 controls, DEL and the Unicode line/paragraph separators.
-    !(c.is_control() || c == '\u{2028}' || c == '\u{2029}')
+    !(c.is_control() || is_line_separator(c) || is_invisible_or_reordering(c))
+}
+
+/// The Unicode line and paragraph separators.
+fn is_line_separator(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// Bidi embedding, override and isolate controls, and zero-width characters: in a
+/// one-line field (a subject, a name) they only serve to disguise text
+/// (`Invoice \u{202E}gnp.exe` reads as `Invoice exe.png`).
+pub fn is_invisible_or_reordering(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
+    )
 }
 
 #[cfg(test)]
@@ -219,6 +240,24 @@ mod tests {
             Some("a\nb")
         );
         let nul = fields(json!({"s": "a\u{0}b"}));
+        for disguised in [
+            "a\u{202E}b",
+            "a\u{2066}b",
+            "a\u{200B}b",
+            "\u{FEFF}ab",
+            "a\u{2060}b",
+        ] {
+            let mut errors = vec![];
+            let f = fields(json!({ "s": disguised }));
+            assert_eq!(
+                optional_text(&f, "s", RULE, &mut errors),
+                None,
+                "{disguised:?}"
+            );
+            assert_eq!(errors[0].code, "invalid_characters");
+            let mut errors = vec![];
+            assert!(optional_text(&f, "s", multi, &mut errors).is_some());
+        }
         assert_eq!(optional_text(&nul, "s", multi, &mut errors), None);
     }
 

@@ -209,7 +209,14 @@ impl TicketQuery {
                     ),
                 },
                 "cursor" if !value.is_empty() => cursor_text = Some(value.to_owned()),
-                "include_total" => q.include_total = matches!(value, "true" | "1"),
+                "include_total" => match value {
+                    "true" | "1" => q.include_total = true,
+                    "false" | "0" | "" => q.include_total = false,
+                    _ => bad(
+                        "invalid_choice",
+                        "include_total must be true or false".into(),
+                    ),
+                },
                 _ => {}
             }
         }
@@ -299,6 +306,8 @@ mod tests {
             ["status", "limit", "sort", "assigned_to", "created_before"]
         );
         assert!(parse(&[("limit", "0")]).is_err());
+        assert!(parse(&[("include_total", "yes")]).is_err());
+        assert!(parse(&[("include_total", "0")]).is_ok());
     }
 
     #[test]

@@ -115,21 +115,55 @@ impl Email {
 /// What an email about one ticket needs.
 pub struct TicketFacts {
     pub number: String,
-    pub subject: String,
     pub status: &'static str,
+    pub subject: String,
     pub customer_name: String,
-    pub status_url: String,
+    /// Whether the requester proved the address is theirs. Until then an email carries
+    /// nothing they wrote: anyone can type any address into the form, and the service
+    /// must not relay their text (a phishing subject, a fake name) from our domain.
+    pub requester_verified: bool,
+    /// The customer's status link; `None` without `PUBLIC_BASE_URL` (a link built
+    /// from the request's Host could point anywhere).
+    pub status_url: Option<String>,
+}
+
+impl TicketFacts {
+    fn greeting(&self) -> String {
+        if self.requester_verified && !self.customer_name.is_empty() {
+            format!("Hello {},", self.customer_name)
+        } else {
+            "Hello,".to_owned()
+        }
+    }
+
+    fn link(&self, what: &str) -> String {
+        match &self.status_url {
+            Some(url) => format!("{what} (keep this link private):\n{url}\n"),
+            None => format!("Keep the ticket number {} for reference.\n", self.number),
+        }
+    }
 }
 
 pub fn ticket_created_email(to: &str, t: &TicketFacts) -> Email {
+    let (subject, request) = if t.requester_verified {
+        (
+            format!("[{}] We received your request: {}", t.number, t.subject),
+            format!("\nYour request: {}\n", t.subject),
+        )
+    } else {
+        (
+            format!("[{}] We received your support request", t.number),
+            "\nIf you did not contact us, you can ignore this email.\n".to_owned(),
+        )
+    };
     Email {
         to: to.to_owned(),
-        subject: format!("[{}] We received your request: {}", t.number, t.subject),
+        subject,
         text: format!(
-            "Hello {},\n\nThank you for contacting support. Your ticket number is {}.\n\n\
-             Follow your ticket and reply to us here (keep this link private):\n{}\n\n\
-             Your request: {}\n",
-            t.customer_name, t.number, t.status_url, t.subject
+            "{}\n\nThank you for contacting support. Your ticket number is {}.\n\n{}{request}",
+            t.greeting(),
+            t.number,
+            t.link("Follow your ticket and reply to us here"),
         ),
     }
 }
@@ -139,9 +173,10 @@ pub fn staff_reply_email(to: &str, t: &TicketFacts, staff_name: &str, body: &str
         to: to.to_owned(),
         subject: format!("[{}] New reply to your request: {}", t.number, t.subject),
         text: format!(
-            "Hello {},\n\n{staff_name} replied to your ticket {}:\n\n{body}\n\n\
-             Read the conversation and answer here (keep this link private):\n{}\n",
-            t.customer_name, t.number, t.status_url
+            "Hello {},\n\n{staff_name} replied to your ticket {}:\n\n{body}\n\n{}",
+            t.customer_name,
+            t.number,
+            t.link("Read the conversation and answer here")
         ),
     }
 }
@@ -150,10 +185,16 @@ pub fn lookup_email(to: &str, tickets: &[TicketFacts]) -> Email {
     let list: String = tickets
         .iter()
         .map(|t| {
-            format!(
-                "- {} ({}): {}\n  {}\n",
-                t.number, t.status, t.subject, t.status_url
-            )
+            let subject = if t.requester_verified {
+                format!(": {}", t.subject)
+            } else {
+                String::new()
+            };
+            let url = t
+                .status_url
+                .as_deref()
+                .unwrap_or("(no link: ask us by email)");
+            format!("- {} ({}){subject}\n  {url}\n", t.number, t.status)
         })
         .collect();
     Email {
@@ -186,19 +227,22 @@ mod tests {
 
     #[test]
     fn emails_carry_number_and_link() {
+        let url = "https://help.example/t/TKT-2026-0008?token=abc";
         let facts = TicketFacts {
             number: "TKT-2026-0008".into(),
             subject: "Machine stopped".into(),
             status: "open",
             customer_name: "John".into(),
-            status_url: "https://help.example/t/TKT-2026-0008?token=abc".into(),
+            requester_verified: true,
+            status_url: Some(url.into()),
         };
         let e = ticket_created_email("john@example.com", &facts);
         assert_eq!(
             e.subject,
             "[TKT-2026-0008] We received your request: Machine stopped"
         );
-        assert!(e.text.contains("TKT-2026-0008") && e.text.contains(&facts.status_url));
+        assert!(e.text.contains("TKT-2026-0008") && e.text.contains(url));
+        assert!(e.text.starts_with("Hello John,"));
         let body = e.resend_body("Support <support@example.com>");
         assert_eq!(body["to"][0], "john@example.com");
         let lookup = lookup_email("john@example.com", &[facts]);
@@ -206,6 +250,29 @@ mod tests {
             .text
             .contains("- TKT-2026-0008 (open): Machine stopped"));
         assert_eq!(Kind::StaffReply.channel(), Channel::Email);
+    }
+
+    #[test]
+    fn an_unproven_address_gets_no_requester_text() {
+        let facts = TicketFacts {
+            number: "TKT-2026-0009".into(),
+            subject: "Verify your account at evil.example".into(),
+            status: "open",
+            customer_name: "Bank Security".into(),
+            requester_verified: false,
+            status_url: None,
+        };
+        for e in [
+            ticket_created_email("v@example.com", &facts),
+            lookup_email("v@example.com", &[facts]),
+        ] {
+            let all = format!("{}\n{}", e.subject, e.text);
+            assert!(
+                !all.contains("evil.example") && !all.contains("Bank"),
+                "{all}"
+            );
+            assert!(!all.contains("http"), "no link without a base: {all}");
+        }
         assert_eq!(
             DeliveryStatus::parse("failed"),
             Some(DeliveryStatus::Failed)

@@ -67,11 +67,17 @@ impl StaffUpdate {
     }
 }
 
+/// Staff emails are stored and looked up in one form: trimmed, lower case by Unicode
+/// rules (`ÉLISE@x.com` is `élise@x.com`; SQL's NOCASE folds ASCII only).
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
 impl NewStaff {
     pub fn parse(fields: &Fields) -> Result<Self, ValidationError> {
         let mut errors = Vec::new();
         let email = required_text(fields, "email", STAFF_EMAIL, &mut errors).and_then(|raw| {
-            EmailAddress::parse(&raw)
+            EmailAddress::parse(&normalize_email(&raw))
                 .map_err(|code| {
                     errors.push(FieldError::new(
                         "email",
@@ -190,6 +196,11 @@ mod tests {
         .unwrap();
         assert_eq!(s.role, Role::Agent);
         assert_eq!(s.name, "Ana");
+        let s = NewStaff::parse(&fields(json!({
+            "email": " ÉLISE@Example.COM ", "name": "Élise", "password": "correct horse battery"
+        })))
+        .unwrap();
+        assert_eq!(s.email.as_str(), "élise@example.com");
         let e = NewStaff::parse(&fields(
             json!({"email": "x", "name": "", "role": "boss", "password": "short"}),
         ))

@@ -23,6 +23,11 @@ impl Timestamp {
         Self(Utc::now().timestamp_millis())
     }
 
+    /// Milliseconds since the Unix epoch (the runtime's `Date.now()` form).
+    pub fn from_unix_millis(ms: i64) -> Self {
+        Self(ms)
+    }
+
     /// Reads any RFC 3339 timestamp (offsets are converted to UTC, digits past the
     /// millisecond dropped). Used for stored values, query parameters and the test
     /// clock alike.

@@ -1,6 +1,9 @@
 //! The customer's status page: small, self-contained HTML with every value escaped.
-//! Pure string building, unit-tested natively. Its one script (`/t/upload.js`,
-//! served by the worker) uploads files; without it the page still works.
+//! Text the customer or staff wrote sits in its own bidi isolate (`<bdi>`, or
+//! `dir="auto"` on a block), so right-to-left overrides inside it cannot reorder
+//! the page around it. Pure string building, unit-tested natively. Its one script
+//! (`/t/upload.js`, served by the worker) uploads files; without it the page still
+//! works.
 
 use std::sync::LazyLock;
 
@@ -100,7 +103,7 @@ pub fn status_page(p: &StatusPage) -> String {
                 _ => "System",
             };
             format!(
-                "<div class=\"{class}\"><div class=\"who\">{who} <span class=\"meta\">{}</span></div>{}{}</div>",
+                "<div class=\"{class}\"><div class=\"who\">{who} <span class=\"meta\">{}</span></div><div dir=\"auto\">{}</div>{}</div>",
                 escape(m.created_at),
                 escape(m.body),
                 attachment_list(&m.attachments)
@@ -127,9 +130,9 @@ pub fn status_page(p: &StatusPage) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"robots\" content=\"noindex\"><title>{number}</title><style>{STYLE}</style></head><body>\
-         <h1>{subject}</h1><p class=\"meta\">Ticket {number} &middot; status <strong>{status}</strong> &middot; \
+         <h1><bdi>{subject}</bdi></h1><p class=\"meta\">Ticket {number} &middot; status <strong>{status}</strong> &middot; \
          priority {priority} &middot; opened {created} &middot; updated {updated}</p>\
-         <div class=\"msg\"><div class=\"who\">You</div>{description}</div>{messages}{reply}</body></html>",
+         <div class=\"msg\"><div class=\"who\">You</div><div dir=\"auto\">{description}</div></div>{messages}{reply}</body></html>",
         number = escape(p.ticket_number),
         subject = escape(p.subject),
         status = escape(p.status),
@@ -149,7 +152,7 @@ fn attachment_list(files: &[PageAttachment]) -> String {
         .iter()
         .map(|f| {
             format!(
-                "<li><a href=\"{}\" download>{}</a> <span class=\"meta\">({})</span></li>",
+                "<li><a href=\"{}\" download><bdi>{}</bdi></a> <span class=\"meta\">({})</span></li>",
                 escape(f.url),
                 escape(f.filename),
                 escape(f.size)

@@ -90,24 +90,17 @@ impl Response {
         }
     }
 
-    /// Sets a header unless the answer already has one by that name (an answer's own
-    /// `Cache-Control` wins over the default every answer gets).
-    pub fn set_default_header(&mut self, name: &'static str, value: impl Into<String>) {
-        if self.header(name).is_none() {
-            self.headers.push((name, value.into()));
-        }
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.set_header(name, value);
+        self
     }
 
+    /// A header's value, if set.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
-    }
-
-    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.set_header(name, value);
-        self
     }
 
     pub fn status(&self) -> u16 {
@@ -154,15 +147,6 @@ mod tests {
         );
         assert_eq!(response.body(), Some(&b"{\"ok\":true}"[..]));
         assert_eq!(Response::empty(204).body(), None);
-    }
-
-    #[test]
-    fn default_headers_do_not_replace_an_answers_own() {
-        let mut response = Response::empty(200).with_header("Cache-Control", "private, no-store");
-        response.set_default_header("cache-control", "no-store");
-        response.set_default_header("X-Request-Id", "r1");
-        assert_eq!(response.header("Cache-Control"), Some("private, no-store"));
-        assert_eq!(response.header("x-request-id"), Some("r1"));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Emails to customers, through an HTTP email API in Resend's request format.
 
-use worker::Headers;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use worker::{console_warn, Headers};
 
 use super::post::post_json;
 use crate::config::Config;
@@ -17,23 +19,15 @@ pub(super) async fn send(
     n: &Notification,
     facts: &OutboxFacts,
 ) -> Result<Delivery, String> {
-    // Rows from before link bases were recorded fall back to the configured base.
-    let base_url = n
-        .link_base
-        .as_deref()
-        .or(config.public_base_url.as_deref())
-        .unwrap_or("http://localhost:8787");
     let Some(to) = n.recipient.as_deref() else {
         return Ok(Delivery::Skipped("no recipient".into()));
     };
     let ticket = facts.ticket(n.ticket_id);
     let email = match (n.kind, ticket, facts.message(n.message_id)) {
-        (Kind::TicketCreated, Some(t), _) => {
-            ticket_created_email(to, &ticket_facts(config, base_url, t))
-        }
+        (Kind::TicketCreated, Some(t), _) => ticket_created_email(to, &ticket_facts(config, t)),
         (Kind::StaffReply, Some(t), Some(m)) => staff_reply_email(
             to,
-            &ticket_facts(config, base_url, t),
+            &ticket_facts(config, t),
             m.staff_name.as_deref().unwrap_or("Support"),
             &m.body,
         ),
@@ -42,16 +36,18 @@ pub(super) async fn send(
             if tickets.is_empty() {
                 return Ok(Delivery::Skipped("no tickets for this address".into()));
             }
-            let all: Vec<TicketFacts> = tickets
-                .iter()
-                .map(|t| ticket_facts(config, base_url, t))
-                .collect();
+            let all: Vec<TicketFacts> = tickets.iter().map(|t| ticket_facts(config, t)).collect();
             lookup_email(to, &all)
         }
         _ => return Ok(Delivery::Skipped("the ticket or message is gone".into())),
     };
     let headers = Headers::new();
     let _ = headers.set("Authorization", &format!("Bearer {api_key}"));
+    // The provider sends a retried delivery once (Resend honours this header).
+    let _ = headers.set(
+        "Idempotency-Key",
+        &format!("helpdesk-notification-{}", n.id),
+    );
     let body = email.resend_body(&config.notify.email_from).to_string();
     post_json(
         config,
@@ -63,20 +59,37 @@ pub(super) async fn send(
     .await
 }
 
-/// What an email says about a ticket, with its status link.
-fn ticket_facts(config: &Config, base_url: &str, t: &Ticket) -> TicketFacts {
-    let status_url = match &config.ticket_token_secret {
-        Some(secret) => {
-            let token = status_link::token(secret, t.id, &t.ticket_number);
-            status_link::url(base_url, &t.ticket_number, &token)
+/// What an email says about a ticket. Its link carries the emailed token (opening it
+/// proves the address is the requester's) and is built only from `PUBLIC_BASE_URL`:
+/// never from the Host of the request that caused the email.
+fn ticket_facts(config: &Config, t: &Ticket) -> TicketFacts {
+    let status_url = match (&config.ticket_token_secret, &config.public_base_url) {
+        (Some(secret), Some(base)) => {
+            let token = status_link::email_token(secret, t.id, &t.ticket_number);
+            Some(status_link::url(base, &t.ticket_number, &token))
         }
-        None => "(status links are not configured)".to_owned(),
+        (Some(_), None) => {
+            warn_once_without_base();
+            None
+        }
+        (None, _) => None,
     };
     TicketFacts {
         number: t.ticket_number.to_string(),
-        subject: t.subject.clone(),
         status: t.status.as_str(),
+        subject: t.subject.clone(),
         customer_name: t.customer_name.clone().unwrap_or_default(),
+        requester_verified: t.requester_verified,
         status_url,
+    }
+}
+
+/// One warning per isolate, not one per email.
+fn warn_once_without_base() {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        console_warn!(
+            "PUBLIC_BASE_URL is not set: emails carry no status links. Set it to the public origin of this service (for example https://help.example.com)."
+        );
     }
 }

@@ -18,20 +18,25 @@ use crate::store::Database;
 
 /// How many due rows one round delivers.
 const BATCH: u32 = 25;
-/// How long a claimed row is left alone before another deliverer may take it.
-const LEASE_SECONDS: u64 = 120;
+
+/// How long a claimed row is left alone before another deliverer may take it: longer
+/// than a whole round can take (every row timing out), plus a minute, so two
+/// deliverers never send the same row.
+fn lease_seconds(config: &Config) -> u64 {
+    (u64::from(BATCH) * config.notify.timeout_ms).div_ceil(1000) + 60
+}
 
 const EMAIL_OFF: &str = "EMAIL_API_KEY is not set";
 const WEBHOOK_OFF: &str = "WEBHOOK_URL or WEBHOOK_SECRET is not set";
 
 /// New outbox rows for configured targets start claimed by the request that writes
 /// them; rows for unconfigured targets are recorded as skipped.
-pub fn outbox_policy(config: &Config, now: Timestamp, link_base: String) -> OutboxPolicy {
+pub fn outbox_policy(config: &Config, now: Timestamp) -> OutboxPolicy {
     let notify = &config.notify;
     OutboxPolicy {
         now,
-        lease_until: now.plus_seconds(LEASE_SECONDS),
-        link_base,
+        lease_until: now.plus_seconds(lease_seconds(config)),
+        link_base: config.public_base_url.clone(),
         email_skip: notify.email_api_key.is_none().then_some(EMAIL_OFF),
         webhook_skip: (notify.webhook_url.is_none() || notify.webhook_secret.is_none())
             .then_some(WEBHOOK_OFF),
@@ -40,9 +45,11 @@ pub fn outbox_policy(config: &Config, now: Timestamp, link_base: String) -> Outb
 
 /// The cron's round: claims due rows and delivers them.
 pub async fn deliver_due(env: Env, config: &'static Config, now: Timestamp) {
-    let lease = now.plus_seconds(LEASE_SECONDS);
+    let lease = now.plus_seconds(lease_seconds(config));
     let claimed = match Database::from_env(&env) {
-        Ok(db) => notifications::claim_due(&db, now, lease, BATCH).await,
+        Ok(db) => {
+            notifications::claim_due(&db, now, lease, BATCH, config.notify.max_attempts).await
+        }
         Err(e) => Err(e),
     };
     match claimed {

@@ -59,6 +59,7 @@ pub struct TicketAnswer<'a> {
     created_at: Timestamp,
     updated_at: Timestamp,
     version: i64,
+    requester_verified: bool,
 }
 
 impl<'a> From<&'a Ticket> for TicketAnswer<'a> {
@@ -82,6 +83,7 @@ impl<'a> From<&'a Ticket> for TicketAnswer<'a> {
             created_at: t.created_at,
             updated_at: t.updated_at,
             version: t.version,
+            requester_verified: t.requester_verified,
         }
     }
 }

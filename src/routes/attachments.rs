@@ -4,9 +4,9 @@
 
 use super::answers::{AttachmentAnswer, PublicAttachmentAnswer};
 use super::call::{Answer, Call, StaffCall};
-use super::public_status::{authorize, not_found, presented_token};
+use super::crm_tickets::ticket_id;
+use super::public_status::{authorize, not_found, presented_token, reply_limits, Client};
 use crate::app::attachments::{self, incoming, Uploading};
-use crate::domain::abuse::customer_limits;
 use crate::domain::attachment::{UploadStatus, Uploader};
 use crate::error::ApiError;
 use crate::http::{success, Named};
@@ -27,16 +27,12 @@ pub async fn customer_upload(call: Call<'_>) -> Answer {
     let number = params.ticket_number()?;
     let file = incoming(&req, ctx.config)?;
     let token = presented_token(&req, None);
-    let found = reads::one(&ctx.db()?, &TicketRef::Number(number.clone()))
+    let db = ctx.db()?;
+    let found = reads::one(&db, &TicketRef::Number(number.clone()))
         .await?
         .map(|t| (t, ()));
-    let (ticket, ()) = authorize(ctx, found, &number, token.as_deref())?;
-    let limits = customer_limits(
-        ticket.id,
-        &req.client_ip(),
-        ctx.config.customer_replies_per_ticket,
-        ctx.config.customer_replies_per_ip,
-    );
+    let (ticket, ()) = authorize(ctx, &db, found, &number, token.as_deref()).await?;
+    let limits = reply_limits(ctx, &Client::address(&req.client_ip()), ticket.id);
     let row = attachments::upload(
         ctx,
         &req,
@@ -67,18 +63,21 @@ pub async fn customer_download(call: Call<'_>) -> Answer {
     let (req, ctx, params) = call.parts();
     let id = params.id()?;
     let number = params.ticket_number()?;
-    let found = stored::public_one(&ctx.db()?, &TicketRef::Number(number.clone()), id).await?;
+    let db = ctx.db()?;
+    let found = stored::public_one(&db, &TicketRef::Number(number.clone()), id).await?;
     let token = presented_token(&req, None);
-    let (_, row) = authorize(ctx, found, &number, token.as_deref())?;
+    let (_, row) = authorize(ctx, &db, found, &number, token.as_deref()).await?;
     let row = row.ok_or_else(not_found)?;
     attachments::download(ctx, &req, &row).await
 }
 
-/// `POST /api/crm/tickets/{id}/attachments?filename=...`: a staff member's file.
+/// `POST /api/crm/tickets/{id or number}/attachments?filename=...`: a staff member's
+/// file.
 pub async fn staff_upload(call: StaffCall<'_>) -> Answer {
     let (req, ctx, session, params) = call.parts();
-    let ticket_id = params.id()?;
+    let ticket = params.ticket()?;
     let file = incoming(&req, ctx.config)?;
+    let ticket_id = ticket_id(&ctx.db()?, &ticket).await?;
     let row = attachments::upload(
         ctx,
         &req,

@@ -16,7 +16,8 @@ use crate::http::{success, Named};
 use crate::platform::webcrypto::random_bytes;
 use crate::store::api_keys::{self, NewApiKey};
 
-const KEY_PREFIX: &str = "hk_";
+/// How every integration key begins (so a bearer credential's kind shows).
+pub const KEY_PREFIX: &str = "hk_";
 const NAME: TextRule = TextRule {
     label: "Name",
     max_chars: 100,

@@ -7,8 +7,10 @@ use super::answers::StaffAnswer;
 use super::call::{Answer, Call, StaffCall};
 use super::input::read_json;
 use crate::app::sessions::{self};
+use crate::domain::abuse::client_network;
 use crate::domain::abuse::Window;
-use crate::domain::password::{PasswordHash, HASH_BYTES, SALT_BYTES};
+use crate::domain::password::{PasswordHash, HASH_BYTES, MAX_ITERATIONS, SALT_BYTES};
+use crate::domain::staff::normalize_email;
 use crate::domain::time::Timestamp;
 use crate::domain::validation::{FieldError, ValidationError};
 use crate::error::ApiError;
@@ -50,34 +52,43 @@ pub async fn login(call: Call<'_>) -> Answer {
     else {
         return Err(ValidationError::from_details(errors).into());
     };
-    let email = email.trim().to_lowercase();
+    let email = normalize_email(&email);
     if email.chars().count() > 254 || password.chars().count() > 1024 {
         return Err(ApiError::Unauthorized {
             message: WRONG_CREDENTIALS,
         });
     }
-    let ip = req.client_ip();
-    let email_key = format!("email:{email}");
-    let ip_key = format!("ip:{ip}");
-    let keys = [email_key.as_str(), ip_key.as_str()];
+    // Keys: this email from this client (what a stranger's guesses fill), this
+    // client (all emails), and this email from everywhere (a high ceiling).
+    let client = client_network(&req.client_ip());
+    let own_key = format!("email-client:{email}|{client}");
+    let client_key = format!("ip:{client}");
+    let account_key = format!("email:{email}");
+    let limits = [
+        (own_key.as_str(), ctx.config.login_max_failures_per_email),
+        (client_key.as_str(), ctx.config.login_max_failures_per_ip),
+        (
+            account_key.as_str(),
+            ctx.config.login_max_failures_per_account,
+        ),
+    ];
+    let keys = limits.map(|(key, _)| key);
     let window = Window {
         seconds: ctx.config.login_window_seconds,
     };
     let db = ctx.db()?;
 
-    let (account, attempts) =
-        store::staff::login_attempt(&db, &email, keys, ctx.now, window.start(ctx.now)).await?;
-    // This attempt is already counted: past the limit, refuse before any PBKDF2 work.
-    // With both keys over, wait for the later window to end.
-    let retry_after = attempts
+    let state =
+        store::staff::login_attempt(&db, &email, &keys, ctx.now, window.start(ctx.now)).await?;
+    // This attempt is already counted: past a limit, refuse before any PBKDF2 work.
+    // With several keys over, wait for the latest window to end.
+    let retry_after = state
+        .attempts
         .iter()
         .filter(|a| {
-            let limit = if a.key == email_key {
-                ctx.config.login_max_failures_per_email
-            } else {
-                ctx.config.login_max_failures_per_ip
-            };
-            a.failures > i64::from(limit)
+            limits
+                .iter()
+                .any(|(key, max)| a.key == *key && a.failures > i64::from(*max))
         })
         .map(|a| window.seconds_until_over(ctx.now, Some(a.window_started_at)))
         .max();
@@ -93,15 +104,20 @@ pub async fn login(call: Call<'_>) -> Answer {
         });
     }
 
+    let account = state.account;
     let stored = account
         .as_ref()
         .and_then(|a| PasswordHash::parse(&a.password_hash));
     let password_ok = match &stored {
         Some(hash) => verify_password(&password, hash).await?,
         None => {
-            // Same work for an unknown email, so timing does not reveal accounts.
+            // Same work for an unknown email: the cost most stored hashes have (they
+            // keep their own count when PASSWORD_ITERATIONS changes).
             let decoy = PasswordHash {
-                iterations: ctx.config.password_iterations,
+                iterations: state
+                    .usual_iterations
+                    .filter(|n| (1..=MAX_ITERATIONS).contains(n))
+                    .unwrap_or(ctx.config.password_iterations),
                 salt: vec![0; SALT_BYTES],
                 hash: vec![0; HASH_BYTES],
             };
@@ -119,7 +135,7 @@ pub async fn login(call: Call<'_>) -> Answer {
         }
     };
 
-    store::staff::login_succeeded(&db, &email_key, &ip_key).await?;
+    store::staff::login_succeeded(&db, &own_key, &[&client_key, &account_key]).await?;
     let (token, expires_at) =
         sessions::create_session(ctx, account.staff.id, account.session_epoch).await?;
     Ok(success(

@@ -10,8 +10,11 @@ use super::call::{Answer, StaffCall};
 use super::input::{attachment_ids, body_kind, read_json, read_optional_json, version};
 use super::public_tickets::CREATED_MESSAGE;
 use crate::app::attachments::expiry;
-use crate::app::create::{settle, Idempotency};
+use crate::app::create::{settle, Idempotency, RequestIdentity};
 use crate::app::links::StatusLink;
+use crate::app::sessions::Session;
+use crate::app::Ctx;
+use crate::domain::fields::Fields;
 use crate::domain::fields::{optional_id, required_text, TextRule};
 use crate::domain::lifecycle::{allowed_actions, Action};
 use crate::domain::listing::{Cursor, TicketQuery};
@@ -24,9 +27,10 @@ use crate::http::headers::idempotency_key;
 use crate::http::{decode_fields, success, BodyKind, Named};
 use crate::store::messages::{self, StaffMessage, StaffMessageOutcome};
 use crate::store::rows::Ticket;
-use crate::store::ticket_create::{self, CreateTicket};
+use crate::store::ticket_create::{self, CreateTicket, UserLink};
 use crate::store::tickets::changes::{self, Change};
-use crate::store::tickets::{listing, reads, stats};
+use crate::store::tickets::{listing, reads, stats, TicketRef};
+use crate::store::Database;
 
 fn ticket_not_found() -> ApiError {
     ApiError::NotFound {
@@ -55,13 +59,34 @@ pub async fn create(call: StaffCall<'_>) -> Answer {
     let idempotency_key = idempotency_key(req.header("Idempotency-Key"))?;
     let body = req.body(ctx.config.max_body_bytes).await?;
     let fields = decode_fields(BodyKind::Json, &body)?;
+    let request = RequestIdentity {
+        path: req.path(),
+        media: BodyKind::Json.name(),
+        body: &body,
+    };
+    create_ticket(
+        ctx,
+        &session,
+        &fields,
+        idempotency_key.map(|k| (k, request)),
+    )
+    .await
+}
+
+/// A staff create (see `create`), whatever carried it.
+pub async fn create_ticket(
+    ctx: &Ctx,
+    session: &Session,
+    fields: &Fields,
+    idempotency: Option<(String, RequestIdentity<'_>)>,
+) -> Answer {
     let policy = CreatePolicy {
         categories: &ctx.config.categories,
         priorities: &Priority::ALL,
     };
     let mut errors = Vec::new();
-    let assigned_to = optional_id(&fields, "assigned_to", "Assigned to", &mut errors);
-    let ticket = match NewTicket::parse(&fields, &policy) {
+    let assigned_to = optional_id(fields, "assigned_to", "Assigned to", &mut errors);
+    let ticket = match NewTicket::parse(fields, &policy) {
         Ok(t) if errors.is_empty() => t,
         Ok(_) => return Err(ValidationError::from_details(errors).into()),
         Err(mut e) => {
@@ -69,9 +94,9 @@ pub async fn create(call: StaffCall<'_>) -> Answer {
             return Err(e.into());
         }
     };
-    let idempotency = idempotency_key.map(|key| {
+    let idempotency = idempotency.map(|(key, request)| {
         let scope = format!("staff:{}", session.staff_id());
-        Idempotency::new(ctx, key, scope, req.path(), BodyKind::Json.name(), &body)
+        Idempotency::new(ctx, key, scope, &request)
     });
     let outbox = ctx.outbox();
     let result = ticket_create::create(
@@ -80,7 +105,8 @@ pub async fn create(call: StaffCall<'_>) -> Answer {
             ticket: &ticket,
             actor: Actor::Staff(session.staff_id()),
             assigned_to,
-            user_must_match_email: false,
+            user_link: UserLink::MustExist,
+            requester_verified: false,
             limits: &[],
             window_start: ctx.now,
             idempotency: idempotency.as_ref().map(Idempotency::claim),
@@ -117,7 +143,11 @@ struct TicketPage<'a> {
 /// `GET /api/crm/tickets`: filters, sort, cursor pagination (see `TicketQuery`).
 pub async fn list(call: StaffCall<'_>) -> Answer {
     let (req, ctx, session, _) = call.parts();
-    let pairs = req.query_pairs();
+    list_tickets(ctx, &session, &req.query_pairs()).await
+}
+
+/// A page of the list for these query pairs (see `list`).
+pub async fn list_tickets(ctx: &Ctx, session: &Session, pairs: &[(String, String)]) -> Answer {
     let query = TicketQuery::parse(
         pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         session.staff_id(),
@@ -155,11 +185,15 @@ struct TicketView<'a> {
     messages: Vec<MessageAnswer<'a>>,
 }
 
-/// `GET /api/crm/tickets/{id or ticket number}`: the ticket, its thread (with the
-/// files sent with each message) and timeline.
+/// `GET /api/crm/tickets/{id or ticket number}`: the ticket, its thread and timeline.
 pub async fn get(call: StaffCall<'_>) -> Answer {
     let (_, ctx, _, params) = call.parts();
-    let (ticket, events, thread) = reads::with_thread_and_events(&ctx.db()?, &params.ticket()?)
+    view(ctx, &params.ticket()?).await
+}
+
+/// A ticket with its thread and timeline (see `get`).
+pub async fn view(ctx: &Ctx, ticket: &TicketRef) -> Answer {
+    let (ticket, events, thread) = reads::with_thread_and_events(&ctx.db()?, ticket)
         .await?
         .ok_or_else(ticket_not_found)?;
     Ok(success(
@@ -177,16 +211,16 @@ pub async fn get(call: StaffCall<'_>) -> Answer {
     ))
 }
 
-/// `PATCH /api/crm/tickets/{id}` `{subject?, description?, priority?, category?, version?}`.
+/// `PATCH /api/crm/tickets/{id or number}` `{subject?, description?, priority?, category?, version?}`.
 pub async fn edit(call: StaffCall<'_>) -> Answer {
     let (req, ctx, session, params) = call.parts();
-    let id = params.id()?;
+    let ticket = params.ticket()?;
     let fields = read_json(&req, ctx).await?;
     let version = version(&fields)?;
     let edit = TicketEdit::parse(&fields, &ctx.config.categories)?;
     let change = changes::edit(
         &ctx.db()?,
-        id,
+        &ticket,
         &edit,
         version,
         Actor::Staff(session.staff_id()),
@@ -208,11 +242,22 @@ pub async fn edit(call: StaffCall<'_>) -> Answer {
     ))
 }
 
-/// `POST /api/crm/tickets/{id}/{assign|unassign|resolve|close|reopen}` `{staff_id?, version?}`.
+/// `POST /api/crm/tickets/{id or number}/{assign|unassign|resolve|close|reopen}`
+/// `{staff_id?, version?}`.
 pub async fn act(call: StaffCall<'_>, action: Action) -> Answer {
     let (req, ctx, session, params) = call.parts();
-    let id = params.id()?;
     let fields = read_optional_json(&req, ctx).await?;
+    act_on(ctx, &session, &params.ticket()?, action, &fields).await
+}
+
+/// Applies a lifecycle action (see `act`).
+pub async fn act_on(
+    ctx: &Ctx,
+    session: &Session,
+    ticket: &TicketRef,
+    action: Action,
+    fields: &Fields,
+) -> Answer {
     let version = version(&fields)?;
     let assignee = if action == Action::Assign {
         let mut errors = Vec::new();
@@ -230,7 +275,7 @@ pub async fn act(call: StaffCall<'_>, action: Action) -> Answer {
     };
     let change = changes::act(
         &ctx.db()?,
-        id,
+        &ticket,
         action,
         assignee,
         version,
@@ -262,13 +307,22 @@ pub async fn act(call: StaffCall<'_>, action: Action) -> Answer {
     ))
 }
 
-/// `POST /api/crm/tickets/{id}/messages` `{body, internal?, attachment_ids?}`: a reply
-/// to the customer (emailed to them) or an internal note (never shown on a public
-/// route, nor are its files).
+/// `POST /api/crm/tickets/{id or number}/messages` `{body, internal?, attachment_ids?}`:
+/// a reply to the customer (emailed to them) or an internal note (never shown on a
+/// public route, nor are its files).
 pub async fn add_message(call: StaffCall<'_>) -> Answer {
     let (req, ctx, session, params) = call.parts();
-    let id = params.id()?;
     let fields = read_json(&req, ctx).await?;
+    add_staff_message(ctx, &session, &params.ticket()?, &fields).await
+}
+
+/// A staff reply or internal note (see `add_message`).
+pub async fn add_staff_message(
+    ctx: &Ctx,
+    session: &Session,
+    ticket: &TicketRef,
+    fields: &Fields,
+) -> Answer {
     let rule = TextRule {
         label: "Message",
         max_chars: ctx.config.message_max_chars,
@@ -288,14 +342,15 @@ pub async fn add_message(call: StaffCall<'_>) -> Answer {
             false
         }
     };
-    let attachment_ids = attachment_ids(&fields, ctx, &mut errors);
+    let attachment_ids = attachment_ids(fields, ctx, &mut errors);
     let (Some(body), true) = (body, errors.is_empty()) else {
         return Err(ValidationError::from_details(errors).into());
     };
+    let db = ctx.db()?;
     let outcome = messages::staff_message(
-        &ctx.db()?,
+        &db,
         &StaffMessage {
-            ticket_id: id,
+            ticket_id: ticket_id(&db, &ticket).await?,
             staff_id: session.staff_id(),
             body: &body,
             internal,
@@ -343,6 +398,11 @@ struct StatsAnswer {
 /// `GET /api/crm/stats`: counts for the dashboard.
 pub async fn stats(call: StaffCall<'_>) -> Answer {
     let (_, ctx, _, _) = call.parts();
+    ticket_stats(ctx).await
+}
+
+/// The dashboard counts (see `stats`).
+pub async fn ticket_stats(ctx: &Ctx) -> Answer {
     let s = stats::stats(&ctx.db()?).await?;
     Ok(success(
         200,
@@ -358,6 +418,17 @@ pub async fn stats(call: StaffCall<'_>) -> Answer {
             unassigned_open: s.unassigned_open,
         },
     ))
+}
+
+/// The id of a ticket addressed by id or number (a number costs a read).
+pub(super) async fn ticket_id(db: &Database, ticket: &TicketRef) -> Result<i64, ApiError> {
+    match ticket {
+        TicketRef::Id(id) => Ok(*id),
+        TicketRef::Number(_) => reads::one(db, ticket)
+            .await?
+            .map(|t| t.id)
+            .ok_or_else(ticket_not_found),
+    }
 }
 
 /// Explains a refused change, most specific first: no ticket, a stale version, an

@@ -4,6 +4,7 @@
 mod answers;
 mod attachments;
 mod call;
+mod contract;
 mod crm_api_keys;
 mod crm_auth;
 mod crm_notifications;
@@ -11,6 +12,7 @@ mod crm_staff;
 mod crm_tickets;
 mod health;
 mod input;
+mod mcp;
 mod public_status;
 mod public_tickets;
 pub mod table;

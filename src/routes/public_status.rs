@@ -9,12 +9,12 @@ use super::call::{Answer, Call};
 use super::input::{attachment_ids, read_fields};
 use crate::app::attachments::expiry;
 use crate::app::Ctx;
-use crate::domain::abuse::{customer_limits, email_bucket, ip_bucket, Limit};
+use crate::domain::abuse::{email_bucket, ip_bucket, Limit};
 use crate::domain::attachment::human_size;
 use crate::domain::email::EmailAddress;
 use crate::domain::fields::{required_text, Fields, TextRule};
 use crate::domain::lifecycle::{customer_reply_effect, ReplyEffect};
-use crate::domain::status_link;
+use crate::domain::status_link::{self, Proof};
 use crate::domain::ticket::{MessageAuthor, Priority, Status, TicketNumber};
 use crate::domain::time::Timestamp;
 use crate::domain::validation::ValidationError;
@@ -26,7 +26,8 @@ use crate::store::link_requests::{self, LookupOutcome};
 use crate::store::messages::{self, CustomerReply, ReplyOutcome};
 use crate::store::rows::{Attachment, Message, Ticket};
 use crate::store::tickets::reads::{self, Thread};
-use crate::store::tickets::TicketRef;
+use crate::store::tickets::{changes, TicketRef};
+use crate::store::Database;
 
 pub(super) fn not_found() -> ApiError {
     ApiError::NotFound {
@@ -53,9 +54,11 @@ pub(super) fn presented_token(req: &Request, fields: Option<&Fields>) -> Option<
 }
 
 /// Checks the token against the ticket. Unknown number, missing or wrong token all
-/// give the same 404 after the same work, so numbers cannot be probed.
-pub(super) fn authorize<T>(
+/// give the same 404 after the same work, so numbers cannot be probed. A token from an
+/// email proves the requester controls the address: recorded once, for staff to see.
+pub(super) async fn authorize<T>(
     ctx: &Ctx,
+    db: &Database,
     found: Option<(Ticket, T)>,
     number: &TicketNumber,
     token: Option<&str>,
@@ -64,9 +67,15 @@ pub(super) fn authorize<T>(
         return Err(not_found());
     };
     let id = found.as_ref().map_or(0, |(t, _)| t.id);
-    let valid = status_link::verify(secret, id, number, token.unwrap_or(""));
-    match found {
-        Some(found) if valid && token.is_some() => Ok(found),
+    let proof = status_link::check(secret, id, number, token.unwrap_or(""));
+    match (found, proof) {
+        (Some((mut ticket, rest)), Some(proof)) if token.is_some() => {
+            if proof == Proof::Emailed && !ticket.requester_verified {
+                changes::mark_requester_verified(db, ticket.id, ctx.now).await?;
+                ticket.requester_verified = true;
+            }
+            Ok((ticket, rest))
+        }
         _ => Err(not_found()),
     }
 }
@@ -125,10 +134,15 @@ struct TicketStatus<'a> {
 /// `GET /api/tickets/{ticket_number}` with the token: status, timestamps, thread.
 pub async fn status(call: Call<'_>) -> Answer {
     let (req, ctx, params) = call.parts();
-    let number = params.ticket_number()?;
-    let found = reads::with_public_thread(&ctx.db()?, &TicketRef::Number(number.clone())).await?;
     let token = presented_token(&req, None);
-    let (ticket, thread) = authorize(ctx, found, &number, token.as_deref())?;
+    ticket_status(ctx, params.ticket_number()?, token.as_deref()).await
+}
+
+/// A ticket's status and public thread, for the holder of its token.
+pub async fn ticket_status(ctx: &Ctx, number: TicketNumber, token: Option<&str>) -> Answer {
+    let db = ctx.db()?;
+    let found = reads::with_public_thread(&db, &TicketRef::Number(number.clone())).await?;
+    let (ticket, thread) = authorize(ctx, &db, found, &number, token).await?;
     Ok(success(
         200,
         "Ticket status",
@@ -152,9 +166,10 @@ pub async fn status(call: Call<'_>) -> Answer {
 pub async fn page(call: Call<'_>) -> Answer {
     let (req, ctx, params) = call.parts();
     let number = params.ticket_number()?;
-    let found = reads::with_public_thread(&ctx.db()?, &TicketRef::Number(number.clone())).await?;
+    let db = ctx.db()?;
+    let found = reads::with_public_thread(&db, &TicketRef::Number(number.clone())).await?;
     let token = presented_token(&req, None);
-    let (ticket, thread) = match authorize(ctx, found, &number, token.as_deref()) {
+    let (ticket, thread) = match authorize(ctx, &db, found, &number, token.as_deref()).await {
         Ok(found) => found,
         Err(ApiError::NotFound { .. }) => return Ok(html_response(404, html::not_found_page())),
         Err(e) => return Err(e),
@@ -236,37 +251,68 @@ struct ReplyAdded<'a> {
     reopened: bool,
 }
 
-/// `POST /api/tickets/{ticket_number}/messages` `{body, token?}`: a customer's reply.
+/// `POST /api/tickets/{ticket_number}/messages` `{body, attachment_ids?, token?}`: a
+/// customer's reply, with files they uploaded before.
 /// Reopens a resolved ticket; a closed one refuses. A form post (the status page) is
 /// answered with a 303 back to the page.
 pub async fn reply(call: Call<'_>) -> Answer {
     let (req, ctx, params) = call.parts();
-    let number = params.ticket_number()?;
     let (kind, _, fields) = read_fields(&req, ctx).await?;
     let token = presented_token(&req, Some(&fields));
+    let client = Client::address(&req.client_ip());
+    let number = params.ticket_number()?;
+    customer_reply(ctx, number, token.as_deref(), &fields, &client, kind).await
+}
+
+/// Who a per-client limit (replies, lookups) counts.
+pub struct Client {
+    bucket: String,
+    /// The allowance per window; `None`: the configured one for a client address.
+    max: Option<u32>,
+}
+
+impl Client {
+    /// A client address: an IPv4 address, or an IPv6 /64.
+    pub fn address(ip: &str) -> Self {
+        Client {
+            bucket: ip_bucket(ip),
+            max: None,
+        }
+    }
+
+    /// A caller known by name (an integration key, a staff member), with its allowance.
+    pub fn named(bucket: String, max: Option<u32>) -> Self {
+        Client { bucket, max }
+    }
+}
+
+/// A customer's reply (see `reply`).
+pub async fn customer_reply(
+    ctx: &Ctx,
+    number: TicketNumber,
+    token: Option<&str>,
+    fields: &Fields,
+    client: &Client,
+    kind: BodyKind,
+) -> Answer {
     let db = ctx.db()?;
     let found = reads::one(&db, &TicketRef::Number(number.clone()))
         .await?
         .map(|t| (t, ()));
-    let (ticket, ()) = authorize(ctx, found, &number, token.as_deref())?;
+    let (ticket, ()) = authorize(ctx, &db, found, &number, token).await?;
     let rule = TextRule {
         label: "Message",
         max_chars: ctx.config.message_max_chars,
         multiline: true,
     };
     let mut errors = Vec::new();
-    let text = required_text(&fields, "body", rule, &mut errors);
-    let attachment_ids = attachment_ids(&fields, ctx, &mut errors);
+    let text = required_text(fields, "body", rule, &mut errors);
+    let attachment_ids = attachment_ids(fields, ctx, &mut errors);
     let (Some(text), true) = (text, errors.is_empty()) else {
         return Err(ValidationError::from_details(errors).into());
     };
     let window = ctx.rate_window();
-    let limits = customer_limits(
-        ticket.id,
-        &req.client_ip(),
-        ctx.config.customer_replies_per_ticket,
-        ctx.config.customer_replies_per_ip,
-    );
+    let limits = reply_limits(ctx, client, ticket.id);
     let outcome = messages::customer_reply(
         &db,
         &CustomerReply {
@@ -325,9 +371,7 @@ pub async fn reply(call: Call<'_>) -> Answer {
             "replies and uploads",
             window
                 .retry_after_full(ctx.now, &limits, &buckets)
-                .ok_or_else(|| {
-                    ApiError::Internal("a reply was refused for no known reason".into())
-                })?,
+                .unwrap_or(window.seconds),
         )),
     }
 }
@@ -343,19 +387,41 @@ pub async fn upload_script(_call: Call<'_>) -> Answer {
     .with_header("Cache-Control", "public, max-age=31536000, immutable"))
 }
 
+/// What limits a customer's replies and uploads (one count for either): per ticket,
+/// and per client over all tickets.
+pub(super) fn reply_limits(ctx: &Ctx, client: &Client, ticket_id: i64) -> [Limit; 2] {
+    [
+        Limit {
+            name: "ticket",
+            bucket: format!("reply:{ticket_id}"),
+            max: ctx.config.customer_replies_per_ticket,
+        },
+        Limit {
+            name: "ip",
+            bucket: format!("reply-{}", client.bucket),
+            max: client.max.unwrap_or(ctx.config.replies_per_ip),
+        },
+    ]
+}
+
 /// `POST /api/tickets/lookup` `{customer_email}`: always the same 202 (or the same
 /// 429), whether or not the address has tickets; when it has, an email with their
 /// links is queued. Existing links keep working.
 pub async fn lookup(call: Call<'_>) -> Answer {
     let (req, ctx, _) = call.parts();
     let (_, _, fields) = read_fields(&req, ctx).await?;
+    request_links(ctx, &fields, &Client::address(&req.client_ip())).await
+}
+
+/// "I lost my link" (see `lookup`).
+pub async fn request_links(ctx: &Ctx, fields: &Fields, client: &Client) -> Answer {
     let rule = TextRule {
         label: "Customer email",
         max_chars: 1_000,
         multiline: false,
     };
     let mut errors = Vec::new();
-    let raw = required_text(&fields, "customer_email", rule, &mut errors);
+    let raw = required_text(fields, "customer_email", rule, &mut errors);
     let Some(email) = raw.and_then(|r| EmailAddress::parse(&r).ok()) else {
         if errors.is_empty() {
             return Err(ValidationError::single(
@@ -375,8 +441,8 @@ pub async fn lookup(call: Call<'_>) -> Answer {
         },
         Limit {
             name: "ip",
-            bucket: format!("lookup-{}", ip_bucket(&req.client_ip())),
-            max: ctx.config.lookups_per_ip,
+            bucket: format!("lookup-{}", client.bucket),
+            max: client.max.unwrap_or(ctx.config.lookups_per_ip),
         },
     ];
     let window = ctx.rate_window();

@@ -6,10 +6,11 @@ use worker::console_log;
 
 use super::call::{Answer, Call};
 use super::input::read_fields;
-use crate::app::create::{add_rate_headers, settle, Idempotency};
+use crate::app::create::{add_rate_headers, settle, Idempotency, RequestIdentity};
 use crate::app::links::StatusLink;
 use crate::app::turnstile::{self, Verdict};
 use crate::app::Ctx;
+use crate::config::TurnstileConfig;
 use crate::domain::abuse::{email_bucket, ip_bucket, BucketState, Limit, HONEYPOT_FIELD};
 use crate::domain::encoding::{base64url, hex};
 use crate::domain::fields::Fields;
@@ -20,11 +21,10 @@ use crate::domain::time::Timestamp;
 use crate::error::ApiError;
 use crate::http::headers::{bearer, idempotency_key};
 use crate::http::{success, BodyKind, Response};
-use crate::platform::request::Request;
 use crate::platform::webcrypto::random_bytes;
 use crate::store::api_keys;
 use crate::store::rows::{ApiKey, Ticket};
-use crate::store::ticket_create::{self, CreateTicket};
+use crate::store::ticket_create::{self, CreateTicket, UserLink};
 
 pub const CREATED_MESSAGE: &str = "Support ticket created successfully";
 
@@ -55,23 +55,64 @@ impl<'a> CreatedTicket<'a> {
     }
 }
 
+/// A public create, whatever carried it (an HTTP request, or an MCP tool call).
+pub struct PublicCreate<'a> {
+    pub fields: &'a Fields,
+    /// The integration key that authenticated the caller, if any.
+    pub key: Option<&'a ApiKey>,
+    pub client_ip: &'a str,
+    /// The caller's `Idempotency-Key`, with what identifies the request.
+    pub idempotency: Option<(String, RequestIdentity<'a>)>,
+    /// A form post may be answered with a redirect (`FORM_SUCCESS_URL`).
+    pub kind: BodyKind,
+}
+
 /// `POST /api/tickets/create`: validates, checks abuse controls, then writes the
 /// ticket, its number, its event, the rate-limit hits and the idempotency record in
 /// one D1 round trip (two with an integration key: the key lookup comes first).
 pub async fn create(call: Call<'_>) -> Answer {
     let (req, ctx, _) = call.parts();
     super::input::body_kind(&req)?;
-    let key = integration_key(&req, ctx).await?;
+    let key = integration_key(req.header("Authorization").as_deref(), ctx).await?;
     let idempotency_key = idempotency_key(req.header("Idempotency-Key"))?;
     let (kind, body, fields) = read_fields(&req, ctx).await?;
+    let client_ip = req.client_ip();
+    create_ticket(
+        ctx,
+        PublicCreate {
+            fields: &fields,
+            key: key.as_ref(),
+            client_ip: &client_ip,
+            idempotency: idempotency_key.map(|k| {
+                let identity = RequestIdentity {
+                    path: req.path(),
+                    media: kind.name(),
+                    body: &body,
+                };
+                (k, identity)
+            }),
+            kind,
+        },
+    )
+    .await
+}
+
+/// Validates a public create, checks its abuse controls and writes it (see `create`).
+pub async fn create_ticket(ctx: &Ctx, input: PublicCreate<'_>) -> Answer {
+    let PublicCreate {
+        fields,
+        key,
+        client_ip,
+        idempotency,
+        kind,
+    } = input;
     let policy = CreatePolicy {
         categories: &ctx.config.categories,
         priorities: &Priority::PUBLIC,
     };
-    let ticket = NewTicket::parse(&fields, &policy)?;
+    let ticket = NewTicket::parse(fields, &policy)?;
 
-    let client_ip = req.client_ip();
-    let limits = match &key {
+    let limits = match key {
         Some(key) => vec![Limit {
             name: "key",
             bucket: format!("key:{}", key.id),
@@ -85,58 +126,68 @@ pub async fn create(call: Call<'_>) -> Answer {
             },
             Limit {
                 name: "ip",
-                bucket: ip_bucket(&client_ip),
+                bucket: ip_bucket(client_ip),
                 max: ctx.config.rate_limit_per_ip,
             },
         ],
     };
-    if honeypot_filled(&fields) {
+    // Only an anonymous browser can be a bot filling the hidden field; a trusted
+    // caller's `website` is data.
+    if key.is_none() && honeypot_filled(fields) {
         console_log!(
             "request {}: honeypot filled, no ticket created",
             ctx.request_id
         );
         return Ok(decoy(ctx, &ticket, kind, &limits));
     }
-    if let (None, Some(config)) = (&key, &ctx.config.turnstile) {
-        let token = ["turnstile_token", "cf-turnstile-response"]
-            .iter()
-            .find_map(|name| fields.get(*name).and_then(Value::as_str));
-        if let Verdict::Refused(why) = turnstile::verify(config, token, Some(&client_ip)).await {
-            console_log!("request {}: turnstile refused: {why}", ctx.request_id);
-            return Err(ApiError::Forbidden {
-                code: "bot_check_failed",
-                message: "We could not verify that this request comes from a person. Reload the page and try again.",
-            });
-        }
-    }
 
     // Scoped to the caller: the integration key, or the customer's email.
-    let idempotency = idempotency_key.map(|idem_key| {
-        let scope = match &key {
+    let idempotency = idempotency.map(|(idem_key, request)| {
+        let scope = match key {
             Some(key) => format!("key:{}", key.id),
             None => email_bucket(&ticket.customer_email),
         };
-        Idempotency::new(ctx, idem_key, scope, req.path(), kind.name(), &body)
+        Idempotency::new(ctx, idem_key, scope, &request)
     });
     let outbox = ctx.outbox();
-    let result = ticket_create::create(
-        &ctx.db()?,
-        &CreateTicket {
-            ticket: &ticket,
-            actor: key
-                .as_ref()
-                .map_or(Actor::Public, |k| Actor::Integration(k.id)),
-            assigned_to: None,
-            user_must_match_email: key.is_none(),
-            limits: &limits,
-            window_start: ctx.rate_window().start(ctx.now),
-            idempotency: idempotency.as_ref().map(Idempotency::claim),
-            outbox: &outbox,
-            request_id: &ctx.request_id,
-            year: ctx.now.year(),
+    let create = CreateTicket {
+        ticket: &ticket,
+        actor: key
+            .as_ref()
+            .map_or(Actor::Public, |k| Actor::Integration(k.id)),
+        assigned_to: None,
+        user_link: match key {
+            Some(_) => UserLink::MustExist,
+            None => UserLink::IfEmailMatches,
         },
-    )
-    .await?;
+        // A trusted integration vouches for the user it says is logged in.
+        requester_verified: key.is_some() && ticket.user_id.is_some(),
+        limits: &limits,
+        window_start: ctx.rate_window().start(ctx.now),
+        idempotency: idempotency.as_ref().map(Idempotency::claim),
+        outbox: &outbox,
+        request_id: &ctx.request_id,
+        year: ctx.now.year(),
+    };
+    let db = ctx.db()?;
+    let result = match (key, &ctx.config.turnstile) {
+        (None, Some(config)) => {
+            // A retry carries the same single-use token, already spent: replay it
+            // from the idempotency record without asking siteverify again.
+            let earlier = match &idempotency {
+                Some(_) => ticket_create::earlier_answer(&db, &create).await?,
+                None => None,
+            };
+            match earlier {
+                Some(result) => result,
+                None => {
+                    check_turnstile(ctx, config, fields, client_ip).await?;
+                    ticket_create::create(&db, &create).await?
+                }
+            }
+        }
+        _ => ticket_create::create(&db, &create).await?,
+    };
 
     let settled = settle(result.outcome, ctx, &limits, &result.buckets)?;
     let mut response = render(ctx, &CreatedTicket::of(ctx, &settled.ticket), kind);
@@ -146,16 +197,41 @@ pub async fn create(call: Call<'_>) -> Answer {
     Ok(response)
 }
 
+/// Siteverify for an anonymous create: fails closed (403) on any refusal.
+async fn check_turnstile(
+    ctx: &Ctx,
+    config: &TurnstileConfig,
+    fields: &Fields,
+    client_ip: &str,
+) -> Result<(), ApiError> {
+    let token = ["turnstile_token", "cf-turnstile-response"]
+        .iter()
+        .find_map(|name| fields.get(*name).and_then(Value::as_str));
+    match turnstile::verify(config, token, Some(client_ip)).await {
+        Verdict::Human => Ok(()),
+        Verdict::Refused(why) => {
+            console_log!("request {}: turnstile refused: {why}", ctx.request_id);
+            Err(ApiError::Forbidden {
+                code: "bot_check_failed",
+                message: "We could not verify that this request comes from a person. Reload the page and try again.",
+            })
+        }
+    }
+}
+
 /// `Authorization: Bearer <key>` identifies a trusted integration. A key that is
 /// sent but unknown or revoked is a 401, never a silent downgrade to anonymous.
-async fn integration_key(req: &Request, ctx: &Ctx) -> Result<Option<ApiKey>, ApiError> {
-    let Some(header) = req.header("Authorization") else {
+pub async fn integration_key(
+    authorization: Option<&str>,
+    ctx: &Ctx,
+) -> Result<Option<ApiKey>, ApiError> {
+    let Some(header) = authorization else {
         return Ok(None);
     };
     let invalid = || ApiError::Unauthorized {
         message: "The API key is invalid or has been revoked.",
     };
-    let key = bearer(&header).ok_or_else(invalid)?;
+    let key = bearer(header).ok_or_else(invalid)?;
     let hash = hex(&sha256(key.as_bytes()));
     api_keys::use_key(&ctx.db()?, &hash, ctx.now)
         .await?
@@ -163,12 +239,9 @@ async fn integration_key(req: &Request, ctx: &Ctx) -> Result<Option<ApiKey>, Api
         .ok_or_else(invalid)
 }
 
+/// The hidden field is filled only with text: a `false` or `0` is no bot's doing.
 fn honeypot_filled(fields: &Fields) -> bool {
-    match fields.get(HONEYPOT_FIELD) {
-        Some(Value::String(s)) => !s.trim().is_empty(),
-        Some(Value::Null) | None => false,
-        Some(_) => true,
-    }
+    matches!(fields.get(HONEYPOT_FIELD), Some(Value::String(s)) if !s.trim().is_empty())
 }
 
 /// The answer to a create: 201 JSON, or 303 to `FORM_SUCCESS_URL` for a form post.

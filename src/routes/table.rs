@@ -13,10 +13,8 @@ use std::pin::Pin;
 use std::sync::LazyLock;
 
 use super::call::{Answer, Call, Params, StaffCall};
-use super::{
-    attachments, crm_api_keys, crm_auth, crm_notifications, crm_staff, crm_tickets, health,
-};
-use super::{public_status, public_tickets};
+use super::{attachments, contract, crm_api_keys, crm_auth, crm_notifications, crm_staff};
+use super::{crm_tickets, health, mcp, public_status, public_tickets};
 use crate::domain::lifecycle::Action;
 use crate::domain::ticket::TicketNumber;
 use crate::error::ApiError;
@@ -45,6 +43,8 @@ pub enum Audience {
     Public,
     /// The CRM admin panel, from `CRM_ALLOWED_ORIGINS` only.
     Crm,
+    /// Any origin, whatever the configuration: the published contract.
+    Everyone,
 }
 
 pub struct Route {
@@ -59,10 +59,15 @@ pub struct Route {
 pub fn audience_of(path: &str) -> Audience {
     if path.starts_with("/api/crm/") {
         Audience::Crm
+    } else if path == CONTRACT_PATH {
+        Audience::Everyone
     } else {
         Audience::Public
     }
 }
+
+/// Where the OpenAPI document is served (its route in `ROUTES` says the same).
+const CONTRACT_PATH: &str = "/api/openapi.json";
 
 macro_rules! public {
     ($handler:expr) => {
@@ -103,6 +108,7 @@ const fn route(
 #[rustfmt::skip]
 pub static ROUTES: &[Route] = &[
     route("GET",    "/api/health",                            "health",               public!(health::get)),
+    route("GET",    "/api/openapi.json",                      "openapi",              public!(contract::document)),
     // The public API: anyone (the AI assistant, forms, widgets, customers' status links).
     route("POST",   "/api/tickets/create",                    "create_ticket",        public!(public_tickets::create)),
     route("POST",   "/api/tickets/lookup",                    "request_status_links", public!(public_status::lookup)),
@@ -112,6 +118,8 @@ pub static ROUTES: &[Route] = &[
     route("GET",    "/api/tickets/{ticket_number}/attachments/{id}", "download_customer_attachment", public!(attachments::customer_download)),
     route("GET",    "/t/{ticket_number}",                     "status_page",          public!(public_status::page)),
     route("GET",    "/t/upload.js",                           "status_page_script",   public!(public_status::upload_script)),
+    // AI agents: the same operations as MCP tools (an integration key or a staff session).
+    route("POST",   "/mcp",                                   "mcp",                  public!(mcp::endpoint)),
     // Staff sign-in.
     route("POST",   "/api/crm/auth/login",                    "login",                public!(crm_auth::login)),
     route("POST",   "/api/crm/auth/logout",                   "logout",               staff!(crm_auth::logout)),
@@ -132,14 +140,14 @@ pub static ROUTES: &[Route] = &[
     route("GET",    "/api/crm/tickets",                       "list_tickets",         staff!(crm_tickets::list)),
     route("POST",   "/api/crm/tickets/create",                "create_crm_ticket",    staff!(crm_tickets::create)),
     route("GET",    "/api/crm/tickets/{ticket}",              "get_ticket",           staff!(crm_tickets::get)),
-    route("PATCH",  "/api/crm/tickets/{id}",                  "edit_ticket",          staff!(crm_tickets::edit)),
-    route("POST",   "/api/crm/tickets/{id}/messages",         "add_staff_message",    staff!(crm_tickets::add_message)),
-    route("POST",   "/api/crm/tickets/{id}/attachments",      "upload_staff_attachment", staff!(attachments::staff_upload)),
-    route("POST",   "/api/crm/tickets/{id}/assign",           "assign_ticket",        action!(Action::Assign)),
-    route("POST",   "/api/crm/tickets/{id}/unassign",         "unassign_ticket",      action!(Action::Unassign)),
-    route("POST",   "/api/crm/tickets/{id}/resolve",          "resolve_ticket",       action!(Action::Resolve)),
-    route("POST",   "/api/crm/tickets/{id}/close",            "close_ticket",         action!(Action::Close)),
-    route("POST",   "/api/crm/tickets/{id}/reopen",           "reopen_ticket",        action!(Action::Reopen)),
+    route("PATCH",  "/api/crm/tickets/{ticket}",              "edit_ticket",          staff!(crm_tickets::edit)),
+    route("POST",   "/api/crm/tickets/{ticket}/messages",     "add_staff_message",    staff!(crm_tickets::add_message)),
+    route("POST",   "/api/crm/tickets/{ticket}/attachments",  "upload_staff_attachment", staff!(attachments::staff_upload)),
+    route("POST",   "/api/crm/tickets/{ticket}/assign",       "assign_ticket",        action!(Action::Assign)),
+    route("POST",   "/api/crm/tickets/{ticket}/unassign",     "unassign_ticket",      action!(Action::Unassign)),
+    route("POST",   "/api/crm/tickets/{ticket}/resolve",      "resolve_ticket",       action!(Action::Resolve)),
+    route("POST",   "/api/crm/tickets/{ticket}/close",        "close_ticket",         action!(Action::Close)),
+    route("POST",   "/api/crm/tickets/{ticket}/reopen",       "reopen_ticket",        action!(Action::Reopen)),
     // Files.
     route("GET",    "/api/crm/attachments/{id}",              "download_attachment",  staff!(attachments::staff_download)),
     route("DELETE", "/api/crm/attachments/{id}",              "delete_attachment",    admin!(attachments::delete)),
@@ -347,7 +355,7 @@ mod tests {
     #[test]
     fn literal_paths_never_become_parameters() {
         assert_eq!(outcome("GET", "/api/crm/tickets/create"), "405");
-        assert_eq!(outcome("PATCH", "/api/crm/tickets/TKT-2026-0008"), "405");
+        assert_eq!(outcome("DELETE", "/api/crm/tickets/TKT-2026-0008"), "405");
         for path in [
             "/api/crm/tickets/0",
             "/api/crm/tickets/-1",
@@ -424,9 +432,16 @@ mod tests {
                 assert_eq!(audience_of(route.path), Audience::Crm);
             } else {
                 assert!(open, "{} {}", route.method, route.path);
-                assert_eq!(audience_of(route.path), Audience::Public);
+                assert_ne!(audience_of(route.path), Audience::Crm);
             }
         }
+    }
+
+    #[test]
+    fn the_contract_is_readable_from_anywhere() {
+        let route = ROUTES.iter().find(|r| r.name == "openapi").unwrap();
+        assert_eq!(route.path, CONTRACT_PATH);
+        assert_eq!(audience_of(route.path), Audience::Everyone);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::rate_limits::Buckets;
+use super::rate_limits::{bucket_states, record_hits_sql, state_columns, BucketSql};
 use super::rows::{Attachment, Ticket, ATTACHMENT_COLUMNS, A_ATTACHMENT_COLUMNS, T_TICKET_COLUMNS};
 use super::tickets::TicketRef;
 use super::{int, prepare, status_in, text, time, Database, Params, Statement};
@@ -70,7 +70,20 @@ pub async fn reserve(db: &Database, u: &NewUpload<'_>) -> worker::Result<Reserve
     let start = p.bind(time(u.window_start));
     let size = p.bind(Value::from(u.size));
     let key = p.bind(text(u.r2_key));
-    let buckets = Buckets::bind(&mut p, u.limits, &start);
+    let buckets: Vec<BucketSql> = u
+        .limits
+        .iter()
+        .map(|l| BucketSql::bind(&mut p, &l.bucket, l.max, &start))
+        .collect();
+    // Staff uploads have no buckets.
+    let room = match buckets.is_empty() {
+        true => "1".to_owned(),
+        false => buckets
+            .iter()
+            .map(BucketSql::has_room)
+            .collect::<Vec<_>>()
+            .join(" AND "),
+    };
     let max_count = p.bind(Value::from(u.max_per_ticket));
     let max_bytes = p.bind(Value::from(u.max_bytes_per_ticket));
     let count = "(SELECT count(*) FROM ticket_attachments WHERE ticket_id = ?1)";
@@ -84,8 +97,7 @@ pub async fn reserve(db: &Database, u: &NewUpload<'_>) -> worker::Result<Reserve
         String::new()
     };
     let guard = format!(
-        "t.id = ?1{open} AND {count} < {max_count} AND {total} + {size} <= {max_bytes} AND {}",
-        buckets.have_room()
+        "t.id = ?1{open} AND {count} < {max_count} AND {total} + {size} <= {max_bytes} AND {room}"
     );
     let shared = p.values.clone();
     let mut row = Params { values: shared };
@@ -102,16 +114,24 @@ pub async fn reserve(db: &Database, u: &NewUpload<'_>) -> worker::Result<Reserve
         ATTACHMENT_COLUMNS.as_str()
     );
     let state = format!(
-        "SELECT t.status, {count} AS files, {total} AS bytes, {} FROM support_tickets t WHERE t.id = ?1",
-        buckets.state_columns()
+        "SELECT t.status, {count} AS files, {total} AS bytes{} FROM support_tickets t WHERE t.id = ?1",
+        if buckets.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", state_columns(&buckets))
+        }
     );
     let mut statements = vec![
         prepare(db, &insert, &row.values)?,
         prepare(db, &state, &p.values)?,
     ];
     let reserved = format!("EXISTS (SELECT 1 FROM ticket_attachments WHERE r2_key = {key})");
-    if let Some(hits) = buckets.record(&now, &reserved) {
-        statements.push(prepare(db, &hits, &p.values)?);
+    if !buckets.is_empty() {
+        statements.push(prepare(
+            db,
+            &record_hits_sql(&buckets, &now, &reserved),
+            &p.values,
+        )?);
     }
     // The state is read before the hits are counted: it explains a refusal.
     let results = db.batch(statements).await?;
@@ -134,7 +154,7 @@ pub async fn reserve(db: &Database, u: &NewUpload<'_>) -> worker::Result<Reserve
         } else if bytes + u.size > u.max_bytes_per_ticket {
             Reserved::StorageFull { used: bytes }
         } else {
-            Reserved::RateLimited(buckets.states(&state))
+            Reserved::RateLimited(bucket_states(&state, buckets.len()))
         },
     )
 }

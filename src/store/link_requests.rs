@@ -3,7 +3,7 @@
 //! it has. One batch.
 
 use super::notifications::{claimed, enqueue_sql, OutboxPolicy, Outgoing};
-use super::rate_limits::BucketSql;
+use super::rate_limits::{bucket_states, record_hits_sql, state_columns, BucketSql};
 use super::rows::Notification;
 use super::{prepare, text, time, Database, Params};
 use crate::domain::abuse::{BucketState, Limit};
@@ -37,12 +37,7 @@ pub async fn request_links(
         .map(BucketSql::has_room)
         .collect::<Vec<_>>()
         .join(" AND ");
-    let state: Vec<String> = buckets
-        .iter()
-        .enumerate()
-        .map(|(i, b)| format!("{} AS used_{i}, {} AS frees_{i}", b.used(), b.frees_at()))
-        .collect();
-    let check = format!("SELECT ({guard}) AS ok, {}", state.join(", "));
+    let check = format!("SELECT ({guard}) AS ok, {}", state_columns(&buckets));
     let notify = enqueue_sql(
         &mut p,
         &[Outgoing {
@@ -56,15 +51,7 @@ pub async fn request_links(
         "NULL",
         outbox,
     );
-    let names: Vec<String> = buckets
-        .iter()
-        .map(|b| format!("SELECT {} AS b", b.bucket()))
-        .collect();
-    let hits = format!(
-        "INSERT INTO rate_limit_hits (bucket, at)
-         SELECT b, {now_p} FROM ({}) WHERE {guard}",
-        names.join(" UNION ALL ")
-    );
+    let hits = record_hits_sql(&buckets, &now_p, &guard);
     // The check and the notification see the state before this lookup is counted.
     let results = db
         .batch(vec![
@@ -77,14 +64,8 @@ pub async fn request_links(
     if row["ok"].as_f64() == Some(1.0) {
         return Ok(LookupOutcome::Accepted(claimed(results[1].rows()?)));
     }
-    Ok(LookupOutcome::RateLimited(
-        (0..buckets.len())
-            .map(|i| BucketState {
-                used: row[format!("used_{i}")].as_f64().unwrap_or(0.0) as u32,
-                frees_at: row[format!("frees_{i}")]
-                    .as_str()
-                    .and_then(Timestamp::parse),
-            })
-            .collect(),
-    ))
+    Ok(LookupOutcome::RateLimited(bucket_states(
+        &row,
+        buckets.len(),
+    )))
 }

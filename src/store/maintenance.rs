@@ -3,32 +3,43 @@
 use super::{time, Database};
 use crate::domain::time::Timestamp;
 
+/// Where each kind of row stops mattering.
+pub struct Cutoffs {
+    pub now: Timestamp,
+    /// Rate-limit hits at or before it are out of every window.
+    pub rate_window_start: Timestamp,
+    /// Login throttle windows that started at or before it are over.
+    pub login_window_start: Timestamp,
+    /// Sent and skipped notifications last touched before it are pruned.
+    pub notifications_before: Timestamp,
+}
+
 /// What was removed, per table.
 pub struct Cleanup {
     pub rate_limit_hits: usize,
     pub idempotency_keys: usize,
     pub revoked_sessions: usize,
     pub login_attempts: usize,
+    pub notifications: usize,
 }
 
-/// Deletes expired rate-limit hits, idempotency records, revoked-session markers and
-/// login throttle windows, in one batch.
-pub async fn clean_up(
-    db: &Database,
-    now: Timestamp,
-    rate_window_start: Timestamp,
-    login_window_start: Timestamp,
-) -> worker::Result<Cleanup> {
+/// Deletes expired rate-limit hits, idempotency records, revoked-session markers,
+/// login throttle windows and old delivered notifications, in one batch.
+pub async fn clean_up(db: &Database, c: &Cutoffs) -> worker::Result<Cleanup> {
     let statements = [
         (
             "DELETE FROM rate_limit_hits WHERE at <= ?1",
-            rate_window_start,
+            c.rate_window_start,
         ),
-        ("DELETE FROM idempotency_keys WHERE expires_at <= ?1", now),
-        ("DELETE FROM revoked_sessions WHERE expires_at <= ?1", now),
+        ("DELETE FROM idempotency_keys WHERE expires_at <= ?1", c.now),
+        ("DELETE FROM revoked_sessions WHERE expires_at <= ?1", c.now),
         (
             "DELETE FROM login_attempts WHERE window_started_at <= ?1",
-            login_window_start,
+            c.login_window_start,
+        ),
+        (
+            "DELETE FROM notifications WHERE status IN ('sent', 'skipped') AND updated_at < ?1",
+            c.notifications_before,
         ),
     ]
     .into_iter()
@@ -41,5 +52,6 @@ pub async fn clean_up(
         idempotency_keys: changes(1),
         revoked_sessions: changes(2),
         login_attempts: changes(3),
+        notifications: changes(4),
     })
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::attachments::{candidates, Link};
 use super::notifications::{claimed, enqueue_sql, OutboxPolicy, Outgoing};
-use super::rate_limits::Buckets;
+use super::rate_limits::{bucket_states, record_hits_sql, state_columns, BucketSql};
 use super::rows::{Attachment, Message, Notification, MESSAGE_COLUMNS};
 use super::{int, prepare, status_in, text, time, Database, Params, Statement};
 use crate::domain::abuse::{BucketState, Limit};
@@ -40,7 +40,7 @@ pub struct CustomerReply<'a> {
     pub body: &'a str,
     /// Files the customer uploaded to this ticket, sent with the reply.
     pub attachment_ids: &'a [i64],
-    /// The limits the reply counts against (`abuse::customer_limits`).
+    /// The limits the reply counts against (per ticket and per client).
     pub limits: &'a [Limit],
     pub window_start: Timestamp,
     /// This request's id: marks the files this batch claims.
@@ -66,7 +66,11 @@ pub async fn customer_reply(
     p.bind(int(Some(reply.ticket_id)));
     p.bind(time(outbox.now));
     let start = p.bind(time(reply.window_start));
-    let buckets = Buckets::bind(&mut p, reply.limits, &start);
+    let buckets: Vec<BucketSql> = reply
+        .limits
+        .iter()
+        .map(|l| BucketSql::bind(&mut p, &l.bucket, l.max, &start))
+        .collect();
     let link = Link::bind(
         &mut p,
         reply.attachment_ids,
@@ -77,10 +81,11 @@ pub async fn customer_reply(
     );
     let shared = p.values;
 
+    let room: Vec<String> = buckets.iter().map(BucketSql::has_room).collect();
     let takes_replies = format!(
         "t.id = ?1 AND NOT {} AND {}",
         status_in(&statuses_where_reply(ReplyEffect::Refused)),
-        buckets.have_room()
+        room.join(" AND ")
     );
     let guard = match &link {
         Some(link) => format!("{takes_replies} AND {}", link.all_claimed()),
@@ -135,7 +140,7 @@ pub async fn customer_reply(
     let notify_params = p.values;
     let state = format!(
         "SELECT t.status, {} FROM support_tickets t WHERE t.id = ?1",
-        buckets.state_columns()
+        state_columns(&buckets)
     );
 
     let mut statements = Vec::new();
@@ -154,10 +159,12 @@ pub async fn customer_reply(
     if let Some(link) = &link {
         statements.push(prepare(db, &link.states(), &shared)?);
     }
-    let hit_condition = format!("EXISTS (SELECT 1 FROM support_tickets t WHERE {guard})");
-    if let Some(hits) = buckets.record("?2", &hit_condition) {
-        statements.push(prepare(db, &hits, &shared)?);
-    }
+    let hits = record_hits_sql(
+        &buckets,
+        "?2",
+        &format!("EXISTS (SELECT 1 FROM support_tickets t WHERE {guard})"),
+    );
+    statements.push(prepare(db, &hits, &shared)?);
     let finalize = link.as_ref().map(|_| statements.len());
     if let Some(link) = &link {
         statements.push(prepare(db, &link.finalize("?1", false), &shared)?);
@@ -202,9 +209,10 @@ pub async fn customer_reply(
             }
         }
     }
-    Ok(ReplyOutcome::RateLimited(
-        buckets.states(&state.unwrap_or_default()),
-    ))
+    Ok(ReplyOutcome::RateLimited(bucket_states(
+        &state.unwrap_or_default(),
+        buckets.len(),
+    )))
 }
 
 /// A staff message, as the store takes it.

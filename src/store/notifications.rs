@@ -21,8 +21,9 @@ pub struct Outgoing<'a> {
 pub struct OutboxPolicy {
     pub now: Timestamp,
     pub lease_until: Timestamp,
-    /// The base of status links in these notifications.
-    pub link_base: String,
+    /// The configured base of status links (`PUBLIC_BASE_URL`), kept with each row
+    /// for the record; emails build their links from the configuration.
+    pub link_base: Option<String>,
     pub email_skip: Option<&'static str>,
     pub webhook_skip: Option<&'static str>,
 }
@@ -49,7 +50,7 @@ pub(super) fn enqueue_sql(
 ) -> String {
     let now = p.bind(time(policy.now));
     let lease = p.bind(time(policy.lease_until));
-    let link_base = p.bind(text(&policy.link_base));
+    let link_base = p.bind(opt_text(policy.link_base.as_deref()));
     let selects: Vec<String> = rows
         .iter()
         .map(|o| {
@@ -86,26 +87,43 @@ pub fn claimed(rows: Vec<Notification>) -> Vec<Notification> {
 
 /// Claims due rows, up to `limit`: counts the attempt and pushes `next_attempt_at`
 /// to `lease_until`, so a second deliverer does not take them while this one works.
-/// A deliverer that dies leaves them due again later.
+/// A deliverer that dies leaves them due again later; a row due again that has used
+/// all `max_attempts` (its deliverer died each time, or its facts could not be read)
+/// is given up as failed instead of being tried forever. One batch.
 pub async fn claim_due(
     db: &Database,
     now: Timestamp,
     lease_until: Timestamp,
     limit: u32,
+    max_attempts: u32,
 ) -> worker::Result<Vec<Notification>> {
-    let sql = format!(
-        "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?2, updated_at = ?1
-         WHERE id IN (SELECT id FROM notifications WHERE status = '{}' AND next_attempt_at <= ?1
-                      ORDER BY id LIMIT ?3)
-         RETURNING {NOTIFICATION_COLUMNS}",
-        DeliveryStatus::Pending.as_str()
+    let pending = DeliveryStatus::Pending.as_str();
+    let params = [
+        time(now),
+        time(lease_until),
+        int(Some(limit.into())),
+        int(Some(max_attempts.into())),
+    ];
+    let give_up = format!(
+        "UPDATE notifications SET status = '{}',
+           last_error = COALESCE(last_error, 'no delivery finished within its lease'), updated_at = ?1
+         WHERE status = '{pending}' AND next_attempt_at <= ?1 AND attempts >= ?4",
+        DeliveryStatus::Failed.as_str()
     );
-    db.prepare(
-        &sql,
-        &[time(now), time(lease_until), int(Some(limit.into()))],
-    )?
-    .all()
-    .await
+    let claim = format!(
+        "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?2, updated_at = ?1
+         WHERE id IN (SELECT id FROM notifications
+                      WHERE status = '{pending}' AND next_attempt_at <= ?1 AND attempts < ?4
+                      ORDER BY id LIMIT ?3)
+         RETURNING {NOTIFICATION_COLUMNS}"
+    );
+    let results = db
+        .batch(vec![
+            db.prepare(&give_up, &params)?,
+            db.prepare(&claim, &params)?,
+        ])
+        .await?;
+    results[1].rows()
 }
 
 /// What claimed rows talk about: their tickets, messages (with staff names) and,

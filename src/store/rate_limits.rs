@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::{int, text, Params};
-use crate::domain::abuse::{BucketState, Limit};
+use crate::domain::abuse::BucketState;
 use crate::domain::time::Timestamp;
 
 /// One bucket's placeholders inside a statement.
@@ -26,11 +26,6 @@ impl BucketSql {
             max: p.bind(int(Some(max.into()))),
             window_start: window_start.to_owned(),
         }
-    }
-
-    /// The bucket's name (for recording a hit).
-    pub(super) fn bucket(&self) -> &str {
-        &self.bucket
     }
 
     fn hits(&self) -> String {
@@ -61,70 +56,37 @@ impl BucketSql {
     }
 }
 
-/// Several buckets checked, counted and reported together (a customer's reply or
-/// upload counts against its ticket's and its IP's).
-pub(super) struct Buckets(Vec<BucketSql>);
+/// `used_<i>, frees_<i>` columns of every bucket, for a statement that explains a
+/// refusal (read back with `bucket_states`).
+pub(super) fn state_columns(buckets: &[BucketSql]) -> String {
+    buckets
+        .iter()
+        .enumerate()
+        .map(|(i, b)| format!("{} AS used_{i}, {} AS frees_{i}", b.used(), b.frees_at()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
-impl Buckets {
-    pub(super) fn bind(p: &mut Params, limits: &[Limit], window_start: &str) -> Self {
-        Buckets(
-            limits
-                .iter()
-                .map(|l| BucketSql::bind(p, &l.bucket, l.max, window_start))
-                .collect(),
-        )
-    }
+/// The buckets' states from a row with `state_columns`.
+pub(super) fn bucket_states(row: &Value, count: usize) -> Vec<BucketState> {
+    (0..count)
+        .map(|i| BucketState {
+            used: row[format!("used_{i}")].as_f64().unwrap_or(0.0) as u32,
+            frees_at: row[format!("frees_{i}")]
+                .as_str()
+                .and_then(Timestamp::parse),
+        })
+        .collect()
+}
 
-    /// Whether each bucket has room for one more hit (`1` without buckets).
-    pub(super) fn have_room(&self) -> String {
-        if self.0.is_empty() {
-            return "1".to_owned();
-        }
-        self.0
-            .iter()
-            .map(BucketSql::has_room)
-            .collect::<Vec<_>>()
-            .join(" AND ")
-    }
-
-    /// Records one hit in every bucket when `condition` holds (`None` without buckets).
-    pub(super) fn record(&self, now: &str, condition: &str) -> Option<String> {
-        if self.0.is_empty() {
-            return None;
-        }
-        let names: Vec<String> = self
-            .0
-            .iter()
-            .map(|b| format!("SELECT {} AS b", b.bucket()))
-            .collect();
-        Some(format!(
-            "INSERT INTO rate_limit_hits (bucket, at) SELECT b, {now} FROM ({}) WHERE {condition}",
-            names.join(" UNION ALL ")
-        ))
-    }
-
-    /// `used_0, frees_0, ...` columns for a state query (`NULL AS no_buckets` without).
-    pub(super) fn state_columns(&self) -> String {
-        if self.0.is_empty() {
-            return "NULL AS no_buckets".to_owned();
-        }
-        self.0
-            .iter()
-            .enumerate()
-            .map(|(i, b)| format!("{} AS used_{i}, {} AS frees_{i}", b.used(), b.frees_at()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    /// The buckets' states from a row with `state_columns`.
-    pub(super) fn states(&self, row: &Value) -> Vec<BucketState> {
-        (0..self.0.len())
-            .map(|i| BucketState {
-                used: row[format!("used_{i}")].as_f64().unwrap_or(0.0) as u32,
-                frees_at: row[format!("frees_{i}")]
-                    .as_str()
-                    .and_then(Timestamp::parse),
-            })
-            .collect()
-    }
+/// Counts one hit in every bucket, at `now`, when `condition` holds.
+pub(super) fn record_hits_sql(buckets: &[BucketSql], now: &str, condition: &str) -> String {
+    let names: Vec<String> = buckets
+        .iter()
+        .map(|b| format!("SELECT {} AS b", b.bucket))
+        .collect();
+    format!(
+        "INSERT INTO rate_limit_hits (bucket, at) SELECT b, {now} FROM ({}) WHERE {condition}",
+        names.join(" UNION ALL ")
+    )
 }

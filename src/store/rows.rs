@@ -36,7 +36,7 @@ fn json_text<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
 }
 
 /// Every column of a ticket, in `Ticket`'s order.
-pub const TICKET_FIELDS: [&str; 18] = [
+pub const TICKET_FIELDS: [&str; 19] = [
     "id",
     "ticket_number",
     "subject",
@@ -55,6 +55,7 @@ pub const TICKET_FIELDS: [&str; 18] = [
     "created_at",
     "updated_at",
     "version",
+    "requester_verified",
 ];
 
 /// `id, ticket_number, ...`: every ticket column, built once per isolate.
@@ -82,6 +83,10 @@ pub struct Ticket {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: i64,
+    /// Whether the requester proved control of `customer_email` (migration 0005).
+    /// Idempotency records written before it lack the field: not verified.
+    #[serde(default, deserialize_with = "sqlite_bool")]
+    pub requester_verified: bool,
 }
 
 pub const EVENT_COLUMNS: &str = "e.id, e.kind, e.actor_type, e.actor_id, e.data, e.created_at";
@@ -265,7 +270,7 @@ mod tests {
     #[test]
     fn column_lists() {
         assert!(TICKET_COLUMNS.starts_with("id, ticket_number, subject"));
-        assert!(T_TICKET_COLUMNS.ends_with("t.updated_at, t.version"));
+        assert!(T_TICKET_COLUMNS.ends_with("t.version, t.requester_verified"));
         assert_eq!(
             M_MESSAGE_COLUMNS.as_str(),
             "m.id, m.author_type, m.staff_id, m.body, m.internal, m.created_at"

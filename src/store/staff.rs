@@ -21,22 +21,40 @@ pub async fn session_check(
         .await
 }
 
+/// What a login must know before checking the password, read in one round trip.
+pub struct LoginState {
+    /// The account, if the email has one.
+    pub account: Option<LoginCandidate>,
+    /// Each throttle key with this attempt counted.
+    pub attempts: Vec<LoginAttempts>,
+    /// The iteration count most stored hashes have: what checking an unknown
+    /// email's decoy hash must cost, so timing does not reveal accounts.
+    pub usual_iterations: Option<u32>,
+}
+
 /// One round trip for everything a login must know before checking the password:
-/// the account (if any), and the attempt counted against the email and the client IP
-/// in their current windows (a window that has ended starts again). Counting before
-/// the password is checked keeps the throttle exact under parallel guesses; a
+/// the account (if any), the attempt counted against each throttle key in its current
+/// window (a window that has ended starts again), and the usual hash cost. Counting
+/// before the password is checked keeps the throttle exact under parallel guesses; a
 /// successful login takes its attempt back (`login_succeeded`).
 pub async fn login_attempt(
     db: &Database,
     email: &str,
-    keys: [&str; 2],
+    keys: &[&str],
     now: Timestamp,
     window_start: Timestamp,
-) -> worker::Result<(Option<LoginCandidate>, Vec<LoginAttempts>)> {
+) -> worker::Result<LoginState> {
     let account = format!(
         "SELECT {STAFF_COLUMNS}, password_hash, session_epoch FROM crm_staff WHERE email = ?1"
     );
-    let mut statements = vec![db.prepare(&account, &[text(email)])?];
+    // `pbkdf2_sha256$<iterations>$...`: the count starts at the 15th character.
+    let usual = "SELECT CAST(substr(password_hash, 15, instr(substr(password_hash, 15), '$') - 1)
+                   AS INTEGER) AS iterations
+                 FROM crm_staff GROUP BY iterations ORDER BY count(*) DESC, iterations DESC LIMIT 1";
+    let mut statements = vec![
+        db.prepare(&account, &[text(email)])?,
+        db.prepare(usual, &[])?,
+    ];
     for key in keys {
         statements.push(db.prepare(
             "INSERT INTO login_attempts (key, failures, window_started_at) VALUES (?1, 1, ?2)
@@ -49,25 +67,43 @@ pub async fn login_attempt(
         )?);
     }
     let results = db.batch(statements).await?;
-    let account = results[0].rows::<LoginCandidate>()?.into_iter().next();
+    #[derive(serde::Deserialize)]
+    struct Usual {
+        iterations: Option<u32>,
+    }
     let mut attempts = Vec::new();
-    for result in &results[1..] {
+    for result in &results[2..] {
         attempts.extend(result.rows::<LoginAttempts>()?);
     }
-    Ok((account, attempts))
+    Ok(LoginState {
+        account: results[0].rows::<LoginCandidate>()?.into_iter().next(),
+        attempts,
+        usual_iterations: results[1]
+            .rows::<Usual>()?
+            .into_iter()
+            .next()
+            .and_then(|u| u.iterations),
+    })
 }
 
-/// A successful login clears its email's count and takes its attempt back from the IP's.
-pub async fn login_succeeded(db: &Database, email_key: &str, ip_key: &str) -> worker::Result<()> {
-    let clear = db.prepare(
+/// A successful login clears its own key (this email from this client) and takes its
+/// attempt back from the others.
+pub async fn login_succeeded(
+    db: &Database,
+    own_key: &str,
+    other_keys: &[&str],
+) -> worker::Result<()> {
+    let mut statements = vec![db.prepare(
         "DELETE FROM login_attempts WHERE key = ?1",
-        &[text(email_key)],
-    )?;
-    let give_back = db.prepare(
-        "UPDATE login_attempts SET failures = max(failures - 1, 0) WHERE key = ?1",
-        &[text(ip_key)],
-    )?;
-    db.batch(vec![clear, give_back]).await?;
+        &[text(own_key)],
+    )?];
+    for key in other_keys {
+        statements.push(db.prepare(
+            "UPDATE login_attempts SET failures = max(failures - 1, 0) WHERE key = ?1",
+            &[text(key)],
+        )?);
+    }
+    db.batch(statements).await?;
     Ok(())
 }
 

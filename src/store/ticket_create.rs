@@ -4,9 +4,9 @@
 use serde_json::Value;
 
 use super::notifications::{claimed, enqueue_sql, OutboxPolicy, Outgoing};
-use super::rate_limits::BucketSql;
+use super::rate_limits::{bucket_states, state_columns, BucketSql};
 use super::rows::{Notification, Ticket, TICKET_COLUMNS, TICKET_FIELDS};
-use super::{int, text, time, Database, Params};
+use super::{int, prepare, text, time, Database, Params};
 use crate::domain::abuse::{BucketState, Limit};
 use crate::domain::notification::Kind;
 use crate::domain::ticket::{Actor, Status};
@@ -26,13 +26,27 @@ pub struct IdempotencyClaim<'a> {
     pub expires_at: Timestamp,
 }
 
+/// How a create treats the `user_id` it was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserLink {
+    /// Trusted callers (integration keys, staff): the user must exist, else the create
+    /// is refused (`unknown_user`).
+    MustExist,
+    /// Anonymous callers: the ticket is linked only when that user's email is the
+    /// ticket's, and stored unlinked otherwise, with the same answer: a refusal would
+    /// tell anyone which email belongs to which user id.
+    IfEmailMatches,
+}
+
 /// Everything a create writes or checks besides the validated fields.
 pub struct CreateTicket<'a> {
     pub ticket: &'a NewTicket,
     pub actor: Actor,
     pub assigned_to: Option<i64>,
-    /// Anonymous callers may only name a user whose email is the ticket's.
-    pub user_must_match_email: bool,
+    /// What a `user_id` the caller names must satisfy.
+    pub user_link: UserLink,
+    /// Whether the requester proved control of the email (stored on the ticket).
+    pub requester_verified: bool,
     /// Rate limits to check and count, over hits newer than `window_start` (unused
     /// without limits). The time of the create is `outbox.now`.
     pub limits: &'a [Limit],
@@ -102,6 +116,32 @@ pub async fn create(db: &Database, c: &CreateTicket<'_>) -> worker::Result<Creat
     })
 }
 
+/// Before a create that must spend something first (a single-use Turnstile token):
+/// whether this request is a retry of one already answered, by reading what the
+/// batch's last statement reads, and writing nothing. `Some` for a replay or a key
+/// reused with another request; `None` when the create must go ahead.
+pub async fn earlier_answer(
+    db: &Database,
+    c: &CreateTicket<'_>,
+) -> worker::Result<Option<CreateResult>> {
+    let mut p = Params::default();
+    let diagnosis = diagnosis_sql(&mut p, c);
+    let row: Value = prepare(db, &diagnosis, &p.values)?
+        .first()
+        .await?
+        .unwrap_or(Value::Null);
+    let (outcome, buckets) = explain(None, &row, c);
+    Ok(matches!(
+        outcome,
+        CreateOutcome::Replayed(_) | CreateOutcome::KeyReused
+    )
+    .then_some(CreateResult {
+        outcome,
+        buckets,
+        notifications: vec![],
+    }))
+}
+
 /// The batch's statements (SQL and parameters) and the index of the outbox insert.
 fn create_statements(c: &CreateTicket<'_>) -> (Vec<(String, Vec<Value>)>, usize) {
     let t = c.ticket;
@@ -143,17 +183,20 @@ fn create_statements(c: &CreateTicket<'_>) -> (Vec<(String, Vec<Value>)>, usize)
         int(c.assigned_to),
         int(c.actor.staff_id()),
         time(c.outbox.now),
+        int(Some(i64::from(c.requester_verified))),
     ]
     .map(|v| p.bind(v));
-    let [subject, description, user, name, email, priority, category, status_p, assignee, creator, now] =
+    let [subject, description, user, name, email, priority, category, status_p, assignee, creator, now, verified] =
         values;
+    let user = stored_user_sql(c, &user, &email);
     let insert = format!(
         "INSERT INTO support_tickets
            (ticket_number, subject, description, user_id, customer_name, customer_email,
-            priority, category, status, assigned_to, assigned_at, created_by, created_at, updated_at)
+            priority, category, status, assigned_to, assigned_at, created_by, created_at, updated_at,
+            requester_verified)
          SELECT {NUMBER_FROM_COUNTER}, {subject}, {description}, {user}, {name}, {email}, {priority},
                 {category}, {status_p}, {assignee}, CASE WHEN {assignee} IS NULL THEN NULL ELSE {now} END,
-                {creator}, {now}, {now}
+                {creator}, {now}, {now}, {verified}
          FROM ticket_counters c WHERE c.year = ?1 AND c.claimed_by = ?2
          RETURNING {}",
         TICKET_COLUMNS.as_str()
@@ -282,15 +325,25 @@ fn window_start_param(p: &mut Params, c: &CreateTicket<'_>) -> String {
     }
 }
 
+/// Whether the named user is acceptable (always, for anonymous callers: see `UserLink`).
 fn user_ok_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
-    let user = p.bind(int(c.ticket.user_id));
-    let email_rule = if c.user_must_match_email {
-        let email = p.bind(text(c.ticket.customer_email.as_str()));
-        format!(" AND email = {email} COLLATE NOCASE")
-    } else {
-        String::new()
-    };
-    format!("({user} IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = {user}{email_rule}))")
+    match c.user_link {
+        UserLink::MustExist => {
+            let user = p.bind(int(c.ticket.user_id));
+            format!("({user} IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = {user}))")
+        }
+        UserLink::IfEmailMatches => "1".to_owned(),
+    }
+}
+
+/// The `user_id` to store: as sent, or for anonymous callers only when it matches.
+fn stored_user_sql(c: &CreateTicket<'_>, user: &str, email: &str) -> String {
+    match c.user_link {
+        UserLink::MustExist => user.to_owned(),
+        UserLink::IfEmailMatches => {
+            format!("(SELECT id FROM users WHERE id = {user} AND email = {email} COLLATE NOCASE)")
+        }
+    }
 }
 
 fn assignee_ok_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
@@ -325,10 +378,13 @@ fn diagnosis_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
         columns.push(format!("(SELECT ticket {record}) AS idem_ticket"));
     }
     let window_start = window_start_param(p, c);
-    for (i, limit) in c.limits.iter().enumerate() {
-        let bucket = BucketSql::bind(p, &limit.bucket, limit.max, &window_start);
-        columns.push(format!("{} AS used_{i}", bucket.used()));
-        columns.push(format!("{} AS frees_{i}", bucket.frees_at()));
+    let buckets: Vec<BucketSql> = c
+        .limits
+        .iter()
+        .map(|limit| BucketSql::bind(p, &limit.bucket, limit.max, &window_start))
+        .collect();
+    if !buckets.is_empty() {
+        columns.push(state_columns(&buckets));
     }
     format!("SELECT {}", columns.join(", "))
 }
@@ -338,14 +394,7 @@ fn explain(
     row: &Value,
     c: &CreateTicket<'_>,
 ) -> (CreateOutcome, Vec<BucketState>) {
-    let buckets: Vec<BucketState> = (0..c.limits.len())
-        .map(|i| BucketState {
-            used: row[format!("used_{i}")].as_f64().unwrap_or(0.0) as u32,
-            frees_at: row[format!("frees_{i}")]
-                .as_str()
-                .and_then(Timestamp::parse),
-        })
-        .collect();
+    let buckets = bucket_states(row, c.limits.len());
     let outcome = match created {
         Some(ticket) => CreateOutcome::Created(ticket),
         None => refusal(row, c, &buckets),
@@ -405,7 +454,7 @@ mod tests {
         OutboxPolicy {
             now: at("2026-12-01T00:00:00.000Z"),
             lease_until: at("2026-12-01T00:02:00.000Z"),
-            link_base: "https://help.example".into(),
+            link_base: Some("https://help.example".into()),
             email_skip,
             webhook_skip: Some("WEBHOOK_URL or WEBHOOK_SECRET is not set"),
         }
@@ -438,7 +487,12 @@ mod tests {
                 ticket: &t,
                 actor: Actor::Public,
                 assigned_to: None,
-                user_must_match_email: !limits.is_empty(),
+                user_link: if limits.is_empty() {
+                    UserLink::MustExist
+                } else {
+                    UserLink::IfEmailMatches
+                },
+                requester_verified: limits.is_empty(),
                 limits,
                 window_start: at("2026-11-30T23:00:00.000Z"),
                 idempotency: idempotency.then_some(IdempotencyClaim {

@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use super::TicketRef;
 use crate::domain::lifecycle::Action;
 use crate::domain::ticket::{Actor, Status};
 use crate::domain::ticket_input::TicketEdit;
@@ -34,11 +35,12 @@ struct ChangeSql<'a> {
     set: &'a str,
 }
 
-/// Runs a change (see the module comment). Shared parameters: ?1 id, ?2 now, ?3 actor
+/// Runs a change (see the module comment). Shared parameters: ?1 the ticket's id or
+/// number (`TicketRef::condition`), ?2 now, ?3 actor
 /// type, ?4 actor id, ?5 version (or NULL), ?6 assignee; edits bind theirs after.
 async fn guarded_change(
     db: &Database,
-    id: i64,
+    ticket: &TicketRef,
     sql: ChangeSql<'_>,
     params: Vec<Value>,
     assignee: Option<i64>,
@@ -49,7 +51,8 @@ async fn guarded_change(
         event_data,
         set,
     } = sql;
-    let where_sql = format!("t.id = ?1 AND (?5 IS NULL OR t.version = ?5) AND {guard}");
+    let (which, reference) = ticket.condition();
+    let where_sql = format!("{which} AND (?5 IS NULL OR t.version = ?5) AND {guard}");
     let event_sql = format!(
         "INSERT INTO ticket_events (ticket_id, kind, actor_type, actor_id, data, created_at)
          SELECT t.id, '{event_kind}', ?3, ?4, {event_data}, ?2 FROM support_tickets t WHERE {where_sql}"
@@ -63,10 +66,10 @@ async fn guarded_change(
     let update = prepare(db, &update_sql, &params)?;
     let current = format!(
         "SELECT {}, EXISTS (SELECT 1 FROM crm_staff WHERE id = ?2 AND active = 1) AS assignee_active
-         FROM support_tickets t WHERE t.id = ?1",
+         FROM support_tickets t WHERE {which}",
         T_TICKET_COLUMNS.as_str()
     );
-    let current = db.prepare(&current, &[int(Some(id)), int(assignee)])?;
+    let current = db.prepare(&current, &[reference, int(assignee)])?;
     let results = db.batch(vec![event, update, current]).await?;
     if let Some(ticket) = results[1].rows::<Ticket>()?.into_iter().next() {
         return Ok(Change::Done(ticket));
@@ -85,14 +88,14 @@ async fn guarded_change(
 }
 
 fn shared_params(
-    id: i64,
+    ticket: &TicketRef,
     now: Timestamp,
     actor: Actor,
     version: Option<i64>,
     assignee: Option<i64>,
 ) -> Vec<Value> {
     vec![
-        int(Some(id)),
+        ticket.condition().1,
         time(now),
         text(actor.kind()),
         int(actor.id()),
@@ -106,7 +109,7 @@ fn shared_params(
 /// state machine; SQL only evaluates them atomically.
 pub async fn act(
     db: &Database,
-    id: i64,
+    ticket: &TicketRef,
     action: Action,
     assignee: Option<i64>,
     version: Option<i64>,
@@ -146,26 +149,26 @@ pub async fn act(
             format!("json_object('from', t.status, 'to', {target})"),
         ),
     };
-    let params = shared_params(id, now, actor, version, assignee);
+    let params = shared_params(ticket, now, actor, version, assignee);
     let sql = ChangeSql {
         guard: &guard,
         event_kind: action.past_tense(),
         event_data: &data_sql,
         set: &set_sql,
     };
-    guarded_change(db, id, sql, params, assignee).await
+    guarded_change(db, ticket, sql, params, assignee).await
 }
 
 /// Edits subject, description, priority or category of a ticket that is not closed.
 pub async fn edit(
     db: &Database,
-    id: i64,
+    ticket: &TicketRef,
     edit: &TicketEdit,
     version: Option<i64>,
     actor: Actor,
     now: Timestamp,
 ) -> worker::Result<Change> {
-    let mut params = shared_params(id, now, actor, version, None);
+    let mut params = shared_params(ticket, now, actor, version, None);
     let mut sets = Vec::new();
     let mut changes = Vec::new();
     let mut push = |column: &str, value: Value| {
@@ -200,5 +203,27 @@ pub async fn edit(
         event_data: &data_sql,
         set: &set,
     };
-    guarded_change(db, id, sql, params, None).await
+    guarded_change(db, ticket, sql, params, None).await
+}
+
+/// Records that the requester proved control of the ticket's email address (they
+/// opened a link that was emailed to them), with an event, once.
+pub async fn mark_requester_verified(db: &Database, id: i64, now: Timestamp) -> worker::Result<()> {
+    let params = [int(Some(id)), time(now)];
+    let unverified = "t.id = ?1 AND t.requester_verified = 0";
+    let event = db.prepare(
+        &format!(
+            "INSERT INTO ticket_events (ticket_id, kind, actor_type, actor_id, data, created_at)
+             SELECT t.id, 'requester_verified', '{}', NULL, json_object('by', 'emailed_link'), ?2
+             FROM support_tickets t WHERE {unverified}",
+            Actor::Customer.kind()
+        ),
+        &params,
+    )?;
+    let update = db.prepare(
+        &format!("UPDATE support_tickets AS t SET requester_verified = 1 WHERE {unverified}"),
+        &params[..1],
+    )?;
+    db.batch(vec![event, update]).await?;
+    Ok(())
 }
