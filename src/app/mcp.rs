@@ -132,7 +132,7 @@ pub fn step(message: Value, headers: &Headers) -> Step {
         );
     };
     let id = message.get("id");
-    let valid_id = id.map_or(true, |id| id.is_string() || id.is_i64() || id.is_u64());
+    let valid_id = id.is_none_or(|id| id.is_string() || id.is_i64() || id.is_u64());
     if message.get("jsonrpc").and_then(Value::as_str) != Some("2.0") || !valid_id {
         return Step::Answer(
             400,

@@ -258,10 +258,10 @@ pub async fn act_on(
     action: Action,
     fields: &Fields,
 ) -> Answer {
-    let version = version(&fields)?;
+    let version = version(fields)?;
     let assignee = if action == Action::Assign {
         let mut errors = Vec::new();
-        match optional_id(&fields, "staff_id", "Staff id", &mut errors) {
+        match optional_id(fields, "staff_id", "Staff id", &mut errors) {
             Some(id) => Some(id),
             None if errors.is_empty() => {
                 return Err(
@@ -275,7 +275,7 @@ pub async fn act_on(
     };
     let change = changes::act(
         &ctx.db()?,
-        &ticket,
+        ticket,
         action,
         assignee,
         version,
@@ -329,7 +329,7 @@ pub async fn add_staff_message(
         multiline: true,
     };
     let mut errors = Vec::new();
-    let body = required_text(&fields, "body", rule, &mut errors);
+    let body = required_text(fields, "body", rule, &mut errors);
     let internal = match fields.get("internal") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
@@ -350,7 +350,7 @@ pub async fn add_staff_message(
     let outcome = messages::staff_message(
         &db,
         &StaffMessage {
-            ticket_id: ticket_id(&db, &ticket).await?,
+            ticket_id: ticket_id(&db, ticket).await?,
             staff_id: session.staff_id(),
             body: &body,
             internal,
