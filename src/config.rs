@@ -116,8 +116,8 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// Longest message in a ticket's conversation, in characters.
     pub message_max_chars: usize,
-    /// Customer replies per ticket, and "lost my link" lookups per email and per IP,
-    /// per rate-limit window.
+    /// Customer replies (and uploads, one count for either) per ticket, and "lost my
+    /// link" lookups per email and per IP, per rate-limit window.
     pub customer_replies_per_ticket: u32,
     /// Customer replies and uploads (one count for either) per client per window,
     /// all tickets.

@@ -14,6 +14,7 @@ use crate::domain::attachment::{
     RangeAnswer, Uploader,
 };
 use crate::domain::encoding::hex;
+use crate::domain::ticket::Actor;
 use crate::domain::time::Timestamp;
 use crate::error::ApiError;
 use crate::http::download::{self, File};
@@ -282,13 +283,7 @@ pub async fn delete(ctx: &Ctx, id: i64, staff_id: i64) -> Result<Option<Attachme
         .delete(std::slice::from_ref(&row.r2_key))
         .await
         .map_err(|e| ApiError::Internal(format!("R2 delete: {e}")))?;
-    Ok(attachments::delete(
-        &db,
-        id,
-        crate::domain::ticket::Actor::Staff(staff_id),
-        ctx.now,
-    )
-    .await?)
+    Ok(attachments::delete(&db, id, Actor::Staff(staff_id), ctx.now).await?)
 }
 
 /// Files unsent after this long are expired: never sent, removed by the cron.
