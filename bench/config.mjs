@@ -51,6 +51,14 @@ export default {
     // workers (otherwise each uses its own 127.0.0.1 port).
     TICKET_TOKEN_SECRET: "bench-only-ticket-token-secret-0123456789",
     PUBLIC_BASE_URL: "https://help.bench.example",
+    // Attachments: 20 MB files are allowed (the default is 10 MB), and neither the
+    // ticket's limits nor the reply/upload rate limits stop the upload scenarios (all
+    // at the caps of src/config.rs).
+    MAX_ATTACHMENT_BYTES: "25000000",
+    MAX_ATTACHMENT_BYTES_PER_TICKET: String(2 ** 40),
+    MAX_ATTACHMENTS_PER_TICKET: "100000",
+    CUSTOMER_REPLIES_PER_TICKET: "100000",
+    REPLIES_PER_IP: "1000000",
     // No EMAIL_API_KEY, WEBHOOK_URL or WEBHOOK_SECRET: outbox rows are written as skipped,
     // and nothing runs after the response. (Were they set, every outbound fetch would get
     // the harness's 503, and the report would count it.)

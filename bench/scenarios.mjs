@@ -16,6 +16,13 @@
 //               alternating rounds with the product and gets a product/reference ratio)
 //   connections optional list overriding the concurrency levels of bench/config.mjs
 //   loop        false to leave the scenario out of the in-isolate loop (bench/lib/loop.mjs)
+//   bodyBytes   a file upload: the body is this many bytes (one buffer, made once; the
+//               in-isolate loop makes its own inside the isolate)
+//   loopDiscardsBody  the in-isolate loop cancels each answer's body unread (a file
+//               download: reading it is the client's work, not the worker's)
+//   loopRecordsOnce  the in-isolate loop records the bindings' results once per isolate
+//               (not once per loop run): the recording request is costly in itself (an
+//               upload really stores its file), which would be spread over the loop
 //
 // Before loading, one probe request is sent; a 404 `not_found` means the route is not in
 // this build yet and the scenario is skipped (and listed as skipped in the report).
@@ -170,7 +177,64 @@ export const scenarios = [
       return { ...session, state: { ticketNumber: created.body?.data?.ticket_number } };
     },
   },
+  ...fileScenarios(100 * 1024, "100k", [1, 8]),
+  ...fileScenarios(20 * 1024 * 1024, "20m", [1]),
 ];
+
+/**
+ * Attachments (product-only): an upload (`POST .../attachments`, the file as the raw
+ * body, which the worker hands to R2 as a stream) and a download (`GET
+ * .../attachments/{id}`, R2's stream handed to the response) of `bytes`. The worker
+ * never reads the bytes, so its CPU per request should not depend on the size: the
+ * in-isolate loop replays R2 like D1 (the put is answered without reading the body,
+ * the get with a stream of the recorded size, cancelled unread). The load runs'
+ * workerd CPU includes Miniflare's R2 simulator storing or reading the file, which
+ * does grow with the size. Uploads keep what they store (on Miniflare's temporary
+ * disk) until the bench ends, so the 20 MB ones run at one connection only.
+ */
+function fileScenarios(bytes, tag, connections) {
+  const file = { "Content-Type": "application/zip" };
+  const ticketWithToken = async (api, seq) => {
+    const created = await api.call("/api/tickets/create", { method: "POST", headers: json, body: ticketBody({ seq, target: `files-${tag}` }) });
+    const data = created.body?.data ?? {};
+    if (created.status !== 201 || !data.access_token) throw new Error(`create answered ${created.status} without a token (TICKET_TOKEN_SECRET?)`);
+    return data;
+  };
+  return [
+    {
+      name: `upload-${tag}`,
+      method: "POST",
+      path: ({ state }) => `/api/tickets/${state.number}/attachments?filename=bench-${tag}.zip`,
+      headers: ({ state, seq }) => ({ ...file, "X-Ticket-Token": state.token, "CF-Connecting-IP": clientIp(seq) }),
+      bodyBytes: bytes,
+      loopRecordsOnce: true,
+      connections,
+      setup: async (api) => {
+        const t = await ticketWithToken(api, 1);
+        return { state: { number: t.ticket_number, token: t.access_token } };
+      },
+    },
+    {
+      name: `download-${tag}`,
+      method: "GET",
+      path: ({ state }) => `/api/tickets/${state.number}/attachments/${state.id}`,
+      headers: ({ state }) => ({ "X-Ticket-Token": state.token }),
+      loopDiscardsBody: true,
+      connections,
+      setup: async (api) => {
+        const t = await ticketWithToken(api, 2);
+        const up = await api.call(`/api/tickets/${t.ticket_number}/attachments?filename=bench-${tag}.zip`, {
+          method: "POST",
+          headers: { ...file, "X-Ticket-Token": t.access_token },
+          body: Buffer.alloc(bytes, 0x5a),
+        });
+        const id = up.body?.data?.attachment?.id;
+        if (up.status !== 201 || !id) throw new Error(`upload answered ${up.status}: ${JSON.stringify(up.body).slice(0, 200)}`);
+        return { state: { number: t.ticket_number, token: t.access_token, id } };
+      },
+    },
+  ];
+}
 
 /** A short conversation on a ticket: three public messages and one internal note. */
 async function seedThread(db, ticketId, at) {

@@ -32,12 +32,15 @@ const ERROR_CODES = [
   "not_found", "method_not_allowed", "invalid_transition", "stale_version", "ticket_closed",
   "email_taken", "last_admin", "payload_too_large", "unsupported_media_type",
   "idempotency_key_reused", "rate_limited", "internal_error", "service_unavailable",
+  "length_required", "ticket_storage_full", "too_many_attachments", "range_not_satisfiable",
+  "empty_file", "upload_incomplete",
 ];
 
 const DETAIL_CODES = [
   "required", "invalid_type", "too_long", "invalid_email", "invalid_choice", "invalid_characters",
   "invalid_integer", "unknown_user", "inactive_staff", "weak_password", "invalid_cursor",
-  "invalid_timestamp",
+  "invalid_timestamp", "too_many", "duplicate", "unknown_attachment", "not_your_attachment",
+  "attachment_pending", "attachment_already_sent", "attachment_expired",
 ];
 
 const STATUSES = ["open", "assigned", "resolved", "closed"];
@@ -153,12 +156,48 @@ export const schemas = {
     body: { type: "string" },
     internal: { type: "boolean", description: "An internal note: never shown to the customer." },
     created_at: time("When."),
+    attachments: { type: "array", items: ref("Attachment"), description: "The files sent with it." },
   }),
   PublicMessage: obj({
     author: { type: "string", enum: ["customer", "staff", "system"] },
     body: { type: "string" },
     created_at: time("When."),
+    attachments: { type: "array", items: ref("PublicAttachment"), description: "The files sent with it." },
   }),
+  Attachment: obj({
+    id: { type: "integer" },
+    ticket_id: { type: "integer" },
+    message_id: { type: ["integer", "null"], description: "The message it was sent with; null until then." },
+    filename: str("Sanitized: no path, control, bidi or zero-width characters; at most 255 bytes."),
+    content_type: str("One of `ATTACHMENT_TYPES`."),
+    size: int("Bytes."),
+    uploaded_by: { type: "string", enum: ["customer", "staff"] },
+    staff_id: { type: ["integer", "null"], description: "The uploader, when staff." },
+    status: { type: "string", enum: ["pending", "uploaded"] },
+    internal: { type: "boolean", description: "Sent with an internal note: never shown to the customer." },
+    created_at: time("When the upload began."),
+    uploaded_at: nullable(time("When R2 had all of it.")),
+    download_url: str("`/api/crm/attachments/{id}`."),
+  }),
+  PublicAttachment: obj({
+    id: { type: "integer" },
+    filename: str("Sanitized: no path, control, bidi or zero-width characters; at most 255 bytes."),
+    content_type: str("One of `ATTACHMENT_TYPES`."),
+    size: int("Bytes."),
+    created_at: time("When it was uploaded."),
+    download_url: str("`/api/tickets/{ticket_number}/attachments/{id}`: send the ticket's token with it, as for the status."),
+  }),
+  AttachmentIds: {
+    description:
+      "Files uploaded to this ticket by the same party and not sent yet, sent with this message (at most " +
+      "`MAX_ATTACHMENTS_PER_MESSAGE`): a JSON array of ids, or one string of comma-separated ids (a form). " +
+      "An id that cannot be sent is a 400 naming it, and nothing is stored.",
+    oneOf: [
+      { type: "array", items: { oneOf: [{ type: "integer" }, { type: "string" }] } },
+      { type: "string" },
+      { type: "null" },
+    ],
+  },
   TicketStatus: obj({
     ticket_number: ref("TicketNumber"),
     subject: { type: "string" },
@@ -279,6 +318,29 @@ export const parameters = {
     description: "The ticket's private token, when a header cannot be sent.",
     schema: { type: "string" },
   },
+  filename: {
+    name: "filename",
+    in: "query",
+    required: false,
+    description: "The file's name (else `Content-Disposition`'s `filename*` or `filename`; default `attachment`).",
+    schema: { type: "string" },
+  },
+  contentDisposition: {
+    name: "Content-Disposition",
+    in: "header",
+    required: false,
+    description: "RFC 6266, for the file's name when `?filename=` is not given.",
+    schema: { type: "string" },
+  },
+  range: {
+    name: "Range",
+    in: "header",
+    required: false,
+    description: "One `bytes` range (`a-b`, `a-`, `-n`): 206. Several, or a malformed one: the whole file.",
+    schema: { type: "string" },
+  },
+  ifRange: { name: "If-Range", in: "header", required: false, description: "The ETag the range applies to.", schema: { type: "string" } },
+  ifNoneMatch: { name: "If-None-Match", in: "header", required: false, description: "ETags you have: 304 on a match.", schema: { type: "string" } },
 };
 
 // ---------------------------------------------------------------------------- headers
@@ -295,6 +357,12 @@ export const headers = {
   "Idempotent-Replayed": { description: "`true` when this answer is the replay of an earlier one.", schema: { type: "string", const: "true" } },
   Allow: { description: "The methods this path accepts.", schema: { type: "string" } },
   "WWW-Authenticate": { description: "`Bearer`.", schema: { type: "string" } },
+  ETag: { description: "The file's entity tag (strong).", schema: { type: "string" } },
+  "Content-Disposition": {
+    description: "Always `attachment`, with the sanitized name; `filename*` for non-ASCII names (RFC 6266).",
+    schema: { type: "string" },
+  },
+  "Content-Range": { description: "`bytes a-b/size` on a 206, `bytes */size` on a 416.", schema: { type: "string" } },
 };
 
 // ---------------------------------------------------------------------------- responses
@@ -398,7 +466,11 @@ export const operations = {
     security: [{ ticketToken: [] }, { ticketTokenQuery: [] }],
     parameters: ["ticket_number", "ticketTokenHeader", "ticketTokenQuery"],
     requestBody: jsonOrForm(
-      { type: "object", properties: { body: str("The reply; at most `MESSAGE_MAX_CHARS` characters."), token: { type: "string" } }, required: ["body"] },
+      {
+        type: "object",
+        properties: { body: str("The reply; at most `MESSAGE_MAX_CHARS` characters."), token: { type: "string" }, attachment_ids: ref("AttachmentIds") },
+        required: ["body"],
+      },
       "The reply.",
     ),
     responses: {
@@ -563,7 +635,10 @@ export const operations = {
     description: "A reply is emailed to the customer; an internal note never appears on a public route or in a webhook.",
     tags: ["staff"],
     parameters: ["ticket"],
-    requestBody: jsonBody({ type: "object", properties: { body: { type: "string" }, internal: { type: ["boolean", "null"] } }, required: ["body"] }, "The message."),
+    requestBody: jsonBody(
+      { type: "object", properties: { body: { type: "string" }, internal: { type: ["boolean", "null"] }, attachment_ids: ref("AttachmentIds") }, required: ["body"] },
+      "The message.",
+    ),
     responses: { 201: ok("Added.", obj({ message: ref("Message") })) },
   },
   ...Object.fromEntries(
@@ -580,6 +655,85 @@ export const operations = {
     ]),
   ),
 };
+
+// Files: the upload is the raw body (any allowlisted type), the download R2's bytes.
+const fileBody = {
+  required: true,
+  description:
+    "The file itself, with `Content-Length` (411 without) and its type as `Content-Type` (one of `ATTACHMENT_TYPES`, " +
+    "else 415). At most `MAX_ATTACHMENT_BYTES`, refused by `Content-Length` before a byte is read (413).",
+  content: Object.fromEntries(
+    ["image/png", "image/jpeg", "application/pdf", "text/plain", "application/zip"].map((t) => [t, { schema: { type: "string", format: "binary" } }]),
+  ),
+};
+const uploadRefusals = {
+  409: error("The ticket is closed (customers) or has `MAX_ATTACHMENTS_PER_TICKET` files (`too_many_attachments`)."),
+  411: error("No `Content-Length` (`length_required`)."),
+  413: error("Over `MAX_ATTACHMENT_BYTES` (`payload_too_large`), or over the ticket's `MAX_ATTACHMENT_BYTES_PER_TICKET` (`ticket_storage_full`)."),
+  415: error("The type is not in `ATTACHMENT_TYPES`; the message lists them."),
+};
+const fileAnswers = {
+  200: {
+    description:
+      "The file, with `Content-Disposition: attachment`, `nosniff`, " +
+      "`Content-Security-Policy: sandbox; default-src 'none'`, `Cache-Control: private, no-store`.",
+    headers: hdr("ETag", "Content-Disposition"),
+    content: { "*/*": { schema: { type: "string", format: "binary" } } },
+  },
+  206: { description: "The range asked for.", headers: hdr("ETag", "Content-Range"), content: { "*/*": { schema: { type: "string", format: "binary" } } } },
+  304: { description: "`If-None-Match` matched: the copy you have is current.", headers: hdr("ETag") },
+  416: error("No requested range starts within the file (`Content-Range: bytes */size`).", "Content-Range"),
+};
+
+Object.assign(operations, {
+  upload_customer_attachment: {
+    summary: "Upload a file (the customer)",
+    description:
+      "Step one of sending a file: the raw body is streamed to storage and an attachment id answered; step two is a reply " +
+      "listing it in `attachment_ids`. With the ticket's token. Counts against the same limits as replies (429). " +
+      "A file never sent is removed after `ATTACHMENT_ORPHAN_HOURS`.",
+    tags: ["public"],
+    security: [{ ticketToken: [] }, { ticketTokenQuery: [] }],
+    parameters: ["ticket_number", "ticketTokenHeader", "ticketTokenQuery", "filename", "contentDisposition"],
+    requestBody: fileBody,
+    responses: {
+      201: ok("Stored.", obj({ attachment: ref("PublicAttachment") }), "Location"),
+      ...uploadRefusals,
+      429: limited,
+    },
+  },
+  download_customer_attachment: {
+    summary: "Download a file of a ticket (the customer)",
+    description:
+      "With the ticket's token: a file sent with a public message, or the customer's own unsent upload. A wrong token, " +
+      "another ticket's file and an internal one all get the same 404.",
+    tags: ["public"],
+    security: [{ ticketToken: [] }, { ticketTokenQuery: [] }],
+    parameters: ["ticket_number", "id", "ticketTokenHeader", "ticketTokenQuery", "range", "ifRange", "ifNoneMatch"],
+    responses: fileAnswers,
+  },
+  upload_staff_attachment: {
+    summary: "Upload a file (staff)",
+    description: "Step one of sending a file with a reply or an internal note (`attachment_ids`). Not rate limited.",
+    tags: ["staff"],
+    parameters: ["ticket", "filename", "contentDisposition"],
+    requestBody: fileBody,
+    responses: { 201: ok("Stored.", obj({ attachment: ref("Attachment") }), "Location"), ...uploadRefusals },
+  },
+  download_attachment: {
+    summary: "Download any file (staff)",
+    tags: ["staff"],
+    parameters: ["id", "range", "ifRange", "ifNoneMatch"],
+    responses: fileAnswers,
+  },
+  delete_attachment: {
+    summary: "Delete a file",
+    description: "Removes it from storage and from the thread; an `attachment_deleted` event records what it was.",
+    tags: ["admin"],
+    parameters: ["id"],
+    responses: { 200: ok("Deleted.", obj({ attachment: ref("Attachment") })) },
+  },
+});
 
 export const securitySchemes = {
   staffSession: { type: "http", scheme: "bearer", description: "A staff session token from `POST /api/crm/auth/login`." },

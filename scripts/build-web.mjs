@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the static files of web/assets/ from ui/ (run by `make build`): the staff
 // app (Preact + htm from npm, bundled and minified by esbuild into one ES module and
-// one stylesheet), the support page's script, and the public pages' stylesheet.
+// one stylesheet), the support page's and the status page's scripts, and the public pages' stylesheet.
 // Nothing is fetched at run time from another origin. Prints each file's size and
 // the gzip total of the staff app's first load (its budget: 60 KB).
 import { build } from "esbuild";
@@ -27,12 +27,13 @@ await Promise.all([
   build({ ...common, entryPoints: { admin: "ui/admin/main.js" }, outdir: out, format: "esm" }),
   build({ ...common, entryPoints: { admin: "ui/admin/app.css" }, outdir: out }),
   build({ ...common, entryPoints: { support: "ui/support.js" }, outdir: out, format: "esm" }),
+  build({ ...common, entryPoints: { status: "ui/status.js" }, outdir: out }),
   build({ ...common, entryPoints: { site: "ui/site.css" }, outdir: out }),
 ]);
 
 const gzipped = (file) => gzipSync(readFileSync(path.join(out, file)), { level: 9 }).length;
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
-for (const file of ["admin.js", "admin.css", "support.js", "site.css"]) {
+for (const file of ["admin.js", "admin.css", "support.js", "status.js", "site.css"]) {
   const raw = readFileSync(path.join(out, file)).length;
   console.log(`web/assets/${file.padEnd(16)} ${kb(raw).padStart(8)} raw ${kb(gzipped(file)).padStart(8)} gzip`);
 }

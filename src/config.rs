@@ -1,10 +1,13 @@
 //! Policies from `wrangler.toml` vars, each with a safe default. Parsing is pure
 //! (a lookup function in, a `Config` out) so it is unit-tested natively.
 
+use crate::domain::attachment::{AllowedTypes, DEFAULT_TYPES};
 use crate::domain::password::MAX_ITERATIONS;
 
 pub const DEFAULT_CATEGORIES: &str = "general,technical,billing,account,other";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+/// The platform refuses request bodies over 100 MB (Free and Pro plans).
+pub const ATTACHMENT_BYTES_CAP: u64 = 100_000_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AllowedOrigins {
@@ -115,13 +118,30 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// Longest message in a ticket's conversation, in characters.
     pub message_max_chars: usize,
-    /// Customer replies per ticket, and "lost my link" lookups per email and per IP,
-    /// per rate-limit window.
+    /// Customer replies (and uploads, one count for either) per ticket, and "lost my
+    /// link" lookups per email and per IP, per rate-limit window.
     pub customer_replies_per_ticket: u32,
-    /// Customer replies (and, later, uploads) per client per window, all tickets.
+    /// Customer replies and uploads (one count for either) per client per window,
+    /// all tickets.
     pub replies_per_ip: u32,
     pub lookups_per_email: u32,
     pub lookups_per_ip: u32,
+    pub attachments: AttachmentConfig,
+}
+
+/// Limits of attachments (`MAX_ATTACHMENT_*`, `ATTACHMENT_*`).
+#[derive(Debug, Clone)]
+pub struct AttachmentConfig {
+    /// Accepted content types; anything else is a 415.
+    pub types: AllowedTypes,
+    /// Largest file, checked against `Content-Length` before a byte is read.
+    pub max_bytes: u64,
+    /// All files of one ticket together (uploads in progress included).
+    pub max_bytes_per_ticket: u64,
+    pub max_per_ticket: u32,
+    pub max_per_message: usize,
+    /// Files not sent with a message within this time are removed by the cron.
+    pub orphan_hours: u64,
 }
 
 impl Config {
@@ -219,6 +239,22 @@ impl Config {
             replies_per_ip: number("REPLIES_PER_IP", 60, 1, 1_000_000) as u32,
             lookups_per_email: number("LOOKUPS_PER_EMAIL", 3, 1, 100_000) as u32,
             lookups_per_ip: number("LOOKUPS_PER_IP", 10, 1, 100_000) as u32,
+            attachments: AttachmentConfig {
+                types: AllowedTypes::parse(
+                    &non_empty("ATTACHMENT_TYPES").unwrap_or_else(|| DEFAULT_TYPES.to_owned()),
+                ),
+                max_bytes: number("MAX_ATTACHMENT_BYTES", 10 << 20, 1, ATTACHMENT_BYTES_CAP),
+                max_bytes_per_ticket: number(
+                    "MAX_ATTACHMENT_BYTES_PER_TICKET",
+                    50 << 20,
+                    1,
+                    1 << 40,
+                ),
+                max_per_ticket: number("MAX_ATTACHMENTS_PER_TICKET", 50, 1, 100_000) as u32,
+                // Each id is a bound parameter of the message batch (D1: 100 at most).
+                max_per_message: number("MAX_ATTACHMENTS_PER_MESSAGE", 5, 1, 20) as usize,
+                orphan_hours: number("ATTACHMENT_ORPHAN_HOURS", 24, 1, 30 * 24),
+            },
             max_body_bytes: non_empty("MAX_BODY_BYTES")
                 .and_then(|v| v.parse().ok())
                 .filter(|n| *n > 0)
@@ -262,6 +298,33 @@ mod tests {
         assert_eq!(c.rate_limit_window_seconds, 3600);
         assert!(c.turnstile.is_none());
         assert_eq!(c.idempotency_ttl_seconds, 86_400);
+        assert_eq!(c.replies_per_ip, 60);
+        let a = &c.attachments;
+        assert_eq!(
+            (a.max_bytes, a.max_bytes_per_ticket),
+            (10_485_760, 52_428_800)
+        );
+        assert_eq!(
+            (a.max_per_ticket, a.max_per_message, a.orphan_hours),
+            (50, 5, 24)
+        );
+        assert_eq!(
+            a.types.accept(Some("application/pdf")),
+            Some("application/pdf")
+        );
+        assert_eq!(a.types.accept(Some("text/html")), None);
+    }
+
+    #[test]
+    fn attachment_limits_stay_within_the_platform() {
+        let c = config(&[
+            ("MAX_ATTACHMENT_BYTES", "500000000"),
+            ("MAX_ATTACHMENTS_PER_MESSAGE", "1000"),
+            ("ATTACHMENT_TYPES", "image/png"),
+        ]);
+        assert_eq!(c.attachments.max_bytes, ATTACHMENT_BYTES_CAP);
+        assert_eq!(c.attachments.max_per_message, 20);
+        assert_eq!(c.attachments.types.accept(Some("application/pdf")), None);
     }
 
     #[test]

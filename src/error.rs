@@ -31,10 +31,18 @@ pub enum ApiError {
         message: String,
         details: Option<Value>,
     },
+    /// 411 `length_required`: an upload without `Content-Length` (R2 takes a stream
+    /// only with a known length, and the limits are checked before reading).
+    LengthRequired,
     /// 413 `payload_too_large`.
     PayloadTooLarge { limit: usize },
+    /// 413 `ticket_storage_full`: this file would take the ticket's attachments past
+    /// their total.
+    StorageFull { message: String },
     /// 415 `unsupported_media_type`.
     UnsupportedMediaType { accepted: &'static str },
+    /// 416 `range_not_satisfiable`, with `Content-Range: bytes */<size>`.
+    RangeNotSatisfiable { size: u64 },
     /// 422 `idempotency_key_reused`: the key was first used with another request.
     KeyReused,
     /// 429 `rate_limited`, with `Retry-After` in seconds and any `RateLimit` headers.
@@ -71,7 +79,9 @@ impl ApiError {
             ApiError::KeyReused => 422,
             ApiError::RateLimited { .. } => 429,
             ApiError::MethodNotAllowed { .. } => 405,
-            ApiError::PayloadTooLarge { .. } => 413,
+            ApiError::LengthRequired => 411,
+            ApiError::PayloadTooLarge { .. } | ApiError::StorageFull { .. } => 413,
+            ApiError::RangeNotSatisfiable { .. } => 416,
             ApiError::UnsupportedMediaType { .. } => 415,
             ApiError::Unavailable(_) => 503,
             ApiError::Internal(_) => 500,
@@ -89,7 +99,10 @@ impl ApiError {
             ApiError::KeyReused => "idempotency_key_reused",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::LengthRequired => "length_required",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::StorageFull { .. } => "ticket_storage_full",
+            ApiError::RangeNotSatisfiable { .. } => "range_not_satisfiable",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::Internal(_) => "internal_error",
@@ -126,9 +139,20 @@ impl ApiError {
                 "Method not allowed".to_owned(),
                 format!("This path accepts: {allow}."),
             ),
+            ApiError::LengthRequired => (
+                "Length required".to_owned(),
+                "Send the file with a Content-Length header (not chunked).".to_owned(),
+            ),
             ApiError::PayloadTooLarge { limit } => (
                 "Request body too large".to_owned(),
                 format!("The body must be at most {limit} bytes."),
+            ),
+            ApiError::StorageFull { message } => {
+                ("Ticket storage full".to_owned(), message.clone())
+            }
+            ApiError::RangeNotSatisfiable { size } => (
+                "Range not satisfiable".to_owned(),
+                format!("The file has {size} bytes; no requested range starts within it."),
             ),
             ApiError::UnsupportedMediaType { accepted } => (
                 "Unsupported media type".to_owned(),
@@ -162,6 +186,9 @@ impl ApiError {
             ApiError::MethodNotAllowed { allow } => vec![("Allow", allow.clone())],
             ApiError::Unauthorized { .. } => {
                 vec![("WWW-Authenticate", r#"Bearer realm="crm""#.to_owned())]
+            }
+            ApiError::RangeNotSatisfiable { size } => {
+                vec![("Content-Range", format!("bytes */{size}"))]
             }
             ApiError::RateLimited {
                 retry_after,

@@ -34,10 +34,11 @@ use crate::store::maintenance::{self, Cutoffs};
 use crate::store::Database;
 
 /// Request headers a browser client may send (answered in preflights).
-const CORS_ALLOW_HEADERS: &str = "Content-Type, Authorization, Idempotency-Key, X-Ticket-Token";
+const CORS_ALLOW_HEADERS: &str = "Content-Type, Authorization, Idempotency-Key, X-Ticket-Token, \
+    Content-Disposition, Range, If-None-Match, If-Range";
 /// Response headers a browser client may read.
-const CORS_EXPOSE_HEADERS: &str =
-    "Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Idempotent-Replayed";
+const CORS_EXPOSE_HEADERS: &str = "Location, Retry-After, RateLimit, RateLimit-Policy, \
+    X-Request-Id, Idempotent-Replayed, Content-Disposition, Content-Range, ETag";
 
 /// Takes and answers the runtime's own `Request`/`Response` (see `platform::request`).
 #[event(fetch)]
@@ -103,8 +104,8 @@ async fn handle(
 }
 
 /// The cron trigger (`[triggers]` in wrangler.toml): delivers due notifications
-/// (retries with backoff) and removes rows that expired. Its clock is the event's
-/// scheduled time (the test harness can set it; in production it is now).
+/// (retries with backoff), removes rows that expired and files never sent. Its clock
+/// is the event's scheduled time (the test harness can set it; in production it is now).
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     let config = config(&env);
@@ -132,6 +133,11 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     };
     if let Err(e) = outcome {
         console_error!("scheduled cleanup failed: {e}");
+    }
+    match app::attachments::remove_expired(&env, config, now).await {
+        Ok(0) => {}
+        Ok(n) => console_log!("scheduled cleanup removed {n} files never sent"),
+        Err(e) => console_error!("scheduled cleanup of unsent files failed: {e}"),
     }
 }
 
@@ -166,7 +172,8 @@ fn preflight(allow: String) -> Response {
         .with_header("Access-Control-Max-Age", "86400")
 }
 
-/// Headers on every answer: the request id, no caching of API data, and CORS.
+/// Headers on every answer: the request id, no caching of API data (unless the
+/// answer says how it may be cached), and CORS.
 fn decorate(response: &mut Response, ctx: &Ctx, audience: Audience, origin: Option<&str>) {
     response.set_header("X-Request-Id", ctx.request_id.as_str());
     // API data is never cached, unless the answer says otherwise (the contract).

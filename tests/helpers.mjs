@@ -1,5 +1,5 @@
 // Starts the built worker (build/index.js + index_bg.wasm) in Miniflare with a fresh,
-// migrated in-memory D1 and KV, and calls it the way a client does: over HTTP.
+// migrated in-memory D1, KV and R2 bucket, and calls it the way a client does: over HTTP.
 import { Miniflare } from "miniflare";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -63,6 +63,7 @@ export async function startWorker({ bindings = {}, outbound, database = true, as
         compatibilityDate,
         d1Databases: database ? ["DB"] : [],
         kvNamespaces: ["SESSIONS"],
+        r2Buckets: ["ATTACHMENTS"],
         // Every request comes from 127.0.0.1 unless a test sets CF-Connecting-IP, so
         // suites that are not about rate limits raise them.
         bindings: { ALLOW_TEST_CLOCK: "true", RATE_LIMIT_PER_EMAIL: "100000", RATE_LIMIT_PER_IP: "100000", ...bindings },
@@ -75,6 +76,7 @@ export async function startWorker({ bindings = {}, outbound, database = true, as
   const db = database ? await mf.getD1Database("DB") : null;
   if (db) await db.batch(migrationStatements().map((s) => db.prepare(s)));
   const kv = await mf.getKVNamespace("SESSIONS");
+  const r2 = await mf.getR2Bucket("ATTACHMENTS");
 
   /** Raw fetch against the worker; returns the Response. */
   const fetch = (urlPath, init = {}) =>
@@ -91,7 +93,7 @@ export async function startWorker({ bindings = {}, outbound, database = true, as
       body: typeof value === "string" ? value : JSON.stringify(value),
     });
 
-  return { mf, db, kv, url, fetch, call, postJson, dispose: () => mf.dispose() };
+  return { mf, db, kv, r2, url, fetch, call, postJson, dispose: () => mf.dispose() };
 }
 
 /** A response read whole: { status, headers, body (parsed JSON, else the text), text }. */

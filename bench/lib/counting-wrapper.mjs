@@ -6,6 +6,7 @@
 //   D1: first/run/all/raw on a statement, batch (one round trip whatever its size),
 //       exec, dump; prepare/bind are local and only tallied.
 //   KV: get/getWithMetadata/put/delete/list.
+//   R2: put/get/head/delete/list.
 // GET /__bench/counters answers the totals since the worker started (and how many
 // requests, and ctx.waitUntil tasks, are still running); the harness waits for both to
 // reach 0 after each load run, reads the totals before and after it and divides the
@@ -21,11 +22,13 @@ const zero = () => ({
   waitUntil: 0,
   d1: { roundTrips: 0, first: 0, run: 0, all: 0, raw: 0, batch: 0, batchStatements: 0, exec: 0, dump: 0, prepare: 0, bind: 0 },
   kv: { roundTrips: 0, get: 0, getWithMetadata: 0, put: 0, delete: 0, list: 0 },
+  r2: { roundTrips: 0, put: 0, get: 0, head: 0, delete: 0, list: 0 },
 });
 let counters = zero();
 
 const D1_STATEMENT_CALLS = new Set(["first", "run", "all", "raw"]);
 const KV_CALLS = new Set(["get", "getWithMetadata", "put", "delete", "list"]);
+const R2_CALLS = new Set(["put", "get", "head", "delete", "list"]);
 const unwrap = new WeakMap(); // counting proxy -> the real object
 
 function roundTrip(area, name, extra = 0) {
@@ -77,10 +80,17 @@ function kv(ns) {
   });
 }
 
+function r2(bucket) {
+  return forward(bucket, (key, fn) => {
+    if (R2_CALLS.has(key)) return (...args) => (roundTrip("r2", key), fn.apply(bucket, args));
+  });
+}
+
 function instrument(value) {
   const kind = value?.constructor?.name;
   if (kind === "D1Database" || kind === "BetaDatabase") return d1(value);
   if (kind === "KvNamespace") return kv(value);
+  if (kind === "R2Bucket") return r2(value);
   return value;
 }
 
@@ -144,6 +154,12 @@ function recorder(env, log) {
       out[name] = forward(value, (key, fn) => {
         if (KV_CALLS.has(key)) return (...args) => record(key, fn.apply(value, args));
       });
+    else if (kind === "R2Bucket")
+      // The object's metadata is recorded (its own properties: size, etags, range);
+      // the body stays with the worker, and the replay gives a stream of that size.
+      out[name] = forward(value, (key, fn) => {
+        if (R2_CALLS.has(key)) return (...args) => record(`r2.${key}`, fn.apply(value, args));
+      });
     else out[name] = value;
   }
   return out;
@@ -188,6 +204,40 @@ class KvNamespace {
   }
 }
 
+// Bodies of a given size, made once per isolate: a Blob's stream is lazy, so handing
+// one to a Request or Response copies nothing until someone reads it.
+const blobs = new Map();
+const blobOfSize = (size) => {
+  if (!blobs.has(size)) blobs.set(size, new Blob([new Uint8Array(size)]));
+  return blobs.get(size);
+};
+
+// R2 stand-in: `put` answers the recorded object without reading the body it is given
+// (the real R2 reads it inside the runtime, not in the worker); `get` answers the
+// recorded object with a body stream of the recorded size.
+class R2Bucket {
+  constructor(replay) {
+    this.replay = replay;
+  }
+  put() {
+    return this.replay("r2.put");
+  }
+  async get() {
+    const object = await this.replay("r2.get");
+    if (object) object.body = blobOfSize(object.range?.length ?? object.size).stream();
+    return object;
+  }
+  head() {
+    return this.replay("r2.head");
+  }
+  delete() {
+    return this.replay("r2.delete");
+  }
+  list() {
+    return this.replay("r2.list");
+  }
+}
+
 // One replaying env for the whole loop (building it per request would cost more than
 // some workers' requests); `rewind()` starts the recording over for the next request.
 function replayer(env, log) {
@@ -200,7 +250,14 @@ function replayer(env, log) {
   const out = {};
   for (const [name, value] of Object.entries(env)) {
     const kind = value?.constructor?.name;
-    out[name] = kind === "D1Database" || kind === "BetaDatabase" ? new D1Database(replay) : kind === "KvNamespace" ? new KvNamespace(replay) : value;
+    out[name] =
+      kind === "D1Database" || kind === "BetaDatabase"
+        ? new D1Database(replay)
+        : kind === "KvNamespace"
+          ? new KvNamespace(replay)
+          : kind === "R2Bucket"
+            ? new R2Bucket(replay)
+            : value;
   }
   return {
     env: out,
@@ -209,23 +266,40 @@ function replayer(env, log) {
   };
 }
 
-async function loop(requests, env, ctx) {
-  // With the Content-Length an HTTP client sends (a constructed Request has none).
+// Recordings kept by key (loops that ask for it): a scenario whose first request is
+// costly in itself (an upload really storing 20 MB) records once per isolate, so that
+// cost is not spread over every later loop's requests.
+const recordings = new Map();
+
+async function loop(requests, env, ctx, { discardBodies = false, recordOnce } = {}) {
+  // With the Content-Length an HTTP client sends (a constructed Request has none). A
+  // spec with `bodySize` (a file upload) gets a body of that many bytes, as a lazy Blob.
   const build = (spec) => {
     const headers = new Headers(spec.headers);
-    if (spec.body != null) headers.set("Content-Length", String(new TextEncoder().encode(spec.body).length));
-    return new Request(`http://127.0.0.1${spec.path}`, { method: spec.method, headers, body: spec.body ?? null });
+    let body = spec.body ?? null;
+    if (spec.bodySize != null) body = blobOfSize(spec.bodySize);
+    if (spec.bodySize != null) headers.set("Content-Length", String(spec.bodySize));
+    else if (spec.body != null) headers.set("Content-Length", String(new TextEncoder().encode(spec.body).length));
+    return new Request(`http://127.0.0.1${spec.path}`, { method: spec.method, headers, body });
   };
-  const settle = async (request, bindings) => {
+  // `keep`: read the answer (the recorded first one, shortened); otherwise a loop that
+  // discards bodies cancels it unread (a file download: the client's reading is not
+  // the worker's work).
+  const settle = async (request, bindings, keep = !discardBodies) => {
     const deferred = [];
     const context = { waitUntil: (p) => void deferred.push(p), passThroughOnException() {}, props: ctx.props };
     const response = await callWorker(request, bindings, context);
-    const body = await response.text();
+    const body = keep ? (await response.text()).slice(0, 4000) : (await response.body?.cancel(), "");
     await Promise.allSettled(deferred);
     return { status: response.status, body };
   };
-  const log = [];
-  const first = await settle(build(requests[0]), recorder(env, log));
+  let recording = recordOnce ? recordings.get(recordOnce) : undefined;
+  if (!recording) {
+    const log = [];
+    recording = { log, first: await settle(build(requests[0]), recorder(env, log), true) };
+    if (recordOnce) recordings.set(recordOnce, recording);
+  }
+  const { log, first } = recording;
   const statuses = {};
   let mismatched = 0;
   const replay = replayer(env, log);
@@ -243,7 +317,10 @@ export default {
     const path = new URL(request.url).pathname;
     if (path === "/__bench/counters") return Response.json(counters);
     if (path === "/__bench/reset") return (counters = zero()), Response.json(counters);
-    if (path === "/__bench/loop") return Response.json(await loop((await request.json()).requests, env, ctx));
+    if (path === "/__bench/loop") {
+      const { requests, discardBodies, recordOnce } = await request.json();
+      return Response.json(await loop(requests, env, ctx, { discardBodies, recordOnce }));
+    }
     counters.requests++;
     counters.inFlight++;
     try {

@@ -9,15 +9,28 @@ let sequence = 0; // unique per request across the whole bench (emails etc.)
 /** Resolves a scenario field that may be a function of { state, seq, target }. */
 const resolve = (v, args) => (typeof v === "function" ? v(args) : v);
 
-/** The request a scenario makes for one sequence number. */
+/** `n` bytes, made once: every upload of a size sends the same buffer. */
+const buffers = new Map();
+export function bytesOfSize(n) {
+  if (!buffers.has(n)) buffers.set(n, Buffer.alloc(n, 0x5a));
+  return buffers.get(n);
+}
+
+/**
+ * The request a scenario makes for one sequence number. A scenario with `bodyBytes`
+ * (a file upload) sends that many bytes; the request says so in `bodySize`, which the
+ * in-isolate loop uses instead of carrying the bytes.
+ */
 export function requestFor(scenario, prepared, target) {
   const args = { state: prepared.state, seq: ++sequence, target };
-  return {
+  const request = {
     method: scenario.method,
     path: resolve(scenario.path, args),
     headers: { ...(prepared.headers ?? {}), ...(resolve(scenario.headers, args) ?? {}) },
     body: scenario.body ? scenario.body(args) : undefined,
   };
+  if (scenario.bodyBytes) Object.assign(request, { body: bytesOfSize(scenario.bodyBytes), bodySize: scenario.bodyBytes });
+  return request;
 }
 
 /**
@@ -100,6 +113,7 @@ export async function loadRun({ target, scenario, prepared, connections, duratio
     // (The harness sends nothing else during a run; /__bench/counters is not counted.)
     d1PerRequest: measure ? per(after.d1.roundTrips - before.d1.roundTrips) : null,
     kvPerRequest: measure ? per(after.kv.roundTrips - before.kv.roundTrips) : null,
+    r2PerRequest: measure && after.r2 ? per(after.r2.roundTrips - before.r2.roundTrips) : null,
     d1StatementsPerRequest: measure
       ? per(
           after.d1.first + after.d1.run + after.d1.all + after.d1.raw + after.d1.batchStatements -

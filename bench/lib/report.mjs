@@ -26,6 +26,7 @@ function side(runs) {
     d1PerRequest: mean(runs.map((r) => r.d1PerRequest)),
     waitUntilPerRequest: mean(runs.map((r) => r.waitUntilPerRequest)),
     kvPerRequest: mean(runs.map((r) => r.kvPerRequest)),
+    r2PerRequest: mean(runs.map((r) => r.r2PerRequest)),
     d1StatementsPerRequest: mean(runs.map((r) => r.d1StatementsPerRequest)),
     cpuMsPerRequest: median(runs.map((r) => r.cpuMsPerRequest)),
     workerdCpuPercent: median(runs.map((r) => r.workerdCpuPercent)),
@@ -130,7 +131,8 @@ export function markdown(r) {
       "reference req/s within one round (> 1: the product is faster); the CPU/req ratio likewise (< 1: the product uses less CPU), " +
       "and is the steadier of the two, since workerd's CPU per request varies less with scheduling than req/s. Round trips are counted by the harness's wrapper around " +
       "the D1 and KV bindings (a batch is one). CPU is the workerd process's user+system time per request (runtime, HTTP, " +
-      "the worker, and D1's SQLite, which runs in the same process locally).",
+      "the worker, and D1's SQLite and Miniflare's R2 simulator, which run in the same process locally: a file's upload " +
+      "or download costs there in proportion to its size, the worker's own share is the in-isolate loop's figure below).",
   );
   const deferred = r.summary
     .filter((s) => s.product?.waitUntilPerRequest > 0 || s.reference?.waitUntilPerRequest > 0)
@@ -141,6 +143,13 @@ export function markdown(r) {
       "Work deferred with ctx.waitUntil, per request (product / reference), finished before each run's counters were read, " +
         "so its round trips and CPU are in the columns above: " + deferred.join("; ") + ".",
     );
+  }
+  const r2 = r.summary
+    .filter((s) => s.product?.r2PerRequest > 0)
+    .map((s) => `${s.scenario} c=${s.connections}: ${fmt(s.product.r2PerRequest, 2)}`);
+  if (r2.length) {
+    w();
+    w("R2 round trips per request (product; counted like D1 and KV): " + r2.join("; ") + ".");
   }
   if (r.outboundBlocked?.count) {
     w();
@@ -189,7 +198,9 @@ export function markdown(r) {
     w();
     w(
       "Each run sends one request to the worker that runs the scenario's requests back to back inside the isolate " +
-        "(bench/lib/loop.mjs), against a replay of the D1 and KV results its first request got from the real bindings; the " +
+        "(bench/lib/loop.mjs), against a replay of the D1, KV and R2 results its first request got from the real bindings " +
+        "(R2: the put answered without reading the body, which R2 reads inside the runtime; the get with a body stream of the " +
+        "recorded size, which a file download's loop cancels unread); the " +
         "workerd process's CPU time over the run ÷ the requests. That is the worker's own code and its calls into the runtime " +
         "(Request, Response, Headers, crypto), without the HTTP server, the D1 binding or SQLite: the part two workers sending " +
         "the same statements differ in. One process, no network: far steadier than the load runs. Ratio < 1: the product uses less CPU.",

@@ -24,8 +24,8 @@
 //     rows start as src/store/notifications.rs `enqueue_sql` writes them under
 //     src/notify/mod.rs `outbox_policy`: 'skipped' with the reason for an unconfigured target,
 //     claimed ('pending', one attempt, a 120 s lease) for a configured one;
-//     src/store/tickets/reads.rs `with_public_thread` (ticket + public messages, one batch) for the
-//     status lookup; `SELECT 1 AS ok` for health;
+//     src/store/tickets/reads.rs `with_public_thread` (ticket + public messages + the files
+//     sent with them, src/store/attachments.rs `of_thread`, one batch) for the status lookup; `SELECT 1 AS ok` for health;
 //   - status links (src/domain/status_link.rs): with TICKET_TOKEN_SECRET, the create answers
 //     `access_token` (HMAC-SHA256 over "ticket-access:<id>:<number>", first 24 bytes,
 //     base64url; WebCrypto, the key imported on every use, as a JS worker usually does;
@@ -52,8 +52,10 @@ const MAX_EMAIL_CHARS = 254;
 const PUBLIC_PRIORITIES = ["low", "medium", "high"];
 const CREATED_MESSAGE = "Support ticket created successfully";
 const CONTACT_SUPPORT = "Please try again or contact support.";
-const CORS_ALLOW_HEADERS = "Content-Type, Authorization, Idempotency-Key, X-Ticket-Token";
-const CORS_EXPOSE_HEADERS = "Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Idempotent-Replayed";
+const CORS_ALLOW_HEADERS =
+  "Content-Type, Authorization, Idempotency-Key, X-Ticket-Token, Content-Disposition, Range, If-None-Match, If-Range";
+const CORS_EXPOSE_HEADERS =
+  "Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Idempotent-Replayed, Content-Disposition, Content-Range, ETag";
 const ACCEPTED_BODIES = "application/json or application/x-www-form-urlencoded";
 
 const SUBJECT = { label: "Subject", max: 200, multiline: false };
@@ -885,9 +887,18 @@ function presentedToken(req) {
   return token;
 }
 
-/** src/store/tickets/reads.rs `with_public_thread`: the ticket and its public messages, one batch. */
+const ATTACHMENT_COLUMNS =
+  "a.id, a.ticket_id, a.message_id, a.uploader_type, a.staff_id, a.filename, a.content_type, a.size, " +
+  "a.r2_key, a.etag, a.status, a.internal, a.created_at, a.uploaded_at";
+/** src/store/attachments.rs `PUBLIC`: what a public route may show. */
+const PUBLIC_ATTACHMENT = `a.status = 'uploaded' AND a.internal = 0
+    AND (a.message_id IS NOT NULL OR a.uploader_type = 'customer')
+    AND (a.message_id IS NULL
+         OR EXISTS (SELECT 1 FROM ticket_messages m WHERE m.id = a.message_id AND m.internal = 0))`;
+
+/** src/store/tickets/reads.rs `with_public_thread`: the ticket, its public messages and their files, one batch. */
 async function publicView(db, number) {
-  const [ticket, messages] = await db.batch([
+  const [ticket, messages, attachments] = await db.batch([
     db.prepare(`SELECT ${TICKET_COLUMNS} FROM support_tickets t WHERE t.ticket_number = ?1`).bind(number),
     db
       .prepare(
@@ -895,9 +906,15 @@ async function publicView(db, number) {
              WHERE t.ticket_number = ?1 AND m.internal = 0 ORDER BY m.id`,
       )
       .bind(number),
+    db
+      .prepare(
+        `SELECT ${ATTACHMENT_COLUMNS} FROM ticket_attachments a JOIN support_tickets t ON t.id = a.ticket_id
+             WHERE t.ticket_number = ?1 AND a.message_id IS NOT NULL AND ${PUBLIC_ATTACHMENT} ORDER BY a.id`,
+      )
+      .bind(number),
   ]);
   const row = ticket.results[0];
-  return row ? { ticket: row, messages: messages.results } : undefined;
+  return row ? { ticket: row, messages: messages.results, attachments: attachments.results } : undefined;
 }
 
 /** Unknown number, missing or wrong token: the same 404 after the same work. */
@@ -914,9 +931,24 @@ async function ticketStatus(c) {
   if (number === undefined) return notFound();
   const view = await publicView(c.env.DB, number);
   const t = await authorize(c.get("config"), view?.ticket, number, presentedToken(c.req.raw));
+  const files = view?.attachments ?? [];
   const messages = (view?.messages ?? [])
     .filter((m) => m.internal === 0)
-    .map((m) => ({ author: m.author_type, body: m.body, created_at: m.created_at }));
+    .map((m) => ({
+      author: m.author_type,
+      body: m.body,
+      created_at: m.created_at,
+      attachments: files
+        .filter((a) => a.message_id === m.id)
+        .map((a) => ({
+          id: a.id,
+          filename: a.filename,
+          content_type: a.content_type,
+          size: a.size,
+          created_at: a.created_at,
+          download_url: `/api/tickets/${t.ticket_number}/attachments/${a.id}`,
+        })),
+    }));
   // serde_json's key order (sorted).
   return success(200, "Ticket status", {
     category: t.category,

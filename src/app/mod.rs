@@ -2,6 +2,7 @@
 //! bindings), staff sessions, status links, the create's idempotency and outcome,
 //! Turnstile, and delivering the outbox after the response.
 
+pub mod attachments;
 pub mod context;
 pub mod create;
 pub mod links;

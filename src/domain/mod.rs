@@ -1,6 +1,7 @@
 //! Pure domain logic: no `worker` types, unit-tested natively with `cargo test`.
 
 pub mod abuse;
+pub mod attachment;
 pub mod email;
 pub mod encoding;
 pub mod fields;

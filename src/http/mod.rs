@@ -3,6 +3,7 @@
 //! only on `error` and `domain`, so all of it is tested natively.
 
 pub mod body;
+pub mod download;
 pub mod envelope;
 pub mod form_post;
 pub mod headers;
@@ -13,4 +14,4 @@ pub mod support_page;
 
 pub use body::{decode_fields, BodyKind};
 pub use envelope::{error_response, success, Named, Nothing};
-pub use response::Response;
+pub use response::{Response, Stream};

@@ -1,6 +1,9 @@
 //! Answers are plain Rust values (status, headers, body) until the very end, when
 //! `platform::response` hands them to the runtime in one go.
 
+use std::any::Any;
+use std::fmt;
+
 use serde::Serialize;
 
 #[derive(Debug)]
@@ -8,7 +11,35 @@ pub struct Response {
     status: u16,
     /// At most one value per name (`set_header` replaces).
     headers: Vec<(&'static str, String)>,
-    body: Option<Vec<u8>>,
+    body: Option<Body>,
+}
+
+#[derive(Debug)]
+enum Body {
+    Bytes(Vec<u8>),
+    Stream(Stream),
+}
+
+/// A body the runtime streams on its own, so its bytes never pass through wasm (an
+/// R2 object's body). Built and opened by `platform`; opaque here, so this layer
+/// knows nothing of runtime types.
+pub struct Stream(Box<dyn Any>);
+
+impl Stream {
+    pub fn new(value: impl Any) -> Self {
+        Stream(Box::new(value))
+    }
+
+    /// The value `platform` put in, if it is a `T`.
+    pub fn get<T: Any>(&self) -> Option<&T> {
+        self.0.downcast_ref()
+    }
+}
+
+impl fmt::Debug for Stream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Stream(..)")
+    }
 }
 
 impl Response {
@@ -25,7 +56,16 @@ impl Response {
         Response {
             status,
             headers: vec![("Content-Type", content_type.to_owned())],
-            body: Some(body),
+            body: Some(Body::Bytes(body)),
+        }
+    }
+
+    /// A body streamed by the runtime (see `Stream`); the caller sets its headers.
+    pub fn streaming(status: u16, body: Stream) -> Self {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Some(Body::Stream(body)),
         }
     }
 
@@ -71,8 +111,20 @@ impl Response {
         &self.headers
     }
 
+    /// The body, when it is bytes.
     pub fn body(&self) -> Option<&[u8]> {
-        self.body.as_deref()
+        match &self.body {
+            Some(Body::Bytes(bytes)) => Some(bytes),
+            _ => None,
+        }
+    }
+
+    /// The body, when the runtime streams it.
+    pub fn stream(&self) -> Option<&Stream> {
+        match &self.body {
+            Some(Body::Stream(stream)) => Some(stream),
+            _ => None,
+        }
     }
 }
 
@@ -95,5 +147,13 @@ mod tests {
         );
         assert_eq!(response.body(), Some(&b"{\"ok\":true}"[..]));
         assert_eq!(Response::empty(204).body(), None);
+    }
+
+    #[test]
+    fn streamed_bodies_are_opaque_values() {
+        let response = Response::streaming(206, Stream::new(42_u32));
+        assert_eq!(response.body(), None);
+        assert_eq!(response.stream().and_then(|s| s.get::<u32>()), Some(&42));
+        assert_eq!(response.stream().and_then(|s| s.get::<String>()), None);
     }
 }

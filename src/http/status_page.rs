@@ -1,14 +1,41 @@
 //! The customer's status page (`/t/{number}?token=...`): the ticket, its public
-//! thread and a reply form, every value escaped. No script runs on it. Text the
-//! customer or staff wrote sits in its own bidi isolate (`<bdi>`, or `dir="auto"` on
-//! a block), so right-to-left overrides inside it cannot reorder the page around it.
+//! thread with its files, and a reply form, every value escaped. Text the customer or
+//! staff wrote sits in its own bidi isolate (`<bdi>`, or `dir="auto"` on a block), so
+//! right-to-left overrides inside it cannot reorder the page around it. Its one script
+//! (`/assets/status.js`, built from `ui/status.js`) uploads files; without it the page
+//! works.
 
-use super::html::{document, escape};
+use std::sync::LazyLock;
+
+use super::html::{document, escape, CONTENT_SECURITY_POLICY};
+
+/// The page's policy: the pages' own, plus scripts from this origin (the upload
+/// control) that may only call this origin.
+pub static STATUS_PAGE_CSP: LazyLock<String> =
+    LazyLock::new(|| format!("{CONTENT_SECURITY_POLICY}; script-src 'self'; connect-src 'self'"));
 
 pub struct PageMessage<'a> {
     pub author: &'a str,
     pub body: &'a str,
     pub created_at: &'a str,
+    pub attachments: Vec<PageAttachment<'a>>,
+}
+
+/// A file in the thread: a link to download it (with the token), and its size.
+pub struct PageAttachment<'a> {
+    pub filename: &'a str,
+    pub size: &'a str,
+    pub url: &'a str,
+}
+
+/// What the upload control needs to know (the script reads it from the page).
+pub struct UploadControl<'a> {
+    /// Where files are posted.
+    pub action: &'a str,
+    pub max_files: usize,
+    pub max_bytes: u64,
+    /// The accepted types, comma-separated.
+    pub accept: &'a str,
 }
 
 pub struct StatusPage<'a> {
@@ -29,6 +56,7 @@ pub struct StatusPage<'a> {
     /// Right after the support form created the ticket: its private link, shown in
     /// a confirmation banner so the customer can keep it.
     pub just_created: Option<&'a str>,
+    pub upload: UploadControl<'a>,
 }
 
 pub fn status_page(p: &StatusPage) -> String {
@@ -55,9 +83,10 @@ pub fn status_page(p: &StatusPage) -> String {
             };
             format!(
                 "<article class=\"{class}\"><p class=\"who\">{who} <span class=\"meta\">{}</span></p>\
-                 <div class=\"body\" dir=\"auto\">{}</div></article>",
+                 <div class=\"body\" dir=\"auto\">{}</div>{}</article>",
                 escape(m.created_at),
-                escape(m.body)
+                escape(m.body),
+                attachment_list(&m.attachments)
             )
         })
         .collect();
@@ -65,10 +94,11 @@ pub fn status_page(p: &StatusPage) -> String {
         Some(action) => format!(
             "<form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"token\" value=\"{}\">\
              <label for=\"body\">Your reply</label><textarea id=\"body\" name=\"body\" required maxlength=\"{}\"></textarea>\
-             <p><button type=\"submit\">Send reply</button></p></form>",
+             {}<p><button type=\"submit\">Send reply</button></p></form>",
             escape(action),
             escape(p.token),
-            p.max_reply_chars
+            p.max_reply_chars,
+            upload_control(&p.upload)
         ),
         None => "<p>This ticket is closed. Please <a href=\"/support\">open a new ticket</a> \
                  if you need more help.</p>"
@@ -86,7 +116,48 @@ pub fn status_page(p: &StatusPage) -> String {
         updated = escape(p.updated_at),
         description = escape(p.description),
     );
-    document(p.ticket_number, "", &body)
+    let script = if p.reply_action.is_some() {
+        "<script src=\"/assets/status.js\" defer></script>"
+    } else {
+        ""
+    };
+    document(p.ticket_number, script, &body)
+}
+
+/// A message's files as a list of download links.
+fn attachment_list(files: &[PageAttachment]) -> String {
+    if files.is_empty() {
+        return String::new();
+    }
+    let items: String = files
+        .iter()
+        .map(|f| {
+            format!(
+                "<li><a href=\"{}\" download><bdi>{}</bdi></a> <span class=\"meta\">({})</span></li>",
+                escape(f.url),
+                escape(f.filename),
+                escape(f.size)
+            )
+        })
+        .collect();
+    format!("<ul class=\"files\">{items}</ul>")
+}
+
+/// The file picker, hidden until the script shows it (it uploads the files, then
+/// lists their ids in `attachment_ids`); without JavaScript a note says why there is
+/// none, and the reply form works as before.
+fn upload_control(u: &UploadControl) -> String {
+    format!(
+        "<div id=\"attach\" hidden data-action=\"{}\" data-max-files=\"{}\" data-max-bytes=\"{}\">\
+         <label for=\"files\">Attach files</label> <input type=\"file\" id=\"files\" multiple accept=\"{}\">\
+         <p class=\"meta\" id=\"attach-status\" role=\"status\"></p></div>\
+         <input type=\"hidden\" name=\"attachment_ids\" value=\"\">\
+         <noscript><p class=\"meta\">Attaching files needs JavaScript; your reply works without it.</p></noscript>",
+        escape(u.action),
+        u.max_files,
+        u.max_bytes,
+        escape(u.accept)
+    )
 }
 
 /// The page for an unknown number or a wrong token: the same in both cases.
@@ -117,11 +188,22 @@ mod tests {
                 author: "staff",
                 body: evil,
                 created_at: "t",
+                attachments: vec![PageAttachment {
+                    filename: evil,
+                    size: "1 KB",
+                    url: "/api/tickets/TKT-2026-0001/attachments/1?token=\"><script>",
+                }],
             }],
             reply_action: Some("/api/tickets/TKT-2026-0001/messages"),
             token: "\"><script>",
             max_reply_chars: 10_000,
             just_created,
+            upload: UploadControl {
+                action: "/api/tickets/TKT-2026-0001/attachments",
+                max_files: 5,
+                max_bytes: 10,
+                accept: "image/png,\"><script>",
+            },
         })
     }
 
@@ -130,8 +212,12 @@ mod tests {
         let page = page(None);
         assert!(!page.contains("<img"));
         assert!(!page.contains("<script>"));
-        assert_eq!(page.matches("&lt;img").count(), 3);
-        assert!(!page.contains("role=\"status\""));
+        assert_eq!(page.matches("&lt;img").count(), 4);
+        // The one script is the upload control, from this origin.
+        assert_eq!(page.matches("<script").count(), 1);
+        assert!(page.contains("<script src=\"/assets/status.js\" defer>"));
+        assert!(page.contains("<ul class=\"files\"><li><a href=\"/api/tickets/TKT-2026-0001/attachments/1?token=&quot;&gt;&lt;script&gt;\" download>"));
+        assert!(!page.contains("created-title"), "no banner");
         assert!(page.contains("href=\"/support\">Open another ticket"));
     }
 

@@ -4,6 +4,7 @@
 
 pub mod d1;
 pub mod outbound;
+pub mod r2;
 pub mod request;
 pub mod response;
 pub mod webcrypto;

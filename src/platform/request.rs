@@ -68,6 +68,12 @@ impl Request {
             .unwrap_or_else(|| "unknown".to_owned())
     }
 
+    /// The body as the runtime's stream, untouched (for `r2::put`, which hands it to
+    /// R2 without a byte entering wasm).
+    pub(super) fn body_stream(&self) -> Option<web_sys::ReadableStream> {
+        self.raw.body()
+    }
+
     /// Reads the whole body, refusing it by `Content-Length` before reading when that
     /// is over `cap`. With a `Content-Length` within the cap the runtime hands over
     /// the body in one piece; a body without one (chunked) is read chunk by chunk and

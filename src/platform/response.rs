@@ -2,7 +2,8 @@
 //! one JSON `ResponseInit`, the body as one byte copy. Setting headers one by one on a
 //! JS `Headers` (what `worker::Response` does) costs a boundary crossing and two
 //! string conversions each; with this and `request.rs`, health went from 138 to 108
-//! µs of the worker's own CPU per request (bench/ab.mjs, 12 rounds).
+//! µs of the worker's own CPU per request (bench/ab.mjs, 12 rounds). A streamed
+//! body (an R2 object's, see `r2.rs`) is handed over as the JS stream it is.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use worker::js_sys::{Uint8Array, JSON};
@@ -14,6 +15,12 @@ use crate::http::Response;
 /// The runtime's `Response`.
 pub fn into_web(response: &Response) -> Result<web_sys::Response, JsValue> {
     let init: web_sys::ResponseInit = JSON::parse(&init_json(response))?.unchecked_into();
+    if let Some(stream) = response.stream() {
+        let body = stream
+            .get::<web_sys::ReadableStream>()
+            .ok_or_else(|| JsValue::from_str("a streamed body that is not a ReadableStream"))?;
+        return web_sys::Response::new_with_opt_readable_stream_and_init(Some(body), &init);
+    }
     match response.body() {
         // A JS-owned copy: the runtime never holds a view into wasm memory.
         Some(body) => web_sys::Response::new_with_opt_buffer_source_and_init(

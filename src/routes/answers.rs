@@ -5,11 +5,14 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::domain::attachment::{UploadStatus, Uploader};
 use crate::domain::notification::{Channel, DeliveryStatus, Kind};
 use crate::domain::staff::Role;
 use crate::domain::ticket::{MessageAuthor, Priority, Status, TicketNumber};
 use crate::domain::time::Timestamp;
-use crate::store::rows::{ApiKey, Message, Notification, StaffMember, Ticket, TicketEvent};
+use crate::store::rows::{
+    ApiKey, Attachment, Message, Notification, StaffMember, Ticket, TicketEvent,
+};
 
 #[derive(Serialize)]
 pub struct StaffAnswer<'a> {
@@ -126,7 +129,7 @@ impl<'a> From<&'a TicketEvent> for EventAnswer<'a> {
     }
 }
 
-/// A message as staff see it (internal notes included, marked).
+/// A message as staff see it (internal notes included, marked), with its files.
 #[derive(Serialize)]
 pub struct MessageAnswer<'a> {
     id: i64,
@@ -135,10 +138,11 @@ pub struct MessageAnswer<'a> {
     body: &'a str,
     internal: bool,
     created_at: Timestamp,
+    attachments: Vec<AttachmentAnswer<'a>>,
 }
 
-impl<'a> From<&'a Message> for MessageAnswer<'a> {
-    fn from(m: &'a Message) -> Self {
+impl<'a> MessageAnswer<'a> {
+    pub fn new(m: &'a Message, attachments: impl Iterator<Item = &'a Attachment>) -> Self {
         MessageAnswer {
             id: m.id,
             author_type: m.author_type,
@@ -146,8 +150,83 @@ impl<'a> From<&'a Message> for MessageAnswer<'a> {
             body: &m.body,
             internal: m.internal,
             created_at: m.created_at,
+            attachments: attachments.map(AttachmentAnswer::from).collect(),
         }
     }
+}
+
+/// A file as staff see it: who uploaded it, where it was sent, whether it is internal.
+#[derive(Serialize)]
+pub struct AttachmentAnswer<'a> {
+    id: i64,
+    ticket_id: i64,
+    message_id: Option<i64>,
+    filename: &'a str,
+    content_type: &'a str,
+    size: u64,
+    uploaded_by: Uploader,
+    staff_id: Option<i64>,
+    status: UploadStatus,
+    internal: bool,
+    created_at: Timestamp,
+    uploaded_at: Option<Timestamp>,
+    download_url: String,
+}
+
+impl<'a> From<&'a Attachment> for AttachmentAnswer<'a> {
+    fn from(a: &'a Attachment) -> Self {
+        AttachmentAnswer {
+            id: a.id,
+            ticket_id: a.ticket_id,
+            message_id: a.message_id,
+            filename: &a.filename,
+            content_type: &a.content_type,
+            size: a.size,
+            uploaded_by: a.uploader_type,
+            staff_id: a.staff_id,
+            status: a.status,
+            internal: a.internal,
+            created_at: a.created_at,
+            uploaded_at: a.uploaded_at,
+            download_url: format!("/api/crm/attachments/{}", a.id),
+        }
+    }
+}
+
+/// A file as a customer sees it: its download link takes the ticket's token (header
+/// or `?token=`), like the status itself.
+#[derive(Serialize)]
+pub struct PublicAttachmentAnswer<'a> {
+    id: i64,
+    filename: &'a str,
+    content_type: &'a str,
+    size: u64,
+    created_at: Timestamp,
+    download_url: String,
+}
+
+impl<'a> PublicAttachmentAnswer<'a> {
+    pub fn new(a: &'a Attachment, number: &TicketNumber) -> Self {
+        PublicAttachmentAnswer {
+            id: a.id,
+            filename: &a.filename,
+            content_type: &a.content_type,
+            size: a.size,
+            created_at: a.created_at,
+            download_url: public_download_path(number, a.id),
+        }
+    }
+}
+
+impl PublicAttachmentAnswer<'_> {
+    pub fn download_url(&self) -> &str {
+        &self.download_url
+    }
+}
+
+/// Where a customer downloads a file (add the token).
+pub fn public_download_path(number: &TicketNumber, id: i64) -> String {
+    format!("/api/tickets/{number}/attachments/{id}")
 }
 
 #[derive(Serialize)]

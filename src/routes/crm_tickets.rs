@@ -7,8 +7,9 @@ use serde_json::{json, Value};
 
 use super::answers::{all, EventAnswer, MessageAnswer, TicketAnswer};
 use super::call::{Answer, StaffCall};
-use super::input::{body_kind, read_json, read_optional_json, version};
+use super::input::{attachment_ids, body_kind, read_json, read_optional_json, version};
 use super::public_tickets::CREATED_MESSAGE;
+use crate::app::attachments::expiry;
 use crate::app::create::{settle, Idempotency, RequestIdentity};
 use crate::app::links::StatusLink;
 use crate::app::sessions::Session;
@@ -24,7 +25,7 @@ use crate::error::ApiError;
 use crate::http::body::JSON_ONLY;
 use crate::http::headers::idempotency_key;
 use crate::http::{decode_fields, success, BodyKind, Named};
-use crate::store::messages;
+use crate::store::messages::{self, StaffMessage, StaffMessageOutcome};
 use crate::store::rows::Ticket;
 use crate::store::ticket_create::{self, CreateTicket, UserLink};
 use crate::store::tickets::changes::{self, Change};
@@ -196,7 +197,7 @@ pub async fn get(call: StaffCall<'_>) -> Answer {
 
 /// A ticket with its thread and timeline (see `get`).
 pub async fn view(ctx: &Ctx, ticket: &TicketRef) -> Answer {
-    let (ticket, events, messages) = reads::with_thread_and_events(&ctx.db()?, ticket)
+    let (ticket, events, thread) = reads::with_thread_and_events(&ctx.db()?, ticket)
         .await?
         .ok_or_else(ticket_not_found)?;
     Ok(success(
@@ -206,7 +207,11 @@ pub async fn view(ctx: &Ctx, ticket: &TicketRef) -> Answer {
             ticket: TicketAnswer::from(&ticket),
             allowed_actions: allowed_actions(ticket.status),
             events: all(&events),
-            messages: all(&messages),
+            messages: thread
+                .messages
+                .iter()
+                .map(|m| MessageAnswer::new(m, thread.attachments_of(m.id)))
+                .collect(),
         },
     ))
 }
@@ -307,8 +312,9 @@ pub async fn act_on(
     ))
 }
 
-/// `POST /api/crm/tickets/{id or number}/messages` `{body, internal?}`: a reply to the
-/// customer (emailed to them) or an internal note (never shown on a public route).
+/// `POST /api/crm/tickets/{id or number}/messages` `{body, internal?, attachment_ids?}`:
+/// a reply to the customer (emailed to them) or an internal note (never shown on a
+/// public route, nor are its files).
 pub async fn add_message(call: StaffCall<'_>) -> Answer {
     let (req, ctx, session, params) = call.parts();
     let fields = read_json(&req, ctx).await?;
@@ -341,20 +347,38 @@ pub async fn add_staff_message(
             false
         }
     };
+    let attachment_ids = attachment_ids(fields, ctx, &mut errors);
     let (Some(body), true) = (body, errors.is_empty()) else {
         return Err(ValidationError::from_details(errors).into());
     };
     let db = ctx.db()?;
-    let (message, notifications) = messages::staff_message(
+    let outcome = messages::staff_message(
         &db,
-        ticket_id(&db, ticket).await?,
-        session.staff_id(),
-        &body,
-        internal,
+        &StaffMessage {
+            ticket_id: ticket_id(&db, ticket).await?,
+            staff_id: session.staff_id(),
+            body: &body,
+            internal,
+            attachment_ids: &attachment_ids,
+            claim: &ctx.request_id,
+            expired_at_or_before: expiry(ctx.config, ctx.now),
+        },
         &ctx.outbox(),
     )
-    .await?
-    .ok_or_else(ticket_not_found)?;
+    .await?;
+    let (message, attachments, notifications) = match outcome {
+        StaffMessageOutcome::Added {
+            message,
+            attachments,
+            notifications,
+        } => (message, attachments, notifications),
+        StaffMessageOutcome::NoTicket => return Err(ticket_not_found()),
+        StaffMessageOutcome::Unusable(id, why) => {
+            return Err(
+                ValidationError::single("attachment_ids", why.code(), why.message(id)).into(),
+            )
+        }
+    };
     ctx.deliver_after_response(notifications);
     let what = if internal {
         "Internal note added"
@@ -364,7 +388,7 @@ pub async fn add_staff_message(
     Ok(success(
         201,
         what,
-        &Named("message", MessageAnswer::from(&message)),
+        &Named("message", MessageAnswer::new(&message, attachments.iter())),
     ))
 }
 
@@ -434,7 +458,7 @@ pub async fn ticket_stats(ctx: &Ctx, session: &Session) -> Answer {
 }
 
 /// The id of a ticket addressed by id or number (a number costs a read).
-async fn ticket_id(db: &Database, ticket: &TicketRef) -> Result<i64, ApiError> {
+pub(super) async fn ticket_id(db: &Database, ticket: &TicketRef) -> Result<i64, ApiError> {
     match ticket {
         TicketRef::Id(id) => Ok(*id),
         TicketRef::Number(_) => reads::one(db, ticket)

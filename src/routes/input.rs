@@ -2,8 +2,11 @@
 //! decoded by its media type, and the fields several routes share.
 
 use crate::app::Ctx;
+use serde_json::Value;
+
+use crate::domain::attachment::parse_ids;
 use crate::domain::fields::{optional_id, Fields};
-use crate::domain::validation::ValidationError;
+use crate::domain::validation::{FieldError, ValidationError};
 use crate::error::ApiError;
 use crate::http::body::JSON_ONLY;
 use crate::http::{decode_fields, BodyKind};
@@ -70,5 +73,17 @@ pub fn version(fields: &Fields) -> Result<Option<i64>, ApiError> {
         Ok(version)
     } else {
         Err(ValidationError::from_details(errors).into())
+    }
+}
+
+/// The `attachment_ids` of a message (a JSON array, or a form's comma-separated ids).
+pub fn attachment_ids(fields: &Fields, ctx: &Ctx, errors: &mut Vec<FieldError>) -> Vec<i64> {
+    let value = fields.get("attachment_ids").unwrap_or(&Value::Null);
+    match parse_ids(value, ctx.config.attachments.max_per_message) {
+        Ok(ids) => ids,
+        Err((code, message)) => {
+            errors.push(FieldError::new("attachment_ids", code, message));
+            vec![]
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! its input, calls the app and the store, and renders its own answer type.
 
 mod answers;
+mod attachments;
 mod call;
 mod contract;
 mod crm_api_keys;

@@ -4,10 +4,13 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::answers::{public_download_path, PublicAttachmentAnswer};
 use super::call::{Answer, Call};
-use super::input::read_fields;
+use super::input::{attachment_ids, read_fields};
+use crate::app::attachments::expiry;
 use crate::app::Ctx;
 use crate::domain::abuse::{email_bucket, ip_bucket, Limit};
+use crate::domain::attachment::human_size;
 use crate::domain::email::EmailAddress;
 use crate::domain::fields::{required_text, Fields, TextRule};
 use crate::domain::lifecycle::{customer_reply_effect, ReplyEffect};
@@ -16,24 +19,28 @@ use crate::domain::ticket::{MessageAuthor, Priority, Status, TicketNumber};
 use crate::domain::time::Timestamp;
 use crate::domain::validation::ValidationError;
 use crate::error::ApiError;
-use crate::http::html::{page_response, CONTENT_SECURITY_POLICY};
-use crate::http::status_page::{not_found_page, status_page, PageMessage, StatusPage};
+use crate::http::html::page_response;
+use crate::http::status_page::{
+    not_found_page, status_page, PageAttachment, PageMessage, StatusPage, UploadControl,
+    STATUS_PAGE_CSP,
+};
 use crate::http::{success, BodyKind, Nothing, Response};
 use crate::platform::request::Request;
 use crate::store::link_requests::{self, LookupOutcome};
-use crate::store::messages::{self, ReplyOutcome};
-use crate::store::rows::{Message, Ticket};
-use crate::store::tickets::{changes, reads, TicketRef};
+use crate::store::messages::{self, CustomerReply, ReplyOutcome};
+use crate::store::rows::{Attachment, Message, Ticket};
+use crate::store::tickets::reads::{self, Thread};
+use crate::store::tickets::{changes, TicketRef};
 use crate::store::Database;
 
-fn not_found() -> ApiError {
+pub(super) fn not_found() -> ApiError {
     ApiError::NotFound {
         message: "No ticket matches this number and token.",
     }
 }
 
 /// The token from `X-Ticket-Token`, `?token=`, or a form's `token` field.
-fn presented_token(req: &Request, fields: Option<&Fields>) -> Option<String> {
+pub(super) fn presented_token(req: &Request, fields: Option<&Fields>) -> Option<String> {
     req.header("X-Ticket-Token")
         .or_else(|| {
             req.query_pairs()
@@ -53,7 +60,7 @@ fn presented_token(req: &Request, fields: Option<&Fields>) -> Option<String> {
 /// Checks the token against the ticket. Unknown number, missing or wrong token all
 /// give the same 404 after the same work, so numbers cannot be probed. A token from an
 /// email proves the requester controls the address: recorded once, for staff to see.
-async fn authorize<T>(
+pub(super) async fn authorize<T>(
     ctx: &Ctx,
     db: &Database,
     found: Option<(Ticket, T)>,
@@ -77,21 +84,38 @@ async fn authorize<T>(
     }
 }
 
-/// A message as customers see it (internal notes never get this far).
+/// A message as customers see it (internal notes never get this far), with the
+/// files sent with it.
 #[derive(Serialize)]
 struct PublicMessage<'a> {
     author: MessageAuthor,
     body: &'a str,
     created_at: Timestamp,
+    attachments: Vec<PublicAttachmentAnswer<'a>>,
 }
 
-impl<'a> From<&'a Message> for PublicMessage<'a> {
-    fn from(m: &'a Message) -> Self {
+impl<'a> PublicMessage<'a> {
+    fn new(
+        m: &'a Message,
+        attachments: impl Iterator<Item = &'a Attachment>,
+        number: &TicketNumber,
+    ) -> Self {
         PublicMessage {
             author: m.author_type,
             body: &m.body,
             created_at: m.created_at,
+            attachments: attachments
+                .map(|a| PublicAttachmentAnswer::new(a, number))
+                .collect(),
         }
+    }
+
+    fn of_thread(thread: &'a Thread, number: &TicketNumber) -> Vec<Self> {
+        thread
+            .messages
+            .iter()
+            .map(|m| Self::new(m, thread.attachments_of(m.id), number))
+            .collect()
     }
 }
 
@@ -137,7 +161,7 @@ pub async fn ticket_status(ctx: &Ctx, number: TicketNumber, token: Option<&str>)
             updated_at: ticket.updated_at,
             resolved_at: ticket.resolved_at,
             closed_at: ticket.closed_at,
-            messages: thread.iter().map(PublicMessage::from).collect(),
+            messages: PublicMessage::of_thread(&thread, &ticket.ticket_number),
         },
     ))
 }
@@ -157,13 +181,31 @@ pub async fn page(call: Call<'_>) -> Answer {
         Err(e) => return Err(e),
     };
     let action = format!("/api/tickets/{}/messages", ticket.ticket_number);
-    let times: Vec<String> = thread.iter().map(|m| m.created_at.rfc3339()).collect();
+    let upload_action = format!("/api/tickets/{}/attachments", ticket.ticket_number);
     let token = token.unwrap_or_default();
     let just_created = req
         .query_pairs()
         .iter()
         .any(|(k, v)| k == "created" && v == "1")
         .then(|| status_link::url(ctx.link_base(), &ticket.ticket_number, &token));
+    let times: Vec<String> = thread
+        .messages
+        .iter()
+        .map(|m| m.created_at.rfc3339())
+        .collect();
+    // Links carry the token: a browser following a link cannot send a header.
+    let files: Vec<(i64, String, String)> = thread
+        .attachments
+        .iter()
+        .map(|a| {
+            let url = format!(
+                "{}?token={token}",
+                public_download_path(&ticket.ticket_number, a.id)
+            );
+            (a.message_id.unwrap_or(0), url, human_size(a.size))
+        })
+        .collect();
+    let limits = &ctx.config.attachments;
     let page = status_page(&StatusPage {
         ticket_number: ticket.ticket_number.as_str(),
         subject: &ticket.subject,
@@ -173,12 +215,24 @@ pub async fn page(call: Call<'_>) -> Answer {
         updated_at: &ticket.updated_at.rfc3339(),
         description: &ticket.description,
         messages: thread
+            .messages
             .iter()
             .zip(&times)
             .map(|(m, at)| PageMessage {
                 author: m.author_type.as_str(),
                 body: &m.body,
                 created_at: at,
+                attachments: thread
+                    .attachments
+                    .iter()
+                    .zip(&files)
+                    .filter(|(_, (message, _, _))| *message == m.id)
+                    .map(|(a, (_, url, size))| PageAttachment {
+                        filename: &a.filename,
+                        size,
+                        url,
+                    })
+                    .collect(),
             })
             .collect(),
         reply_action: (customer_reply_effect(ticket.status) != ReplyEffect::Refused)
@@ -186,12 +240,18 @@ pub async fn page(call: Call<'_>) -> Answer {
         token: &token,
         max_reply_chars: ctx.config.message_max_chars,
         just_created: just_created.as_deref(),
+        upload: UploadControl {
+            action: &upload_action,
+            max_files: limits.max_per_message,
+            max_bytes: limits.max_bytes,
+            accept: limits.types.listed(),
+        },
     });
     Ok(html_response(200, page))
 }
 
 fn html_response(status: u16, body: String) -> Response {
-    page_response(status, CONTENT_SECURITY_POLICY, body)
+    page_response(status, STATUS_PAGE_CSP.as_str(), body)
 }
 
 #[derive(Serialize)]
@@ -200,7 +260,8 @@ struct ReplyAdded<'a> {
     reopened: bool,
 }
 
-/// `POST /api/tickets/{ticket_number}/messages` `{body, token?}`: a customer's reply.
+/// `POST /api/tickets/{ticket_number}/messages` `{body, attachment_ids?, token?}`: a
+/// customer's reply, with files they uploaded before.
 /// Reopens a resolved ticket; a closed one refuses. A form post (the status page) is
 /// answered with a 303 back to the page.
 pub async fn reply(call: Call<'_>) -> Answer {
@@ -254,23 +315,31 @@ pub async fn customer_reply(
         multiline: true,
     };
     let mut errors = Vec::new();
-    let Some(text) = required_text(fields, "body", rule, &mut errors) else {
+    let text = required_text(fields, "body", rule, &mut errors);
+    let attachment_ids = attachment_ids(fields, ctx, &mut errors);
+    let (Some(text), true) = (text, errors.is_empty()) else {
         return Err(ValidationError::from_details(errors).into());
     };
     let window = ctx.rate_window();
     let limits = reply_limits(ctx, client, ticket.id);
     let outcome = messages::customer_reply(
         &db,
-        ticket.id,
-        &text,
-        &limits,
-        window.start(ctx.now),
+        &CustomerReply {
+            ticket_id: ticket.id,
+            body: &text,
+            attachment_ids: &attachment_ids,
+            limits: &limits,
+            window_start: window.start(ctx.now),
+            claim: &ctx.request_id,
+            expired_at_or_before: expiry(ctx.config, ctx.now),
+        },
         &ctx.outbox(),
     )
     .await?;
     match outcome {
         ReplyOutcome::Added {
             message,
+            attachments,
             reopened,
             notifications,
         } => {
@@ -287,7 +356,11 @@ pub async fn customer_reply(
                 201,
                 "Reply added",
                 &ReplyAdded {
-                    message: PublicMessage::from(&message),
+                    message: PublicMessage::new(
+                        &message,
+                        attachments.iter(),
+                        &ticket.ticket_number,
+                    ),
                     reopened,
                 },
             ))
@@ -300,8 +373,11 @@ pub async fn customer_reply(
             ),
             details: None,
         }),
+        ReplyOutcome::Unusable(id, why) => {
+            Err(ValidationError::single("attachment_ids", why.code(), why.message(id)).into())
+        }
         ReplyOutcome::RateLimited(buckets) => Err(ApiError::too_many(
-            "replies on this ticket",
+            "replies and uploads",
             window
                 .retry_after_full(ctx.now, &limits, &buckets)
                 .unwrap_or(window.seconds),
@@ -309,8 +385,9 @@ pub async fn customer_reply(
     }
 }
 
-/// What limits a customer's replies: per ticket, and per client over all tickets.
-fn reply_limits(ctx: &Ctx, client: &Client, ticket_id: i64) -> [Limit; 2] {
+/// What limits a customer's replies and uploads (one count for either): per ticket,
+/// and per client over all tickets.
+pub(super) fn reply_limits(ctx: &Ctx, client: &Client, ticket_id: i64) -> [Limit; 2] {
     [
         Limit {
             name: "ticket",

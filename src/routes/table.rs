@@ -13,8 +13,8 @@ use std::pin::Pin;
 use std::sync::LazyLock;
 
 use super::call::{Answer, Call, Params, StaffCall};
-use super::{contract, crm_api_keys, crm_auth, crm_notifications, crm_staff, crm_tickets, health};
-use super::{mcp, public_pages, public_status, public_tickets};
+use super::{attachments, contract, crm_api_keys, crm_auth, crm_notifications, crm_staff};
+use super::{crm_tickets, health, mcp, public_pages, public_status, public_tickets};
 use crate::domain::lifecycle::Action;
 use crate::domain::ticket::TicketNumber;
 use crate::error::ApiError;
@@ -114,6 +114,8 @@ pub static ROUTES: &[Route] = &[
     route("POST",   "/api/tickets/lookup",                    "request_status_links", public!(public_status::lookup)),
     route("GET",    "/api/tickets/{ticket_number}",           "get_ticket_status",    public!(public_status::status)),
     route("POST",   "/api/tickets/{ticket_number}/messages",  "add_customer_reply",   public!(public_status::reply)),
+    route("POST",   "/api/tickets/{ticket_number}/attachments", "upload_customer_attachment", public!(attachments::customer_upload)),
+    route("GET",    "/api/tickets/{ticket_number}/attachments/{id}", "download_customer_attachment", public!(attachments::customer_download)),
     route("GET",    "/t/{ticket_number}",                     "status_page",          public!(public_status::page)),
     // AI agents: the same operations as MCP tools (an integration key or a staff session).
     route("POST",   "/mcp",                                   "mcp",                  public!(mcp::endpoint)),
@@ -142,11 +144,15 @@ pub static ROUTES: &[Route] = &[
     route("GET",    "/api/crm/tickets/{ticket}",              "get_ticket",           staff!(crm_tickets::get)),
     route("PATCH",  "/api/crm/tickets/{ticket}",              "edit_ticket",          staff!(crm_tickets::edit)),
     route("POST",   "/api/crm/tickets/{ticket}/messages",     "add_staff_message",    staff!(crm_tickets::add_message)),
+    route("POST",   "/api/crm/tickets/{ticket}/attachments",  "upload_staff_attachment", staff!(attachments::staff_upload)),
     route("POST",   "/api/crm/tickets/{ticket}/assign",       "assign_ticket",        action!(Action::Assign)),
     route("POST",   "/api/crm/tickets/{ticket}/unassign",     "unassign_ticket",      action!(Action::Unassign)),
     route("POST",   "/api/crm/tickets/{ticket}/resolve",      "resolve_ticket",       action!(Action::Resolve)),
     route("POST",   "/api/crm/tickets/{ticket}/close",        "close_ticket",         action!(Action::Close)),
     route("POST",   "/api/crm/tickets/{ticket}/reopen",       "reopen_ticket",        action!(Action::Reopen)),
+    // Files.
+    route("GET",    "/api/crm/attachments/{id}",              "download_attachment",  staff!(attachments::staff_download)),
+    route("DELETE", "/api/crm/attachments/{id}",              "delete_attachment",    admin!(attachments::delete)),
 ];
 
 /// What a method and path resolve to.
@@ -326,6 +332,16 @@ mod tests {
             ("OPTIONS", "/t/TKT-2026-0008", "Preflight(GET)"),
             ("GET", "/support", "support_page"),
             ("GET", "/api/crm/assignees", "list_assignees"),
+            (
+                "GET",
+                "/api/tickets/TKT-2026-0008/attachments/3",
+                "download_customer_attachment",
+            ),
+            (
+                "OPTIONS",
+                "/api/crm/attachments/3",
+                "Preflight(GET, DELETE, OPTIONS)",
+            ),
         ] {
             let got = outcome(method, path);
             assert!(got.starts_with(expected), "{method} {path}: {got}");
@@ -435,7 +451,8 @@ mod tests {
     fn staff_and_key_administration_is_for_admins() {
         for route in ROUTES {
             let admin_area = route.path.starts_with("/api/crm/staff")
-                || route.path.starts_with("/api/crm/api-keys");
+                || route.path.starts_with("/api/crm/api-keys")
+                || route.name == "delete_attachment";
             assert_eq!(
                 matches!(route.access, Access::Admin(_)),
                 admin_area,

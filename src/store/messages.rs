@@ -1,59 +1,96 @@
-//! The conversation on a ticket: customers' replies and staff messages.
+//! The conversation on a ticket: customers' replies and staff messages, each with
+//! the files it sends (see `attachments::Link`).
 
 use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_json::Value;
 
+use super::attachments::{candidates, Link};
 use super::notifications::{claimed, enqueue_sql, OutboxPolicy, Outgoing};
 use super::rate_limits::{bucket_states, record_hits_sql, state_columns, BucketSql};
-use super::rows::{Message, Notification, MESSAGE_COLUMNS};
-use super::{int, prepare, status_in, text, time, Database, Params};
+use super::rows::{Attachment, Message, Notification, MESSAGE_COLUMNS};
+use super::{int, prepare, status_in, text, time, Database, Params, Statement};
 use crate::domain::abuse::{BucketState, Limit};
+use crate::domain::attachment::{why_unusable, Unusable, Uploader};
 use crate::domain::lifecycle::{customer_reply_effect, statuses_where_reply, Action, ReplyEffect};
 use crate::domain::notification::Kind;
 use crate::domain::ticket::{Actor, MessageAuthor, Status};
 use crate::domain::time::Timestamp;
 
 pub enum ReplyOutcome {
-    /// The message, whether the reply reopened the ticket, and the outbox rows to deliver.
+    /// The message, the files sent with it, whether the reply reopened the ticket,
+    /// and the outbox rows to deliver.
     Added {
         message: Message,
+        attachments: Vec<Attachment>,
         reopened: bool,
         notifications: Vec<Notification>,
     },
     Closed,
-    /// A limit is full: every bucket's state, in the order of the limits.
+    /// A referenced file cannot be sent (the first such id, and why); nothing was
+    /// stored.
+    Unusable(i64, Unusable),
+    /// Some limit is full: every bucket's state, in the order of the limits.
     RateLimited(Vec<BucketState>),
 }
 
+/// A customer's reply, as the store takes it.
+pub struct CustomerReply<'a> {
+    pub ticket_id: i64,
+    pub body: &'a str,
+    /// Files the customer uploaded to this ticket, sent with the reply.
+    pub attachment_ids: &'a [i64],
+    /// The limits the reply counts against (per ticket and per client).
+    pub limits: &'a [Limit],
+    pub window_start: Timestamp,
+    /// This request's id: marks the files this batch claims.
+    pub claim: &'a str,
+    /// Unsent files created at or before this are expired (the cron's).
+    pub expired_at_or_before: Timestamp,
+}
+
 /// A customer's reply, in one batch: reopens a resolved ticket (with an event),
-/// adds the message, queues the team's notification and counts the reply against
-/// the ticket's limit. Every statement checks the same guard (the status takes
-/// replies, the bucket has room), evaluated before the hit is counted, so they all
-/// agree. What a reply does in each status is the domain's (`customer_reply_effect`).
+/// adds the message, sends its files, queues the team's notification and counts the
+/// reply against its limits. Every statement checks the same guard (the status takes
+/// replies, the buckets have room, every file was claimed), evaluated before the
+/// hits are counted, so they all agree. What a reply does in each status is the
+/// domain's (`customer_reply_effect`).
 pub async fn customer_reply(
     db: &Database,
-    ticket_id: i64,
-    body: &str,
-    limits: &[Limit],
-    window_start: Timestamp,
+    reply: &CustomerReply<'_>,
     outbox: &OutboxPolicy,
 ) -> worker::Result<ReplyOutcome> {
-    // Shared parameters: ?1 ticket, ?2 now, ?3 window start, then the buckets'.
+    // Shared parameters: ?1 ticket, ?2 now, ?3 window start, then the buckets' and
+    // the files'.
     let mut p = Params::default();
-    p.bind(int(Some(ticket_id)));
+    p.bind(int(Some(reply.ticket_id)));
     p.bind(time(outbox.now));
-    let start = p.bind(time(window_start));
-    let buckets: Vec<BucketSql> = limits
+    let start = p.bind(time(reply.window_start));
+    let buckets: Vec<BucketSql> = reply
+        .limits
         .iter()
         .map(|l| BucketSql::bind(&mut p, &l.bucket, l.max, &start))
         .collect();
+    let link = Link::bind(
+        &mut p,
+        reply.attachment_ids,
+        reply.claim,
+        Uploader::Customer,
+        None,
+        reply.expired_at_or_before,
+    );
     let shared = p.values;
 
     let room: Vec<String> = buckets.iter().map(BucketSql::has_room).collect();
-    let guard = format!(
+    let takes_replies = format!(
         "t.id = ?1 AND NOT {} AND {}",
         status_in(&statuses_where_reply(ReplyEffect::Refused)),
         room.join(" AND ")
     );
+    let guard = match &link {
+        Some(link) => format!("{takes_replies} AND {}", link.all_claimed()),
+        None => takes_replies.clone(),
+    };
     let reopens = status_in(&statuses_where_reply(ReplyEffect::Reopens));
     let reopen_to = format!(
         "CASE WHEN t.assigned_to IS NULL THEN '{}' ELSE '{}' END",
@@ -78,7 +115,7 @@ pub async fn customer_reply(
     let mut p = Params {
         values: shared.clone(),
     };
-    let body_param = p.bind(text(body));
+    let body_param = p.bind(text(reply.body));
     let insert = format!(
         "INSERT INTO ticket_messages (ticket_id, author_type, staff_id, body, internal, created_at)
          SELECT t.id, '{}', NULL, {body_param}, 0, ?2 FROM support_tickets t WHERE {guard}
@@ -101,97 +138,211 @@ pub async fn customer_reply(
         outbox,
     );
     let notify_params = p.values;
-    let hit = record_hits_sql(
-        &buckets,
-        "?2",
-        &format!("EXISTS (SELECT 1 FROM support_tickets t WHERE {guard})"),
-    );
     let state = format!(
         "SELECT t.status, {} FROM support_tickets t WHERE t.id = ?1",
         state_columns(&buckets)
     );
-    let results = db
-        .batch(vec![
-            prepare(db, &reopen_event, &shared)?,
-            prepare(db, &touch, &shared)?,
-            prepare(db, &insert, &insert_params)?,
-            prepare(db, &notify, &notify_params)?,
-            prepare(db, &hit, &shared)?,
-            prepare(db, &state, &shared)?,
-        ])
-        .await?;
-    if let Some(message) = results[2].rows::<Message>()?.into_iter().next() {
-        let reopened = !results[0].rows::<IgnoredAny>()?.is_empty();
+
+    let mut statements = Vec::new();
+    if let Some(link) = &link {
+        statements.push(prepare(db, &link.claim("?1", &takes_replies), &shared)?);
+    }
+    let first = statements.len();
+    statements.push(prepare(db, &reopen_event, &shared)?);
+    statements.push(prepare(db, &touch, &shared)?);
+    statements.push(prepare(db, &insert, &insert_params)?);
+    statements.push(prepare(db, &notify, &notify_params)?);
+    // The state (and the files' states) are read before the hits are counted and
+    // the files sent: they explain a refusal.
+    statements.push(prepare(db, &state, &shared)?);
+    let link_states = link.as_ref().map(|_| statements.len());
+    if let Some(link) = &link {
+        statements.push(prepare(db, &link.states(), &shared)?);
+    }
+    let hits = record_hits_sql(
+        &buckets,
+        "?2",
+        &format!("EXISTS (SELECT 1 FROM support_tickets t WHERE {guard})"),
+    );
+    statements.push(prepare(db, &hits, &shared)?);
+    let finalize = link.as_ref().map(|_| statements.len());
+    if let Some(link) = &link {
+        statements.push(prepare(db, &link.finalize("?1", false), &shared)?);
+    }
+    let results = db.batch(statements).await?;
+    if let Some(message) = results[first + 2].rows::<Message>()?.into_iter().next() {
+        let reopened = !results[first].rows::<IgnoredAny>()?.is_empty();
         return Ok(ReplyOutcome::Added {
             message,
+            attachments: match finalize {
+                Some(i) => results[i].rows()?,
+                None => vec![],
+            },
             reopened,
-            notifications: claimed(results[3].rows()?),
+            notifications: claimed(results[first + 3].rows()?),
         });
     }
-    let state: serde_json::Value = results[5].rows()?.into_iter().next().unwrap_or_default();
-    let status = state["status"].as_str().and_then(Status::parse);
-    if status.is_some_and(|s| customer_reply_effect(s) == ReplyEffect::Refused) {
+    #[derive(Deserialize)]
+    struct TicketState {
+        status: Status,
+    }
+    let state: Option<Value> = results[first + 4].rows()?.into_iter().next();
+    let status = state
+        .as_ref()
+        .and_then(|s| serde_json::from_value::<TicketState>(s.clone()).ok());
+    if status.is_some_and(|s| customer_reply_effect(s.status) == ReplyEffect::Refused) {
         return Ok(ReplyOutcome::Closed);
     }
+    if let Some(i) = link_states {
+        let found = candidates(results[i].rows()?);
+        for id in reply.attachment_ids {
+            let why = why_unusable(
+                *id,
+                &found,
+                reply.ticket_id,
+                Uploader::Customer,
+                None,
+                reply.expired_at_or_before,
+            );
+            if let Some(why) = why {
+                return Ok(ReplyOutcome::Unusable(*id, why));
+            }
+        }
+    }
     Ok(ReplyOutcome::RateLimited(bucket_states(
-        &state,
-        limits.len(),
+        &state.unwrap_or_default(),
+        buckets.len(),
     )))
 }
 
-/// A staff reply (emailed to the customer) or internal note (never shown publicly).
-/// `None` when the ticket does not exist.
+/// A staff message, as the store takes it.
+pub struct StaffMessage<'a> {
+    pub ticket_id: i64,
+    pub staff_id: i64,
+    pub body: &'a str,
+    pub internal: bool,
+    /// Files this staff member uploaded to this ticket, sent with the message (and
+    /// internal when it is).
+    pub attachment_ids: &'a [i64],
+    pub claim: &'a str,
+    pub expired_at_or_before: Timestamp,
+}
+
+pub enum StaffMessageOutcome {
+    Added {
+        message: Message,
+        attachments: Vec<Attachment>,
+        notifications: Vec<Notification>,
+    },
+    NoTicket,
+    Unusable(i64, Unusable),
+}
+
+/// A staff reply (emailed to the customer) or internal note (never shown publicly),
+/// with its files, in one batch.
 pub async fn staff_message(
     db: &Database,
-    ticket_id: i64,
-    staff_id: i64,
-    body: &str,
-    internal: bool,
+    m: &StaffMessage<'_>,
     outbox: &OutboxPolicy,
-) -> worker::Result<Option<(Message, Vec<Notification>)>> {
-    let insert = db.prepare(
-        &format!(
-            "INSERT INTO ticket_messages (ticket_id, author_type, staff_id, body, internal, created_at)
-             SELECT t.id, '{}', ?2, ?3, ?4, ?5 FROM support_tickets t WHERE t.id = ?1
-             RETURNING {}",
-            MessageAuthor::Staff.as_str(),
-            MESSAGE_COLUMNS.as_str()
-        ),
-        &[
-            int(Some(ticket_id)),
-            int(Some(staff_id)),
-            text(body),
-            int(Some(i64::from(internal))),
-            time(outbox.now),
-        ],
-    )?;
-    let touch = db.prepare(
-        "UPDATE support_tickets SET updated_at = ?2 WHERE id = ?1",
-        &[int(Some(ticket_id)), time(outbox.now)],
-    )?;
-    let mut statements = vec![insert, touch];
-    if !internal {
-        let mut p = Params::default();
-        let id = p.bind(int(Some(ticket_id)));
+) -> worker::Result<StaffMessageOutcome> {
+    // ?1 ticket, ?2 staff, ?3 body, ?4 internal, ?5 now, then the files'.
+    let mut p = Params::default();
+    let ticket = p.bind(int(Some(m.ticket_id)));
+    p.bind(int(Some(m.staff_id)));
+    p.bind(text(m.body));
+    p.bind(int(Some(i64::from(m.internal))));
+    p.bind(time(outbox.now));
+    let link = Link::bind(
+        &mut p,
+        m.attachment_ids,
+        m.claim,
+        Uploader::Staff,
+        Some(m.staff_id),
+        m.expired_at_or_before,
+    );
+    let shared = p.values;
+    let exists = "t.id = ?1".to_owned();
+    let guard = match &link {
+        Some(link) => format!("{exists} AND {}", link.all_claimed()),
+        None => exists.clone(),
+    };
+    let insert = format!(
+        "INSERT INTO ticket_messages (ticket_id, author_type, staff_id, body, internal, created_at)
+         SELECT t.id, '{}', ?2, ?3, ?4, ?5 FROM support_tickets t WHERE {guard}
+         RETURNING {}",
+        MessageAuthor::Staff.as_str(),
+        MESSAGE_COLUMNS.as_str()
+    );
+    let touch = format!("UPDATE support_tickets AS t SET updated_at = ?5 WHERE {guard}");
+    let mut statements: Vec<Statement> = Vec::new();
+    if let Some(link) = &link {
+        statements.push(prepare(db, &link.claim(&ticket, &exists), &shared)?);
+    }
+    let first = statements.len();
+    statements.push(prepare(db, &insert, &shared)?);
+    statements.push(prepare(db, &touch, &shared)?);
+    let notify = (!m.internal).then_some(statements.len());
+    if !m.internal {
+        let mut p = Params {
+            values: shared.clone(),
+        };
         let sql = enqueue_sql(
             &mut p,
             &[Outgoing {
                 kind: Kind::StaffReply,
                 recipient_sql: "t.customer_email",
             }],
-            &format!("FROM support_tickets t WHERE t.id = {id}"),
-            &format!("(SELECT max(id) FROM ticket_messages WHERE ticket_id = {id})"),
+            &format!("FROM support_tickets t WHERE {guard}"),
+            &format!("(SELECT max(id) FROM ticket_messages WHERE ticket_id = {ticket})"),
             outbox,
         );
-        statements.push(db.prepare(&sql, &p.values)?);
+        statements.push(prepare(db, &sql, &p.values)?);
+    }
+    let checks = link.as_ref().map(|_| statements.len());
+    if let Some(link) = &link {
+        statements.push(prepare(
+            db,
+            "SELECT id FROM support_tickets WHERE id = ?1",
+            &shared,
+        )?);
+        statements.push(prepare(db, &link.states(), &shared)?);
+        statements.push(prepare(db, &link.finalize(&ticket, m.internal), &shared)?);
     }
     let results = db.batch(statements).await?;
-    let Some(message) = results[0].rows::<Message>()?.into_iter().next() else {
-        return Ok(None);
+    if let Some(message) = results[first].rows::<Message>()?.into_iter().next() {
+        return Ok(StaffMessageOutcome::Added {
+            message,
+            attachments: match checks {
+                Some(i) => results[i + 2].rows()?,
+                None => vec![],
+            },
+            notifications: match notify {
+                Some(i) => claimed(results[i].rows()?),
+                None => vec![],
+            },
+        });
+    }
+    let Some(i) = checks else {
+        return Ok(StaffMessageOutcome::NoTicket);
     };
-    let notifications = match results.get(2) {
-        Some(r) => claimed(r.rows()?),
-        None => vec![],
-    };
-    Ok(Some((message, notifications)))
+    if results[i].rows::<IgnoredAny>()?.is_empty() {
+        return Ok(StaffMessageOutcome::NoTicket);
+    }
+    let found = candidates(results[i + 1].rows()?);
+    for id in m.attachment_ids {
+        let why = why_unusable(
+            *id,
+            &found,
+            m.ticket_id,
+            Uploader::Staff,
+            Some(m.staff_id),
+            m.expired_at_or_before,
+        );
+        if let Some(why) = why {
+            return Ok(StaffMessageOutcome::Unusable(*id, why));
+        }
+    }
+    Err(worker::Error::RustError(
+        "a staff message was refused with every file usable".into(),
+    ))
 }

@@ -4,6 +4,7 @@
 //! one transaction, one round trip.
 
 pub mod api_keys;
+pub mod attachments;
 pub mod health;
 pub mod link_requests;
 pub mod maintenance;

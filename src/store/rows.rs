@@ -8,6 +8,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+use crate::domain::attachment::{UploadStatus, Uploader};
 use crate::domain::notification::{Channel, DeliveryStatus, Kind};
 use crate::domain::staff::Role;
 use crate::domain::ticket::{MessageAuthor, Priority, Status, TicketNumber};
@@ -125,6 +126,51 @@ pub struct Message {
     #[serde(deserialize_with = "sqlite_bool")]
     pub internal: bool,
     pub created_at: Timestamp,
+}
+
+const ATTACHMENT_FIELDS: [&str; 14] = [
+    "id",
+    "ticket_id",
+    "message_id",
+    "uploader_type",
+    "staff_id",
+    "filename",
+    "content_type",
+    "size",
+    "r2_key",
+    "etag",
+    "status",
+    "internal",
+    "created_at",
+    "uploaded_at",
+];
+
+/// Every column of an attachment (for `RETURNING`).
+pub static ATTACHMENT_COLUMNS: LazyLock<String> =
+    LazyLock::new(|| column_list(&ATTACHMENT_FIELDS, ""));
+/// The same, of the table aliased `a`.
+pub static A_ATTACHMENT_COLUMNS: LazyLock<String> =
+    LazyLock::new(|| column_list(&ATTACHMENT_FIELDS, "a."));
+
+/// A file's metadata (the bytes are in R2 under `r2_key`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Attachment {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub message_id: Option<i64>,
+    pub uploader_type: Uploader,
+    pub staff_id: Option<i64>,
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+    pub r2_key: String,
+    /// R2's entity tag, quoted as in an HTTP header; set once uploaded.
+    pub etag: Option<String>,
+    pub status: UploadStatus,
+    #[serde(deserialize_with = "sqlite_bool")]
+    pub internal: bool,
+    pub created_at: Timestamp,
+    pub uploaded_at: Option<Timestamp>,
 }
 
 pub const NOTIFICATION_COLUMNS: &str =

@@ -139,7 +139,7 @@ describe("security headers", () => {
   test("every page and static file carries them", async () => {
     const { newPage } = await openContext(browser, app);
     const page = await newPage();
-    for (const path of ["/support", "/admin/", "/admin/tickets/TKT-2026-0001", "/admin/staff", "/assets/admin.js", "/assets/admin.css", "/assets/site.css", "/assets/support.js", "/favicon.svg", "/t/TKT-2026-0999?token=nope"]) {
+    for (const path of ["/support", "/admin/", "/admin/tickets/TKT-2026-0001", "/admin/staff", "/assets/admin.js", "/assets/admin.css", "/assets/site.css", "/assets/support.js", "/assets/status.js", "/favicon.svg", "/t/TKT-2026-0999?token=nope"]) {
       const response = await page.goto(`${app.url}${path}`);
       assertSecureHeaders(response, path);
       assert.ok([200, 404].includes(response.status()), `${path}: ${response.status()}`);

@@ -71,7 +71,7 @@ try {
       `[auth.openapi.integrationKey]`,
       `bearer = "${key}"`,
       `[[operations]]`,
-      `include-operation-id = ["get_ticket_status", "add_customer_reply", "status_page"]`,
+      `include-operation-id = ["get_ticket_status", "add_customer_reply", "status_page", "upload_customer_attachment"]`,
       `parameters = { ticket_number = "${first.ticket_number}", token = "${first.access_token}", "X-Ticket-Token" = "${first.access_token}" }`,
       "",
     ].join("\n"),

@@ -20,7 +20,7 @@ pub enum TicketRef {
 
 impl TicketRef {
     /// The condition on `t` that selects it, with its one parameter (`?1`).
-    fn condition(&self) -> (&'static str, Value) {
+    pub(in crate::store) fn condition(&self) -> (&'static str, Value) {
         match self {
             TicketRef::Id(id) => ("t.id = ?1", int(Some(*id))),
             TicketRef::Number(n) => ("t.ticket_number = ?1", text(n.as_str())),
