@@ -4,6 +4,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { login } from "../helpers.mjs";
 import {
   startApp,
@@ -313,6 +315,67 @@ test("a draft survives a reload; sending it clears it", async () => {
   await page.reload();
   await page.locator(".message.note").waitFor();
   assert.equal(await page.locator("#composer-body").inputValue(), "");
+});
+
+test("files both ways: the customer's downloads byte for byte; a reply's file reaches the customer, a note's never does; a refused type stores nothing", async () => {
+  const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
+  const t = await openTicket(app, { subject: "Files both ways" });
+  const asCustomer = { "X-Ticket-Token": t.access_token };
+  const png = Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), randomBytes(80_000)]);
+  const up = await app.call(`/api/tickets/${t.ticket_number}/attachments?filename=${encodeURIComponent("écran ✓.png")}`, {
+    method: "POST",
+    headers: { ...asCustomer, "Content-Type": "image/png", "Content-Length": String(png.length) },
+    body: png,
+  });
+  assert.equal(up.status, 201, up.text);
+  const sent = await app.postJson(`/api/tickets/${t.ticket_number}/messages`, { body: "Here is the screen.", attachment_ids: [up.body.data.attachment.id] }, asCustomer);
+  assert.equal(sent.status, 201, sent.text);
+
+  await page.goto(`${app.url}/admin/tickets/${t.ticket_number}`);
+  const file = page.getByRole("button", { name: "écran ✓.png" });
+  await file.waitFor();
+  assert.match(await page.locator(".message.customer .files").textContent(), /78 KB/);
+  const [saved] = await Promise.all([page.waitForEvent("download"), file.click()]);
+  assert.equal(saved.suggestedFilename(), "écran ✓.png");
+  assert.equal(sha256(readFileSync(await saved.path())), sha256(png));
+
+  // A reply with a file, then a note with one.
+  const pdf = Buffer.from("%PDF-1.4 the manual");
+  await page.keyboard.press("r");
+  await page.keyboard.type("The manual is attached.");
+  await page.setInputFiles("#composer-files", [{ name: "manual.pdf", mimeType: "application/pdf", buffer: pdf }]);
+  await page.getByRole("list", { name: "Files to send" }).getByText("manual.pdf").waitFor();
+  await page.getByRole("button", { name: "Send reply" }).click();
+  await page.locator(".message.staff", { hasText: "The manual is attached." }).getByRole("button", { name: "manual.pdf" }).waitFor();
+  assert.equal(await page.getByRole("list", { name: "Files to send" }).count(), 0, "the picked files are cleared");
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("n");
+  await page.keyboard.type("Log from the printer");
+  await page.setInputFiles("#composer-files", [{ name: "printer.log.txt", mimeType: "text/plain", buffer: Buffer.from("PAPER JAM") }]);
+  await page.getByRole("button", { name: "Add internal note" }).click();
+  await page.locator(".message.note").getByRole("button", { name: "printer.log.txt" }).waitFor();
+
+  const thread = (await app.call(`/api/tickets/${t.ticket_number}`, { headers: asCustomer })).body.data.messages;
+  assert.deepEqual(
+    thread.map((m) => [m.body, m.attachments.map((a) => a.filename)]),
+    [
+      ["Here is the screen.", ["écran ✓.png"]],
+      ["The manual is attached.", ["manual.pdf"]],
+    ],
+  );
+  const manual = await app.fetch(`${thread[1].attachments[0].download_url}?token=${t.access_token}`);
+  assert.equal(Buffer.from(await manual.arrayBuffer()).toString(), pdf.toString());
+
+  // A type the allowlist refuses: the API's message on the page, no message stored.
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("r");
+  await page.keyboard.type("An HTML page");
+  await page.setInputFiles("#composer-files", [{ name: "page.html", mimeType: "text/html", buffer: Buffer.from("<b>x</b>") }]);
+  await page.getByRole("button", { name: "Send reply" }).click();
+  await page.locator(".composer .error", { hasText: /page\.html: Send the body as image\/png/ }).waitFor();
+  assert.equal((await app.call(`/api/tickets/${t.ticket_number}`, { headers: asCustomer })).body.data.messages.length, 2);
+  await assertAccessible(page, "ticket with files");
+  await screenshots(page, "admin-ticket-files");
 });
 
 test("two tabs on one ticket: the second change is refused as changed by someone else, with the fresh ticket", async () => {

@@ -17,19 +17,36 @@ export function whenUnauthorized(handler) {
 }
 
 export async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
+  const json = body === undefined ? undefined : JSON.stringify(body);
+  return call(method, path, json, json === undefined ? {} : { "Content-Type": "application/json" });
+}
+
+/** Uploads a file to a ticket as the raw body (step one of sending it). */
+export async function upload(ticketId, file) {
+  const path = `/api/crm/tickets/${ticketId}/attachments?filename=${encodeURIComponent(file.name)}`;
+  const { data } = await call("POST", path, file, { "Content-Type": file.type || "application/octet-stream" });
+  return data.attachment;
+}
+
+/** Downloads a file with the session's token and saves it under its name. A link
+ * cannot carry the bearer token, so the file goes through a blob URL. */
+export async function download(attachment) {
+  const res = await send("GET", attachment.download_url, undefined, { Accept: "*/*" });
+  if (!res.ok) failure(res, await res.json().catch(() => null));
+  const url = URL.createObjectURL(await res.blob());
+  const a = Object.assign(document.createElement("a"), { href: url, download: attachment.filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+async function send(method, path, body, extraHeaders) {
+  const headers = { Accept: "application/json", ...extraHeaders };
   const token = session.token();
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  let res;
   try {
-    res = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      cache: "no-store",
-      credentials: "omit",
-    });
+    return await fetch(path, { method, headers, body, cache: "no-store", credentials: "omit" });
   } catch {
     throw new ApiError({
       status: 0,
@@ -39,11 +56,17 @@ export async function api(method, path, body) {
         : "You are offline. Reconnect and try again.",
     });
   }
-  let json = null;
-  try {
-    json = await res.json();
-  } catch {}
+}
+
+async function call(method, path, body, headers) {
+  const res = await send(method, path, body, headers);
+  const json = await res.json().catch(() => null);
   if (res.ok && json && json.success !== false) return { data: json.data ?? {}, message: json.message };
+  return failure(res, json);
+}
+
+/** Throws the API's error for a failed answer (`json`: its body, if it had one). */
+function failure(res, json) {
   const error = new ApiError({
     status: res.status,
     code: json?.code ?? `http_${res.status}`,
@@ -52,7 +75,7 @@ export async function api(method, path, body) {
     requestId: res.headers.get("X-Request-Id"),
     retryAfter: Number(res.headers.get("Retry-After")) || null,
   });
-  if (res.status === 401 && token) {
+  if (res.status === 401 && session.token()) {
     session.end();
     onUnauthorized(error);
   }

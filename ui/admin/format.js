@@ -32,3 +32,17 @@ export function wait(seconds) {
 
 /** "5 min ago", "just now". */
 export const ago = (iso) => (age(iso) === "now" ? "just now" : `${age(iso)} ago`);
+
+/** "812 B", "4.2 KB", "12 MB": the same rounding as the status page. */
+export function fileSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let unit = 0;
+  let scale = 1024;
+  while (bytes / scale >= 1024 && unit < units.length - 1) {
+    scale *= 1024;
+    unit += 1;
+  }
+  const tenths = Math.round((bytes * 10) / scale);
+  return tenths < 100 && tenths % 10 ? `${(tenths / 10).toFixed(1)} ${units[unit]}` : `${Math.round(bytes / scale)} ${units[unit]}`;
+}

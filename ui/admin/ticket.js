@@ -4,11 +4,11 @@
 // sends the ticket's version; a 409 stale_version shows the fresh ticket.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
-import { api, assignees as loadAssignees } from "./api.js";
+import { api, assignees as loadAssignees, download, upload } from "./api.js";
 import { session } from "./session.js";
 import { useShortcuts } from "./keyboard.js";
 import { navigate } from "./router.js";
-import { ago, capitalized, dateTime } from "./format.js";
+import { ago, capitalized, dateTime, fileSize } from "./format.js";
 import { markSeen } from "./queue.js";
 import { ErrorBox, Loading, PageTitle, PriorityBadge, StatusBadge } from "./components.js";
 
@@ -279,13 +279,30 @@ function Thread({ ticket: t, messages, nameOf }) {
           <p class="who"><strong>${who}</strong> <span class="kind">${label}</span>
             <time datetime=${m.created_at} title=${dateTime(m.created_at)}>${ago(m.created_at)}</time></p>
           <div class="body">${m.body}</div>
-          ${Array.isArray(m.attachments) && m.attachments.length
-            ? html`<p class="muted">${m.attachments.length} attachment${m.attachments.length === 1 ? "" : "s"}</p>`
-            : null}
+          <${Files} files=${m.attachments ?? []} />
         </li>`;
       })}
     </ol>
   </section>`;
+}
+
+/** A message's files: each a button that downloads it with the session's token. */
+function Files({ files }) {
+  const [error, setError] = useState(null);
+  if (files.length === 0) return null;
+  return html`<div class="files">
+    <ul aria-label="Attachments">
+      ${files.map(
+        (f) => html`<li key=${f.id}>
+          <button type="button" class="link" onClick=${() => download(f).then(() => setError(null), setError)}>
+            <bdi>${f.filename}</bdi>
+          </button>
+          <span class="muted"> ${fileSize(f.size)}</span>
+        </li>`,
+      )}
+    </ul>
+    <${ErrorBox} error=${error} />
+  </div>`;
 }
 
 function describe(e, nameOf) {
@@ -323,9 +340,14 @@ function Composer({ ticket: t, onSent, handle }) {
   const saved = session.draft(t.id);
   const [mode, setMode] = useState(saved?.mode ?? "reply");
   const [body, setBody] = useState(saved?.body ?? "");
+  const [files, setFiles] = useState([]);
+  const [progress, setProgress] = useState("");
   const [error, setError] = useState(null);
   const [sending, setSending] = useState(false);
   const box = useRef(null);
+  // Files uploaded by an attempt that then failed: a retry sends their ids again
+  // instead of uploading them twice.
+  const uploaded = useRef(new Map());
   useEffect(() => session.setDraft(t.id, { mode, body }), [mode, body]);
   handle.current = {
     open(m) {
@@ -340,16 +362,38 @@ function Composer({ ticket: t, onSent, handle }) {
     setSending(true);
     setError(null);
     try {
-      const { message } = await api("POST", `/api/crm/tickets/${t.id}/messages`, { body, internal: mode === "note" });
+      const ids = [];
+      for (const [i, file] of files.entries()) {
+        if (!uploaded.current.has(file)) {
+          setProgress(`Uploading ${file.name} (${i + 1} of ${files.length})…`);
+          const attachment = await upload(t.id, file).catch((err) => {
+            err.message = `${file.name}: ${err.message}`;
+            throw err;
+          });
+          uploaded.current.set(file, attachment.id);
+        }
+        ids.push(uploaded.current.get(file));
+      }
+      setProgress("");
+      const payload = { body, internal: mode === "note", ...(ids.length ? { attachment_ids: ids } : {}) };
+      const { message } = await api("POST", `/api/crm/tickets/${t.id}/messages`, payload);
       setBody("");
+      setFiles([]);
+      uploaded.current.clear();
       session.setDraft(t.id, { mode, body: "" });
       await onSent(message);
     } catch (err) {
+      setProgress("");
       setError(err);
     } finally {
       setSending(false);
       box.current?.focus();
     }
+  }
+  function pick(e) {
+    const chosen = [...e.currentTarget.files];
+    setFiles((now) => [...now, ...chosen.filter((f) => !now.some((n) => n.name === f.name && n.size === f.size))]);
+    e.currentTarget.value = "";
   }
   const note = mode === "note";
   return html`<form class=${`composer ${mode}`} onSubmit=${send} aria-labelledby="composer-title">
@@ -368,6 +412,23 @@ function Composer({ ticket: t, onSent, handle }) {
       onInput=${(e) => setBody(e.currentTarget.value)}
       onKeyDown=${(e) => (e.ctrlKey || e.metaKey) && e.key === "Enter" && send(e)}
     ></textarea>
+    <div class="attach">
+      <label for="composer-files">Attach files</label>
+      <input id="composer-files" type="file" multiple onChange=${pick} />
+      ${files.length
+        ? html`<ul class="chosen" aria-label="Files to send">
+            ${files.map(
+              (f) => html`<li key=${`${f.name}:${f.size}`}>
+                <bdi>${f.name}</bdi> <span class="muted">${fileSize(f.size)}</span>
+                <button type="button" class="link" aria-label=${`Remove ${f.name}`} onClick=${() => setFiles((now) => now.filter((n) => n !== f))}>
+                  Remove
+                </button>
+              </li>`,
+            )}
+          </ul>`
+        : null}
+      <p class="muted" role="status">${progress}</p>
+    </div>
     <${ErrorBox} error=${error} />
     <p class="composer-actions">
       <button type="submit" class=${note ? "note-button" : "primary"} aria-disabled=${sending || !body.trim() ? "true" : "false"}>
