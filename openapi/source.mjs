@@ -754,9 +754,11 @@ export const info = {
 
 operations.openapi = {
   summary: "This document",
-  description: "The OpenAPI 3.1 contract of every route, cacheable for five minutes, readable from any origin.",
+  description:
+    "The OpenAPI 3.1 contract of every route: a static file (not answered by the Worker, so without `X-Request-Id`), " +
+    "cacheable for five minutes, readable from any origin.",
   tags: ["public"],
-  responses: { 200: { description: "The document.", headers: { "X-Request-Id": { $ref: "#/components/headers/X-Request-Id" } }, content: { "application/json": { schema: { type: "object" } } } } },
+  responses: { 200: { description: "The document.", content: { "application/json": { schema: { type: "object" } } } } },
 };
 
 // ---------------------------------------------------------------------------- MCP tools

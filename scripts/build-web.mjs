@@ -5,7 +5,7 @@
 // Nothing is fetched at run time from another origin. Prints each file's size and
 // the gzip total of the staff app's first load (its budget: 60 KB).
 import { build } from "esbuild";
-import { readFileSync, mkdirSync } from "node:fs";
+import { readFileSync, mkdirSync, copyFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,6 +30,11 @@ await Promise.all([
   build({ ...common, entryPoints: { status: "ui/status.js" }, outdir: out }),
   build({ ...common, entryPoints: { site: "ui/site.css" }, outdir: out }),
 ]);
+
+// The OpenAPI document is served as a static file (wrangler.toml's run_worker_first
+// leaves /api/openapi.json to the assets): no worker invocation, no wasm bytes.
+mkdirSync(path.join(root, "web/api"), { recursive: true });
+copyFileSync(path.join(root, "openapi/openapi.json"), path.join(root, "web/api/openapi.json"));
 
 const gzipped = (file) => gzipSync(readFileSync(path.join(out, file)), { level: 9 }).length;
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;

@@ -23,7 +23,7 @@ use worker::{
 };
 
 use crate::app::Ctx;
-use crate::config::{AllowedOrigins, Config};
+use crate::config::Config;
 use crate::domain::encoding::hex;
 use crate::domain::time::Timestamp;
 use crate::error::ApiError;
@@ -176,7 +176,7 @@ fn preflight(allow: String) -> Response {
 /// answer says how it may be cached), and CORS.
 fn decorate(response: &mut Response, ctx: &Ctx, audience: Audience, origin: Option<&str>) {
     response.set_header("X-Request-Id", ctx.request_id.as_str());
-    // API data is never cached, unless the answer says otherwise (the contract).
+    // API data is never cached, unless the answer says how it may be.
     if response.header("Cache-Control").is_none() {
         response.set_header("Cache-Control", "no-store");
     }
@@ -184,7 +184,6 @@ fn decorate(response: &mut Response, ctx: &Ctx, audience: Audience, origin: Opti
     let allowed = match audience {
         Audience::Public => &ctx.config.public_origins,
         Audience::Crm => &ctx.config.crm_origins,
-        Audience::Everyone => &AllowedOrigins::Any,
     };
     response.set_header("Vary", "Origin");
     if let Some(allow_origin) = allowed.allow(origin) {

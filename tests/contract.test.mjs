@@ -4,12 +4,12 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import http from "node:http";
-import { buildDocument, render, renderTools, routeTable, OUTPUT, TOOLS_OUTPUT } from "../scripts/openapi.mjs";
+import { buildDocument, render, renderTools, routeTable, STATIC_ROUTES, OUTPUT, TOOLS_OUTPUT } from "../scripts/openapi.mjs";
 import { startWorker } from "./helpers.mjs";
 
 let w;
 before(async () => {
-  w = await startWorker({ port: 0, bindings: { PUBLIC_ALLOWED_ORIGINS: "https://only.example" } });
+  w = await startWorker({ port: 0, assets: true, bindings: { PUBLIC_ALLOWED_ORIGINS: "https://only.example" } });
 });
 after(() => w.dispose());
 
@@ -18,10 +18,10 @@ test("the committed document and tools are what the sources generate", () => {
   assert.equal(readFileSync(TOOLS_OUTPUT, "utf8"), renderTools(), "run `node scripts/openapi.mjs` and commit openapi/");
 });
 
-test("the document lists exactly the route table's (method, path) pairs", () => {
+test("the document lists exactly the route table's (method, path) pairs, and the static contract", () => {
   const doc = buildDocument();
   const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
-  const routed = routeTable().map((r) => `${r.method} ${r.path}`);
+  const routed = [...routeTable(), ...STATIC_ROUTES].map((r) => `${r.method} ${r.path}`);
   assert.deepEqual([...documented].sort(), [...routed].sort());
   // Operation ids are the route names, unique.
   const ids = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((o) => o.operationId));
@@ -34,9 +34,12 @@ test("the document lists exactly the route table's (method, path) pairs", () => 
   }
 });
 
-test("GET /api/openapi.json serves it: cacheable, readable from any origin", async () => {
+test("GET /api/openapi.json serves it as a static file: cacheable, readable from any origin", async () => {
   const res = await w.call("/api/openapi.json", { headers: { Origin: "https://anywhere.example" } });
   assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type"), /^application\/json/);
+  assert.equal(res.headers.get("x-request-id"), null, "the assets answer, not the Worker");
+  assert.equal(res.headers.get("x-content-type-options"), "nosniff");
   assert.equal(res.headers.get("cache-control"), "public, max-age=300");
   assert.equal(res.headers.get("access-control-allow-origin"), "*");
   assert.equal(res.body.openapi, "3.1.0");

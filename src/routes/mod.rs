@@ -4,7 +4,6 @@
 mod answers;
 mod attachments;
 mod call;
-mod contract;
 mod crm_api_keys;
 mod crm_auth;
 mod crm_notifications;

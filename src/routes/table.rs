@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::sync::LazyLock;
 
 use super::call::{Answer, Call, Params, StaffCall};
-use super::{attachments, contract, crm_api_keys, crm_auth, crm_notifications, crm_staff};
+use super::{attachments, crm_api_keys, crm_auth, crm_notifications, crm_staff};
 use super::{crm_tickets, health, mcp, public_pages, public_status, public_tickets};
 use crate::domain::lifecycle::Action;
 use crate::domain::ticket::TicketNumber;
@@ -43,8 +43,6 @@ pub enum Audience {
     Public,
     /// The CRM admin panel, from `CRM_ALLOWED_ORIGINS` only.
     Crm,
-    /// Any origin, whatever the configuration: the published contract.
-    Everyone,
 }
 
 pub struct Route {
@@ -59,15 +57,10 @@ pub struct Route {
 pub fn audience_of(path: &str) -> Audience {
     if path.starts_with("/api/crm/") {
         Audience::Crm
-    } else if path == CONTRACT_PATH {
-        Audience::Everyone
     } else {
         Audience::Public
     }
 }
-
-/// Where the OpenAPI document is served (its route in `ROUTES` says the same).
-const CONTRACT_PATH: &str = "/api/openapi.json";
 
 macro_rules! public {
     ($handler:expr) => {
@@ -108,7 +101,6 @@ const fn route(
 #[rustfmt::skip]
 pub static ROUTES: &[Route] = &[
     route("GET",    "/api/health",                            "health",               public!(health::get)),
-    route("GET",    "/api/openapi.json",                      "openapi",              public!(contract::document)),
     // The public API: anyone (the AI assistant, forms, widgets, customers' status links).
     route("POST",   "/api/tickets/create",                    "create_ticket",        public!(public_tickets::create)),
     route("POST",   "/api/tickets/lookup",                    "request_status_links", public!(public_status::lookup)),
@@ -438,13 +430,6 @@ mod tests {
                 assert_ne!(audience_of(route.path), Audience::Crm);
             }
         }
-    }
-
-    #[test]
-    fn the_contract_is_readable_from_anywhere() {
-        let route = ROUTES.iter().find(|r| r.name == "openapi").unwrap();
-        assert_eq!(route.path, CONTRACT_PATH);
-        assert_eq!(audience_of(route.path), Audience::Everyone);
     }
 
     #[test]

@@ -32,6 +32,8 @@ const EXCLUDED = ["logout", "set_staff_password", "update_staff", "revoke_api_ke
 
 const w = await startWorker({
   port: 0,
+  // As deployed: the contract itself is a static file beside the Worker.
+  assets: true,
   // Limits raised so the fuzzer reaches the logic behind them (tests/rate_limits and
   // tests/hardening test the limits themselves).
   bindings: {
