@@ -30,9 +30,12 @@ setup: ## install the wasm target, worker-build, wasm-bindgen-cli, npm packages,
 WASM_FEATURES := --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
 	--enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling
 
-build: setup ## build the release worker into build/ (index.js + index_bg.wasm)
+# The version health reports is stamped beside the wasm (build/version.js), not compiled
+# in, so an unchanged crate is not rebuilt: scripts/stamp-version.mjs.
+build: setup ## build the release worker into build/ (index.js + index_bg.wasm + version.js)
 	worker-build --release
 	@"$(WASM_OPT_BIN)" build/index_bg.wasm -o build/index_bg.wasm $(WASM_FEATURES) -Oz --strip-debug --strip-producers
+	@node scripts/stamp-version.mjs
 
 migrate: setup ## apply migrations to the local D1 (.wrangler/state)
 	$(WRANGLER) d1 migrations apply DB --local

@@ -2,6 +2,7 @@
 // migrated in-memory D1 and KV, and calls it the way a client does: over HTTP.
 import { Miniflare } from "miniflare";
 import { readFileSync, readdirSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -30,11 +31,20 @@ export function migrationStatements() {
 /**
  * Starts a worker. `bindings` override vars (the test clock is enabled unless
  * `ALLOW_TEST_CLOCK` is overridden); `outbound` intercepts the worker's fetch();
- * `database: false` leaves the D1 binding out.
+ * `database: false` leaves the D1 binding out. `captureLogs: true` keeps every line
+ * the worker's runtime prints in `logs` ({stream: "stdout" | "stderr", line}) instead
+ * of passing it through.
  */
-export async function startWorker({ bindings = {}, outbound, database = true } = {}) {
+export async function startWorker({ bindings = {}, outbound, database = true, captureLogs = false } = {}) {
+  const logs = [];
+  const capture = (stdout, stderr) => {
+    for (const [stream, readable] of [["stdout", stdout], ["stderr", stderr]]) {
+      createInterface({ input: readable }).on("line", (line) => logs.push({ stream, line }));
+    }
+  };
   const mf = new Miniflare({
     cf: false,
+    ...(captureLogs ? { handleRuntimeStdio: capture } : {}),
     workers: [
       {
         name: "helpdesk-worker",
@@ -74,7 +84,7 @@ export async function startWorker({ bindings = {}, outbound, database = true } =
       body: typeof value === "string" ? value : JSON.stringify(value),
     });
 
-  return { mf, db, kv, fetch, call, postJson, dispose: () => mf.dispose() };
+  return { mf, db, kv, fetch, call, postJson, logs, dispose: () => mf.dispose() };
 }
 
 /** A response read whole: { status, headers, body (parsed JSON, else the text), text }. */

@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use worker::console_log;
 
 use super::call::{Answer, Call};
 use super::input::read_fields;
@@ -94,10 +93,7 @@ pub async fn create(call: Call<'_>) -> Answer {
     // Only an anonymous browser can be a bot filling the hidden field; a trusted
     // caller's `website` is data.
     if key.is_none() && honeypot_filled(&fields) {
-        console_log!(
-            "request {}: honeypot filled, no ticket created",
-            ctx.request_id
-        );
+        ctx.note("honeypot filled: no ticket created");
         return Ok(decoy(ctx, &ticket, kind, &limits));
     }
 
@@ -170,7 +166,7 @@ async fn check_turnstile(
     match turnstile::verify(config, token, Some(client_ip)).await {
         Verdict::Human => Ok(()),
         Verdict::Refused(why) => {
-            console_log!("request {}: turnstile refused: {why}", ctx.request_id);
+            ctx.note(format!("turnstile refused: {why}"));
             Err(ApiError::Forbidden {
                 code: "bot_check_failed",
                 message: "We could not verify that this request comes from a person. Reload the page and try again.",
