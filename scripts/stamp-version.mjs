@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// Stamps build/ with the version `GET /api/health` reports: writes build/version.js,
-// which sets globalThis.HELPDESK_BUILD = {commit, built_at}, and makes build/index.js
-// import it first (so it is set before the wasm starts). Run by `make build` after
-// worker-build; nothing Rust is recompiled when only the stamp changes.
+// Stamps build/ with the version `GET /api/health` reports: the first line of
+// build/index.js becomes `globalThis.HELPDESK_BUILD = {commit, built_at}` (run before
+// the wasm starts: imports are hoisted, the wasm is instantiated in the module body),
+// and build/version.json holds the same for people and scripts. Inline rather than an
+// imported module: worker-build's build/package.json lists only index.js as having side
+// effects, so wrangler's bundler drops a bare `import "./version.js"`. Run by `make build`
+// after worker-build; nothing Rust is recompiled when only the stamp changes.
 //
 // commit: the short HEAD commit, with `-dirty` when src/, Cargo.toml or Cargo.lock
 // differ from it (what the bundle is built from); BUILD_COMMIT overrides it (a build
@@ -32,14 +35,11 @@ function commit() {
 }
 
 const version = { commit: commit(), built_at: new Date().toISOString() };
-writeFileSync(
-  path.join(buildDir, "version.js"),
-  `// Written by scripts/stamp-version.mjs at \`make build\`: which build this is.\n` +
-    `globalThis.HELPDESK_BUILD = Object.freeze(${JSON.stringify(version)});\n`,
-);
+writeFileSync(path.join(buildDir, "version.json"), JSON.stringify(version, null, 2) + "\n");
 
-const IMPORT = 'import "./version.js";\n';
+const MARK = "// stamped by scripts/stamp-version.mjs";
 const indexPath = path.join(buildDir, "index.js");
-const index = readFileSync(indexPath, "utf8");
-if (!index.startsWith(IMPORT)) writeFileSync(indexPath, IMPORT + index);
+let index = readFileSync(indexPath, "utf8");
+if (index.startsWith("globalThis.HELPDESK_BUILD")) index = index.slice(index.indexOf("\n") + 1);
+writeFileSync(indexPath, `globalThis.HELPDESK_BUILD = Object.freeze(${JSON.stringify(version)}); ${MARK}\n` + index);
 console.log(`build version: ${version.commit} (${version.built_at})`);

@@ -1,6 +1,6 @@
-//! The build's version. `make build` runs `scripts/stamp-version.mjs`, which writes
-//! `build/version.js` (`globalThis.HELPDESK_BUILD = {commit, built_at}`) and makes
-//! `build/index.js` import it first, so it is set before the worker's module runs.
+//! The build's version. `make build` runs `scripts/stamp-version.mjs`, which makes the
+//! first line of `build/index.js` set `globalThis.HELPDESK_BUILD = {commit, built_at}`
+//! (before the wasm is instantiated) and writes the same to `build/version.json`.
 //! Stamped beside the wasm rather than compiled in: an `option_env!` that changes on
 //! every build would recompile the crate on every `make build`. Read once per isolate.
 
