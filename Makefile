@@ -88,6 +88,12 @@ lint: setup ## formatting, clippy (warnings are errors), and the layer check of 
 	node scripts/check-layers.mjs --quiet
 	node --test scripts/check-layers.test.mjs
 
+# Capacity of one D1 (README "Capacity", docs/scaling.md): about 4 minutes of load on
+# this machine, so never part of `make test`. ARGS="--only list --tickets 20000" etc.
+.PHONY: capacity
+capacity: build ## measure bytes per ticket, creates/s and the CRM list at 100,000 tickets (with query plans); writes bench/results/capacity.md
+	timeout -k 10 1500 node scripts/capacity/run.mjs $(ARGS)
+
 .PHONY: bench bench-compare bench-profile
 bench: build ## load-test build/ against the Hono reference on loopback; writes bench/results/latest.md
 	timeout -k 10 540 node bench/run.mjs
