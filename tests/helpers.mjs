@@ -31,20 +31,24 @@ export function migrationStatements() {
 /**
  * Starts a worker. `bindings` override vars (the test clock is enabled unless
  * `ALLOW_TEST_CLOCK` is overridden); `outbound` intercepts the worker's fetch();
- * `database: false` leaves the D1 binding out. `captureLogs: true` keeps every line
- * the worker's runtime prints in `logs` ({stream: "stdout" | "stderr", line}) instead
- * of passing it through.
+ * `database: false` leaves the D1 binding out. Every line the worker's runtime prints
+ * (one JSON line per request) is kept in `logs` ({stream: "stdout" | "stderr", line}),
+ * and printed too with WORKER_LOGS=1.
  */
-export async function startWorker({ bindings = {}, outbound, database = true, captureLogs = false } = {}) {
+export async function startWorker({ bindings = {}, outbound, database = true } = {}) {
   const logs = [];
+  const echo = process.env.WORKER_LOGS === "1";
   const capture = (stdout, stderr) => {
     for (const [stream, readable] of [["stdout", stdout], ["stderr", stderr]]) {
-      createInterface({ input: readable }).on("line", (line) => logs.push({ stream, line }));
+      createInterface({ input: readable }).on("line", (line) => {
+        logs.push({ stream, line });
+        if (echo) (stream === "stderr" ? process.stderr : process.stdout).write(line + "\n");
+      });
     }
   };
   const mf = new Miniflare({
     cf: false,
-    ...(captureLogs ? { handleRuntimeStdio: capture } : {}),
+    handleRuntimeStdio: capture,
     workers: [
       {
         name: "helpdesk-worker",

@@ -61,8 +61,8 @@ before(async () => {
     WEBHOOK_URL: "https://hooks.test/helpdesk",
     TURNSTILE_VERIFY_URL: "https://turnstile.test/siteverify",
   };
-  w = await startWorker({ bindings, outbound, captureLogs: true });
-  broken = await startWorker({ bindings, outbound, database: false, captureLogs: true });
+  w = await startWorker({ bindings, outbound });
+  broken = await startWorker({ bindings, outbound, database: false });
   await createStaff(w.db, { email: "admin@help.example", role: "admin", password: ADMIN_PASSWORD });
   await createStaff(w.db, { email: "agent@help.example", password: AGENT_PASSWORD });
 
