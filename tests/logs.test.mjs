@@ -24,6 +24,7 @@ const CUSTOMER = `Ana.Secret+${randomBytes(4).toString("hex")}@Customer.example`
 const OTHER_CUSTOMER = `bob.${randomBytes(4).toString("hex")}@customer.example`;
 
 const emails = [];
+let failedOnce = false;
 async function outbound(request) {
   const url = new URL(request.url);
   const body = await request.text();
@@ -33,7 +34,13 @@ async function outbound(request) {
     return Response.json(good ? { success: true, hostname: "help.example" } : { success: false, "error-codes": ["invalid-input-response"] });
   }
   if (url.hostname === "email.test") {
-    emails.push(JSON.parse(body));
+    const mail = JSON.parse(body);
+    emails.push(mail);
+    // The first email to the second customer fails: the cron retries it.
+    if (mail.to?.[0] === OTHER_CUSTOMER && !failedOnce) {
+      failedOnce = true;
+      return new Response("unavailable", { status: 503 });
+    }
     return Response.json({ id: "email-1" });
   }
   if (url.hostname === "hooks.test") return new Response("ok");
@@ -60,6 +67,7 @@ before(async () => {
     EMAIL_FROM: "Support <support@help.example>",
     WEBHOOK_URL: "https://hooks.test/helpdesk",
     TURNSTILE_VERIFY_URL: "https://turnstile.test/siteverify",
+    NOTIFY_BACKOFF_SECONDS: "1",
   };
   w = await startWorker({ bindings, outbound });
   broken = await startWorker({ bindings, outbound, database: false });
@@ -133,8 +141,10 @@ before(async () => {
   for (const mail of emails) for (const [, t] of JSON.stringify(mail).matchAll(/token=([A-Za-z0-9_-]+)/g)) forbidden.add(t);
   for (const t of [number, created.body.data.status_url]) forbidden.add(t);
 
-  // One cron run.
-  await (await w.mf.getWorker()).scheduled({ cron: "*/10 * * * *", scheduledTime: new Date() });
+  // One cron run, two days on: the failed email is due again, and the hour's rate-limit
+  // hits and the day's idempotency records have expired.
+  assert.ok(failedOnce, "the second customer's email failed once");
+  await (await w.mf.getWorker()).scheduled({ cron: "*/10 * * * *", scheduledTime: new Date(Date.now() + 2 * 86_400_000) });
   // Let the runtime's output reach us.
   await new Promise((r) => setTimeout(r, 300));
 });
@@ -211,7 +221,10 @@ test("the cron writes one summary line", () => {
   const crons = parsed().filter((l) => l.json.event === "cron");
   assert.equal(crons.length, 1);
   const { json } = crons[0];
-  for (const field of ["delivered", "skipped", "retried", "given_up"]) assert.ok(Number.isInteger(json.notifications[field]), field);
+  for (const field of ["delivered", "skipped", "retried", "given_up", "failed"]) assert.ok(Number.isInteger(json.notifications[field]), field);
+  assert.equal(json.notifications.failed, json.notifications.retried + json.notifications.given_up);
+  assert.ok(json.notifications.delivered >= 1, "the retried email");
+  assert.ok(json.pruned.rate_limit_hits > 0 && json.pruned.idempotency_keys > 0, JSON.stringify(json.pruned));
   for (const table of ["rate_limit_hits", "idempotency_keys", "revoked_sessions", "login_attempts", "notifications"]) {
     assert.ok(Number.isInteger(json.pruned[table]), table);
   }

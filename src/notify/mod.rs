@@ -56,6 +56,8 @@ pub struct Tally {
     pub retried: u32,
     /// Failed for the last time (or their lease ran out once too often): `failed`.
     pub given_up: u32,
+    /// Every failure this round: `retried` + `given_up`.
+    pub failed: u32,
     /// Why the round itself could not run or record its outcomes, if it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -71,6 +73,7 @@ impl Tally {
             } => self.retried += 1,
             Delivery::Failed { retry_at: None, .. } => self.given_up += 1,
         }
+        self.failed = self.retried + self.given_up;
     }
 }
 
@@ -92,6 +95,7 @@ pub async fn deliver_due(
         Ok((rows, given_up)) => {
             let mut tally = deliver_rows(env, config, now, &rows, trips).await;
             tally.given_up += u32::try_from(given_up).unwrap_or(u32::MAX);
+            tally.failed = tally.retried + tally.given_up;
             tally
         }
         Err(e) => Tally {
