@@ -30,12 +30,15 @@ setup: ## install the wasm target, worker-build, wasm-bindgen-cli, npm packages,
 WASM_FEATURES := --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
 	--enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling
 
-build: setup ## build the release worker into build/ and the web app into web/assets/
+# The version health reports is stamped into build/index.js (and build/version.json),
+# not compiled in, so an unchanged crate is not rebuilt: scripts/stamp-version.mjs.
+build: setup ## build the release worker into build/ (stamped with the version) and the web app into web/
 	worker-build --release
 	@"$(WASM_OPT_BIN)" build/index_bg.wasm -o build/index_bg.wasm $(WASM_FEATURES) -Oz --strip-debug --strip-producers
+	@node scripts/stamp-version.mjs
 	@node scripts/build-web.mjs
 
-web: ## rebuild only the static files (web/assets/ from ui/)
+web: ## rebuild only the static files (web/assets/ from ui/, web/api/openapi.json)
 	@node scripts/build-web.mjs
 
 migrate: setup ## apply migrations to the local D1 (.wrangler/state)
@@ -53,8 +56,23 @@ dev: setup migrate .dev.vars ## build, migrate the local D1, ensure a local admi
 cron: ## run the scheduled (cron) handler once against `make dev`
 	@curl -fsS "http://127.0.0.1:$(PORT)/__scheduled?cron=*/10+*+*+*+*" && echo
 
-admin: setup ## create or reset an admin: make admin EMAIL=... NAME="..." [REMOTE=1] (password: prompt or ADMIN_PASSWORD)
-	@node scripts/create-admin.mjs
+admin: setup ## create or reset an admin: make admin EMAIL=... NAME="..." [REMOTE=1 ENV=staging|production] (password: prompt or ADMIN_PASSWORD)
+	@ENV=$(ENV) node scripts/create-admin.mjs
+
+# Deploying (README, "From an empty Cloudflare account to a working deployment"). These
+# need Cloudflare; CI runs only the offline part, `make check-deploy`.
+.PHONY: check-deploy deploy backup
+check-deploy: setup ## offline checks before a deploy: config, secrets in the README, migrations (clean, append-only), dry-run bundles and their size
+	node --test scripts/check-deploy.test.mjs
+	node scripts/check-deploy.mjs
+
+deploy: setup ## make deploy ENV=staging|production: check-deploy, migrate the remote D1, deploy, read the deployed health
+	@node scripts/deploy.mjs check "$(ENV)"
+	@$(MAKE) --no-print-directory check-deploy
+	@node scripts/deploy.mjs deploy "$(ENV)"
+
+backup: setup ## make backup ENV=staging|production: export the remote D1 to backups/<env>-<time>.sql
+	@node scripts/deploy.mjs backup "$(ENV)"
 
 test: build test-unit test-integration test-browser test-contract ## build, then run every test
 
@@ -81,6 +99,12 @@ lint: setup ## formatting, clippy (warnings are errors), and the layer check of 
 	cargo clippy --target wasm32-unknown-unknown --release -- -D warnings
 	node scripts/check-layers.mjs --quiet
 	node --test scripts/check-layers.test.mjs
+
+# Capacity of one D1 (README "Capacity", docs/scaling.md): about 4 minutes of load on
+# this machine, so never part of `make test`. ARGS="--only list --tickets 20000" etc.
+.PHONY: capacity
+capacity: build ## measure bytes per ticket, creates/s and the CRM list at 100,000 tickets (with query plans); writes bench/results/capacity.md
+	timeout -k 10 1500 node scripts/capacity/run.mjs $(ARGS)
 
 .PHONY: bench bench-compare bench-profile
 bench: build ## load-test build/ against the Hono reference on loopback; writes bench/results/latest.md

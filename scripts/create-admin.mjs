@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Creates (or resets) a CRM admin directly in D1, without a running worker.
 //
-//   make admin EMAIL=ana@example.com NAME="Ana Lima"            # local D1 (.wrangler/state)
-//   make admin EMAIL=ana@example.com NAME="Ana Lima" REMOTE=1   # the deployed D1
+//   make admin EMAIL=ana@example.com NAME="Ana Lima"                       # local D1 (.wrangler/state)
+//   make admin EMAIL=ana@example.com NAME="Ana Lima" REMOTE=1 ENV=staging  # that environment's D1
 //
 // The password comes from ADMIN_PASSWORD or, on a terminal, a hidden prompt.
 // An existing account with that email becomes an active admin with the new password,
@@ -17,6 +17,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { hashPassword } from "./password-hash.mjs";
+import { readWranglerToml, requireDeployableEnv } from "./deploy-config.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const localAdminFile = path.join(root, ".wrangler", "local-admin.json");
@@ -61,8 +62,11 @@ function wrangler(wranglerArgs) {
 // PERSIST_TO points the local D1 elsewhere than .wrangler/state (the tests use it).
 const persist = process.env.PERSIST_TO ? ["--persist-to", process.env.PERSIST_TO] : [];
 
+// REMOTE=1 needs ENV: the top level of wrangler.toml is the local configuration.
+const deployedEnv = (process.env.ENV ?? "").trim();
+
 function execute(sql, remote, extra = []) {
-  const where = remote ? ["--remote"] : ["--local", ...persist];
+  const where = remote ? ["--remote", "--env", deployedEnv] : ["--local", ...persist];
   return wrangler(["d1", "execute", "DB", ...where, "--command", sql, ...extra]);
 }
 
@@ -114,6 +118,13 @@ async function main() {
   const email = (process.env.EMAIL ?? "").trim();
   const name = (process.env.NAME ?? "").trim();
   const remote = ["1", "true", "yes"].includes(process.env.REMOTE ?? "");
+  if (remote && !args.includes("--sql")) {
+    try {
+      requireDeployableEnv(await readWranglerToml(), deployedEnv, "make admin REMOTE=1");
+    } catch (e) {
+      fail(e.message);
+    }
+  }
   if (!validEmail(email)) fail("EMAIL must be a plain address such as ana@example.com");
   if (!validName(name)) fail("NAME must be 1 to 100 letters, digits, spaces or . , ' -");
   const password = process.env.ADMIN_PASSWORD ?? (await promptPassword());
@@ -126,7 +137,7 @@ async function main() {
   const sql = adminSql(email.toLowerCase(), name, hashPassword(password, iterations));
   if (args.includes("--sql")) return console.log(sql);
   execute(sql, remote);
-  console.log(`Admin ${email} is ready in the ${remote ? "deployed" : "local"} D1.`);
+  console.log(`Admin ${email} is ready in the ${remote ? `${deployedEnv} environment's` : "local"} D1.`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

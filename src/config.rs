@@ -1,8 +1,70 @@
 //! Policies from `wrangler.toml` vars, each with a safe default. Parsing is pure
-//! (a lookup function in, a `Config` out) so it is unit-tested natively.
+//! (a lookup function in, a `Config` out) so it is unit-tested natively, and so is
+//! `Config::problems`, the health check's list of settings that look wrong.
+
+use serde::Serialize;
 
 use crate::domain::attachment::{AllowedTypes, DEFAULT_TYPES};
+use crate::domain::email::EmailAddress;
 use crate::domain::password::MAX_ITERATIONS;
+
+/// Every secret the worker reads (`wrangler secret put NAME --env ...`; locally
+/// `.dev.vars`). Never a `[vars]` entry: vars are plain text in wrangler.toml, in
+/// git and in the dashboard. `make check-deploy` reads this list: each name must be
+/// in the README and in no `[vars]` table.
+pub const SECRETS: &[&str] = &[
+    "TICKET_TOKEN_SECRET",
+    "EMAIL_API_KEY",
+    "WEBHOOK_SECRET",
+    "TURNSTILE_SECRET_KEY",
+];
+
+/// The sender the code falls back to: a placeholder, not a sane production sender.
+pub const DEFAULT_EMAIL_FROM: &str = "Support <support@example.com>";
+
+/// Where this worker runs: `ENVIRONMENT` in wrangler.toml (`staging`, `production`);
+/// unset or `local` is a developer's machine (`make dev`, the tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Environment {
+    Local,
+    Deployed(String),
+}
+
+impl Environment {
+    fn parse(value: Option<String>) -> Self {
+        match value {
+            None => Environment::Local,
+            Some(name) if name.eq_ignore_ascii_case("local") => Environment::Local,
+            Some(name) => Environment::Deployed(name.to_ascii_lowercase()),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Environment::Local => "local",
+            Environment::Deployed(name) => name,
+        }
+    }
+
+    pub fn is_deployed(&self) -> bool {
+        matches!(self, Environment::Deployed(_))
+    }
+}
+
+/// A setting that looks wrong, as the health check lists it: the names involved and
+/// what goes wrong, never a value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigProblem {
+    pub names: &'static [&'static str],
+    /// A stable code: `missing`, `too_short`, `half_configured`, `not_https`, ...
+    pub problem: &'static str,
+    /// What it breaks and what to do.
+    pub message: &'static str,
+}
+
+/// Shorter than this, `TICKET_TOKEN_SECRET` can be guessed offline from one status
+/// link (the README asks for `openssl rand -hex 32`: 64 characters).
+pub const MIN_TOKEN_SECRET_CHARS: usize = 32;
 
 pub const DEFAULT_CATEGORIES: &str = "general,technical,billing,account,other";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
@@ -61,6 +123,8 @@ pub struct NotifyConfig {
     pub email_api_url: String,
     pub email_api_key: Option<String>,
     pub email_from: String,
+    /// Whether `EMAIL_FROM` was set to something other than the placeholder.
+    pub email_from_set: bool,
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
     pub max_attempts: u32,
@@ -127,6 +191,8 @@ pub struct Config {
     pub lookups_per_email: u32,
     pub lookups_per_ip: u32,
     pub attachments: AttachmentConfig,
+    /// Local, or the deployed environment's name (`ENVIRONMENT`).
+    pub environment: Environment,
 }
 
 /// Limits of attachments (`MAX_ATTACHMENT_*`, `ATTACHMENT_*`).
@@ -150,6 +216,12 @@ impl Config {
             var(name)
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
+        };
+        // Secrets are read through this, so the list `make check-deploy` checks is the
+        // list the code reads.
+        let secret = |name: &str| {
+            debug_assert!(SECRETS.contains(&name), "{name} is missing from SECRETS");
+            non_empty(name)
         };
         let categories: Vec<String> = non_empty("CATEGORIES")
             .unwrap_or_else(|| DEFAULT_CATEGORIES.to_owned())
@@ -197,7 +269,7 @@ impl Config {
             rate_limit_window_seconds: number("RATE_LIMIT_WINDOW_SECONDS", 3600, 1, 7 * 86_400),
             api_key_default_rate_limit: number("API_KEY_DEFAULT_RATE_LIMIT", 1000, 1, 1_000_000)
                 as u32,
-            turnstile: non_empty("TURNSTILE_SECRET_KEY").map(|secret_key| TurnstileConfig {
+            turnstile: secret("TURNSTILE_SECRET_KEY").map(|secret_key| TurnstileConfig {
                 secret_key,
                 verify_url: non_empty("TURNSTILE_VERIFY_URL")
                     .unwrap_or_else(|| DEFAULT_SITEVERIFY_URL.to_owned()),
@@ -217,17 +289,18 @@ impl Config {
                         .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
             }),
             idempotency_ttl_seconds: number("IDEMPOTENCY_TTL_SECONDS", 86_400, 60, 7 * 86_400),
-            ticket_token_secret: non_empty("TICKET_TOKEN_SECRET"),
+            ticket_token_secret: secret("TICKET_TOKEN_SECRET"),
             public_base_url: non_empty("PUBLIC_BASE_URL")
                 .map(|u| u.trim_end_matches('/').to_owned()),
             notify: NotifyConfig {
                 email_api_url: non_empty("EMAIL_API_URL")
                     .unwrap_or_else(|| DEFAULT_EMAIL_API_URL.to_owned()),
-                email_api_key: non_empty("EMAIL_API_KEY"),
+                email_api_key: secret("EMAIL_API_KEY"),
                 email_from: non_empty("EMAIL_FROM")
-                    .unwrap_or_else(|| "Support <support@example.com>".to_owned()),
+                    .unwrap_or_else(|| DEFAULT_EMAIL_FROM.to_owned()),
+                email_from_set: non_empty("EMAIL_FROM").is_some_and(|f| f != DEFAULT_EMAIL_FROM),
                 webhook_url: non_empty("WEBHOOK_URL"),
-                webhook_secret: non_empty("WEBHOOK_SECRET"),
+                webhook_secret: secret("WEBHOOK_SECRET"),
                 max_attempts: number("NOTIFY_MAX_ATTEMPTS", 5, 1, 50) as u32,
                 backoff_seconds: number("NOTIFY_BACKOFF_SECONDS", 60, 1, 86_400),
                 timeout_ms: number("NOTIFY_TIMEOUT_MS", 5000, 100, 30_000),
@@ -261,8 +334,114 @@ impl Config {
                 .unwrap_or(DEFAULT_MAX_BODY_BYTES),
             form_success_url: non_empty("FORM_SUCCESS_URL"),
             allow_test_clock: non_empty("ALLOW_TEST_CLOCK").as_deref() == Some("true"),
+            environment: Environment::parse(non_empty("ENVIRONMENT")),
         }
     }
+
+    /// Settings that look wrong for where the worker runs, for `GET /api/health`
+    /// (and so for `make deploy`, which prints them). Names only, never values.
+    pub fn problems(&self) -> Vec<ConfigProblem> {
+        let deployed = self.environment.is_deployed();
+        let notify = &self.notify;
+        let mut problems = Vec::new();
+        let mut add = |names, problem, message| {
+            problems.push(ConfigProblem {
+                names,
+                problem,
+                message,
+            })
+        };
+        match &self.ticket_token_secret {
+            None => add(
+                &["TICKET_TOKEN_SECRET"],
+                "missing",
+                "No status links are issued and the status routes answer 404: wrangler secret put TICKET_TOKEN_SECRET (openssl rand -hex 32).",
+            ),
+            Some(secret) if secret.chars().count() < MIN_TOKEN_SECRET_CHARS => add(
+                &["TICKET_TOKEN_SECRET"],
+                "too_short",
+                "Status-link tokens under a short key can be guessed offline: use at least 32 random characters (openssl rand -hex 32).",
+            ),
+            Some(_) => {}
+        }
+        match &self.public_base_url {
+            None if deployed => add(
+                &["PUBLIC_BASE_URL"],
+                "missing",
+                "Emails carry no status links and answers build links from the request's Host: set it to this service's public origin.",
+            ),
+            Some(url) if deployed && !url.starts_with("https://") => add(
+                &["PUBLIC_BASE_URL"],
+                "not_https",
+                "Status links would travel in clear text: use the https:// origin.",
+            ),
+            _ => {}
+        }
+        if notify.email_api_key.is_some() && !sane_sender(&notify.email_from) {
+            add(
+                &["EMAIL_API_KEY", "EMAIL_FROM"],
+                "half_configured",
+                "EMAIL_API_KEY is set but EMAIL_FROM is the example sender or not an address: set EMAIL_FROM to a sender the email provider verified.",
+            );
+        }
+        if notify.email_api_key.is_none() && notify.email_from_set {
+            add(
+                &["EMAIL_FROM", "EMAIL_API_KEY"],
+                "half_configured",
+                "EMAIL_FROM is set but EMAIL_API_KEY is not: every email is recorded as skipped.",
+            );
+        }
+        match (&notify.webhook_url, &notify.webhook_secret) {
+            (Some(_), None) | (None, Some(_)) => add(
+                &["WEBHOOK_URL", "WEBHOOK_SECRET"],
+                "half_configured",
+                "A webhook needs both its URL and its signing secret: until then every webhook is recorded as skipped.",
+            ),
+            (Some(url), Some(_)) if deployed && !url.starts_with("https://") => add(
+                &["WEBHOOK_URL"],
+                "not_https",
+                "Ticket data would travel in clear text: use an https:// receiver.",
+            ),
+            _ => {}
+        }
+        if let Some(turnstile) = &self.turnstile {
+            if deployed && turnstile.allowed_hostnames.is_empty() {
+                add(
+                    &["TURNSTILE_SECRET_KEY", "TURNSTILE_ALLOWED_HOSTNAMES"],
+                    "no_allowed_hostnames",
+                    "Tokens solved on any site using this widget are accepted: list this service's form hostnames.",
+                );
+            }
+        }
+        if deployed && self.allow_test_clock {
+            add(
+                &["ALLOW_TEST_CLOCK"],
+                "test_only",
+                "Anyone can move this worker's clock with X-Test-Now, past rate limits and expiries: remove the var.",
+            );
+        }
+        problems
+    }
+}
+
+/// Whether `EMAIL_FROM` (`Name <address>` or a bare address) names a real sender: a
+/// valid address, not at the example domains the placeholder uses.
+fn sane_sender(from: &str) -> bool {
+    let address = match (from.rfind('<'), from.strip_suffix('>')) {
+        (Some(open), Some(inner)) => &inner[open + 1..],
+        _ => from,
+    };
+    let Ok(address) = EmailAddress::parse(address) else {
+        return false;
+    };
+    let domain = address
+        .as_str()
+        .rsplit_once('@')
+        .map_or("", |(_, d)| d)
+        .to_ascii_lowercase();
+    !["example.com", "example.org", "example.net"]
+        .iter()
+        .any(|example| domain == *example || domain.ends_with(&format!(".{example}")))
 }
 
 #[cfg(test)]
@@ -327,6 +506,22 @@ mod tests {
         assert_eq!(c.attachments.types.accept(Some("application/pdf")), None);
     }
 
+    /// Every secret in `SECRETS` is read (through `secret`, which checks the list).
+    #[test]
+    fn every_listed_secret_is_read() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        Config::from_lookup(|name| {
+            asked.borrow_mut().push(name.to_owned());
+            None
+        });
+        for name in SECRETS {
+            assert!(
+                asked.borrow().iter().any(|a| a == name),
+                "{name} is never read"
+            );
+        }
+    }
+
     #[test]
     fn turnstile_is_on_with_a_secret() {
         let c = config(&[
@@ -358,6 +553,144 @@ mod tests {
         ]);
         assert_eq!(c.session_ttl_seconds, 60);
         assert_eq!(c.password_iterations, 100_000);
+    }
+
+    fn problems(pairs: &[(&str, &str)]) -> Vec<(&'static [&'static str], &'static str)> {
+        config(pairs)
+            .problems()
+            .into_iter()
+            .map(|p| (p.names, p.problem))
+            .collect()
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn a_sound_deployment_has_no_problems() {
+        let sound = [
+            ("ENVIRONMENT", "production"),
+            ("TICKET_TOKEN_SECRET", SECRET),
+            ("PUBLIC_BASE_URL", "https://help.example.net"),
+            ("EMAIL_API_KEY", "re_key"),
+            ("EMAIL_FROM", "Help <help@acme-support.io>"),
+            ("WEBHOOK_URL", "https://hooks.acme.io/helpdesk"),
+            ("WEBHOOK_SECRET", "whsec"),
+            ("TURNSTILE_SECRET_KEY", "0x4AAA"),
+            ("TURNSTILE_ALLOWED_HOSTNAMES", "help.acme.io"),
+        ];
+        assert_eq!(problems(&sound), vec![]);
+        assert_eq!(config(&sound).environment.name(), "production");
+        // Locally, without email or webhooks, only the missing secret is worth saying.
+        assert_eq!(problems(&[("TICKET_TOKEN_SECRET", SECRET)]), vec![]);
+        assert_eq!(config(&[]).environment, Environment::Local);
+        assert_eq!(
+            config(&[("ENVIRONMENT", "Local")]).environment,
+            Environment::Local
+        );
+    }
+
+    #[test]
+    fn each_half_configuration_is_named() {
+        let deployed = ("ENVIRONMENT", "staging");
+        let secret = ("TICKET_TOKEN_SECRET", SECRET);
+        let base = ("PUBLIC_BASE_URL", "https://help.acme.io");
+        for (pairs, expected) in [
+            (vec![], vec![(&["TICKET_TOKEN_SECRET"][..], "missing")]),
+            (
+                vec![("TICKET_TOKEN_SECRET", "short")],
+                vec![(&["TICKET_TOKEN_SECRET"][..], "too_short")],
+            ),
+            (
+                vec![deployed, secret],
+                vec![(&["PUBLIC_BASE_URL"][..], "missing")],
+            ),
+            (
+                vec![deployed, secret, ("PUBLIC_BASE_URL", "http://help.acme.io")],
+                vec![(&["PUBLIC_BASE_URL"][..], "not_https")],
+            ),
+            (
+                vec![secret, ("EMAIL_API_KEY", "re_key")],
+                vec![(&["EMAIL_API_KEY", "EMAIL_FROM"][..], "half_configured")],
+            ),
+            (
+                vec![
+                    secret,
+                    ("EMAIL_API_KEY", "re_key"),
+                    ("EMAIL_FROM", "Support <help@mail.example.org>"),
+                ],
+                vec![(&["EMAIL_API_KEY", "EMAIL_FROM"][..], "half_configured")],
+            ),
+            (
+                vec![
+                    secret,
+                    ("EMAIL_API_KEY", "k"),
+                    ("EMAIL_FROM", "not an address"),
+                ],
+                vec![(&["EMAIL_API_KEY", "EMAIL_FROM"][..], "half_configured")],
+            ),
+            (
+                vec![secret, ("EMAIL_FROM", "help@acme.io")],
+                vec![(&["EMAIL_FROM", "EMAIL_API_KEY"][..], "half_configured")],
+            ),
+            (
+                vec![secret, ("WEBHOOK_URL", "https://hooks.acme.io")],
+                vec![(&["WEBHOOK_URL", "WEBHOOK_SECRET"][..], "half_configured")],
+            ),
+            (
+                vec![secret, ("WEBHOOK_SECRET", "whsec")],
+                vec![(&["WEBHOOK_URL", "WEBHOOK_SECRET"][..], "half_configured")],
+            ),
+            (
+                vec![
+                    deployed,
+                    secret,
+                    base,
+                    ("WEBHOOK_URL", "http://hooks.acme.io"),
+                    ("WEBHOOK_SECRET", "whsec"),
+                ],
+                vec![(&["WEBHOOK_URL"][..], "not_https")],
+            ),
+            (
+                vec![deployed, secret, base, ("TURNSTILE_SECRET_KEY", "0x4AAA")],
+                vec![(
+                    &["TURNSTILE_SECRET_KEY", "TURNSTILE_ALLOWED_HOSTNAMES"][..],
+                    "no_allowed_hostnames",
+                )],
+            ),
+            (
+                vec![deployed, secret, base, ("ALLOW_TEST_CLOCK", "true")],
+                vec![(&["ALLOW_TEST_CLOCK"][..], "test_only")],
+            ),
+            // Locally the test clock, http links and Turnstile without hostnames are fine.
+            (
+                vec![
+                    secret,
+                    ("ALLOW_TEST_CLOCK", "true"),
+                    ("PUBLIC_BASE_URL", "http://localhost:8787"),
+                    ("TURNSTILE_SECRET_KEY", "0x4AAA"),
+                ],
+                vec![],
+            ),
+        ] {
+            assert_eq!(problems(&pairs), expected, "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn problems_never_carry_values() {
+        let c = config(&[
+            ("ENVIRONMENT", "production"),
+            ("TICKET_TOKEN_SECRET", "hunter2"),
+            ("EMAIL_API_KEY", "re_live_key"),
+            ("WEBHOOK_SECRET", "whsec_live"),
+            ("TURNSTILE_SECRET_KEY", "0xSECRET"),
+            ("ALLOW_TEST_CLOCK", "true"),
+        ]);
+        let text = serde_json::to_string(&c.problems()).unwrap();
+        assert!(c.problems().len() >= 5, "{text}");
+        for value in ["hunter2", "re_live_key", "whsec_live", "0xSECRET"] {
+            assert!(!text.contains(value), "{value} in {text}");
+        }
     }
 
     #[test]

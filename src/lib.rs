@@ -16,11 +16,11 @@ mod platform;
 mod routes;
 mod store;
 
+use std::cell::RefCell;
 use std::sync::OnceLock;
 
-use worker::{
-    console_error, console_log, event, web_sys, Context, Env, ScheduleContext, ScheduledEvent,
-};
+use serde::Serialize;
+use worker::{event, web_sys, Context, Env, ScheduleContext, ScheduledEvent};
 
 use crate::app::Ctx;
 use crate::config::Config;
@@ -28,7 +28,10 @@ use crate::domain::encoding::hex;
 use crate::domain::time::Timestamp;
 use crate::error::ApiError;
 use crate::http::{error_response, Response};
+use crate::notify::Tally;
+use crate::platform::log;
 use crate::platform::request::Request;
+use crate::platform::trips::RoundTrips;
 use crate::routes::table::{self, Audience, Resolved, Route};
 use crate::store::maintenance::{self, Cutoffs};
 use crate::store::Database;
@@ -47,6 +50,7 @@ async fn fetch(
     env: Env,
     worker_ctx: Context,
 ) -> worker::Result<web_sys::Response> {
+    let started = Timestamp::now();
     let req = Request::new(raw);
     let method = req.method().to_owned();
     let path = req.path().to_owned();
@@ -56,22 +60,19 @@ async fn fetch(
         env,
         worker: worker_ctx,
         config,
-        now: Timestamp::now(),
+        now: started,
         request_id: new_request_id(),
         request_origin: req.origin().to_owned(),
+        d1_trips: RoundTrips::default(),
+        kv_trips: RoundTrips::default(),
+        r2_trips: RoundTrips::default(),
+        note: RefCell::new(None),
     };
 
     let (route, outcome) = handle(req, &mut ctx, &method, &path).await;
-    let mut response = match outcome {
-        Ok(response) => response,
-        Err(error) => {
-            if let Some(cause) = error.internal_cause() {
-                // The route's name, not the path: paths can carry ticket numbers.
-                let route = route.map_or("(no route)", |r| r.name);
-                console_error!("request {}: {method} {route}: {cause}", ctx.request_id);
-            }
-            error_response(&error)
-        }
+    let (mut response, error) = match outcome {
+        Ok(response) => (response, None),
+        Err(error) => (error_response(&error), Some(error)),
     };
     decorate(
         &mut response,
@@ -79,7 +80,76 @@ async fn fetch(
         table::audience_of(&path),
         cors_origin.as_deref(),
     );
+    log_request(
+        &ctx,
+        &method,
+        route,
+        response.status(),
+        error.as_ref(),
+        started,
+    );
     Ok(platform::response::into_web(&response)?)
+}
+
+/// The one log line of a request (JSON, see `log_request`).
+#[derive(Serialize)]
+struct RequestLine<'a> {
+    event: &'static str,
+    request_id: &'a str,
+    method: &'a str,
+    /// The route's name from the table, never the path or query: those carry ticket
+    /// numbers and tokens. None when the path matched no route (404, 405, preflight).
+    route: Option<&'static str>,
+    status: u16,
+    duration_ms: u64,
+    d1: u32,
+    kv: u32,
+    r2: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'static str>,
+    /// The internal cause of a 5xx (never sent to the client).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+}
+
+/// Writes the request's line: one serialization, one console call; at level error for
+/// a 5xx. Nothing in it comes from the request but its method (and only a plain token).
+fn log_request(
+    ctx: &Ctx,
+    method: &str,
+    route: Option<&'static Route>,
+    status: u16,
+    error: Option<&ApiError>,
+    started: Timestamp,
+) {
+    let plain_method = method.len() <= 16 && method.bytes().all(|b| b.is_ascii_alphabetic());
+    let line = RequestLine {
+        event: "request",
+        request_id: &ctx.request_id,
+        method: if plain_method { method } else { "(invalid)" },
+        route: route.map(|r| r.name),
+        status,
+        duration_ms: Timestamp::now().millis_since(started),
+        d1: ctx.d1_trips.count(),
+        kv: ctx.kv_trips.count(),
+        r2: ctx.r2_trips.count(),
+        code: match error {
+            Some(error) => Some(error.code()),
+            // A page answered with its own HTML (the status page's 404).
+            None if status == 404 => Some("not_found"),
+            None if status >= 400 => Some("http_error"),
+            None => None,
+        },
+        cause: error.and_then(ApiError::internal_cause),
+        note: ctx.note.take(),
+    };
+    if status >= 500 {
+        log::error(&line);
+    } else {
+        log::info(&line);
+    }
 }
 
 /// The answer, and the route that gave it (if the path resolved to one).
@@ -108,9 +178,11 @@ async fn handle(
 /// is the event's scheduled time (the test harness can set it; in production it is now).
 #[event(scheduled)]
 async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let started = Timestamp::now();
     let config = config(&env);
     let now = Timestamp::from_unix_millis(event.schedule() as i64);
-    notify::deliver_due(env.clone(), config, now).await;
+    let trips = RoundTrips::default();
+    let notifications = notify::deliver_due(&env, config, now, &trips).await;
     let days = |n: u64| n.saturating_mul(86_400);
     let cutoffs = Cutoffs {
         now,
@@ -118,27 +190,53 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         login_window_start: now.minus_seconds(config.login_window_seconds),
         notifications_before: now.minus_seconds(days(config.notify.retention_days)),
     };
-    let outcome = match Database::from_env(&env) {
-        Ok(db) => maintenance::clean_up(&db, &cutoffs).await.map(|removed| {
-            console_log!(
-                "scheduled cleanup removed {} rate-limit hits, {} idempotency records, {} revoked sessions, {} login windows, {} notifications",
-                removed.rate_limit_hits,
-                removed.idempotency_keys,
-                removed.revoked_sessions,
-                removed.login_attempts,
-                removed.notifications
-            )
-        }),
+    let pruned = match Database::from_env(&env, trips.clone()) {
+        Ok(db) => maintenance::clean_up(&db, &cutoffs).await,
         Err(e) => Err(e),
     };
-    if let Err(e) = outcome {
-        console_error!("scheduled cleanup failed: {e}");
+    let r2_trips = RoundTrips::default();
+    let files = app::attachments::remove_expired(&env, config, now, &trips, &r2_trips).await;
+    let line = CronLine {
+        event: "cron",
+        duration_ms: Timestamp::now().millis_since(started),
+        d1: trips.count(),
+        r2: r2_trips.count(),
+        cleanup_error: pruned.as_ref().err().map(ToString::to_string),
+        pruned: pruned.ok(),
+        notifications,
+        files_error: files.as_ref().err().cloned(),
+        unsent_files_removed: files.ok(),
+    };
+    let failed = line.cleanup_error.is_some()
+        || line.files_error.is_some()
+        || line.notifications.error.is_some();
+    if failed {
+        log::error(&line);
+    } else {
+        log::info(&line);
     }
-    match app::attachments::remove_expired(&env, config, now).await {
-        Ok(0) => {}
-        Ok(n) => console_log!("scheduled cleanup removed {n} files never sent"),
-        Err(e) => console_error!("scheduled cleanup of unsent files failed: {e}"),
-    }
+}
+
+/// The cron's one summary line per run.
+#[derive(Serialize)]
+struct CronLine {
+    event: &'static str,
+    duration_ms: u64,
+    d1: u32,
+    /// Delivered, skipped, retried and given-up notifications (and a failed round's cause).
+    notifications: Tally,
+    /// Rows removed per table (absent when the cleanup failed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pruned: Option<maintenance::Cleanup>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cleanup_error: Option<String>,
+    r2: u32,
+    /// Uploads never sent with a message, removed (objects and rows) after
+    /// `ATTACHMENT_ORPHAN_HOURS`; absent when the sweep failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unsent_files_removed: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    files_error: Option<String>,
 }
 
 /// The configuration, read from the vars once per isolate: vars cannot change while

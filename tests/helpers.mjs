@@ -2,6 +2,7 @@
 // migrated in-memory D1, KV and R2 bucket, and calls it the way a client does: over HTTP.
 import { Miniflare } from "miniflare";
 import { readFileSync, readdirSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -43,13 +44,26 @@ async function assetOptions() {
  * `ALLOW_TEST_CLOCK` is overridden); `outbound` intercepts the worker's fetch();
  * `database: false` leaves the D1 binding out. `assets: true` serves web/ beside
  * the Worker as a deployment does; `port: 0` also listens on a free loopback port
- * (`url`), for a real browser.
+ * (`url`), for a real browser. Every line the worker's runtime prints (one JSON line
+ * per request) is kept in `logs` ({stream: "stdout" | "stderr", line}), and printed
+ * too with WORKER_LOGS=1.
  */
 export async function startWorker({ bindings = {}, outbound, database = true, assets = false, port } = {}) {
   const listen = port === undefined ? {} : { port, host: "127.0.0.1" };
+  const logs = [];
+  const echo = process.env.WORKER_LOGS === "1";
+  const capture = (stdout, stderr) => {
+    for (const [stream, readable] of [["stdout", stdout], ["stderr", stderr]]) {
+      createInterface({ input: readable }).on("line", (line) => {
+        logs.push({ stream, line });
+        if (echo) (stream === "stderr" ? process.stderr : process.stdout).write(line + "\n");
+      });
+    }
+  };
   const mf = new Miniflare({
     cf: false,
     ...listen,
+    handleRuntimeStdio: capture,
     workers: [
       {
         name: "helpdesk-worker",
@@ -93,7 +107,7 @@ export async function startWorker({ bindings = {}, outbound, database = true, as
       body: typeof value === "string" ? value : JSON.stringify(value),
     });
 
-  return { mf, db, kv, r2, url, fetch, call, postJson, dispose: () => mf.dispose() };
+  return { mf, db, kv, r2, url, fetch, call, postJson, logs, dispose: () => mf.dispose() };
 }
 
 /** A response read whole: { status, headers, body (parsed JSON, else the text), text }. */

@@ -4,7 +4,7 @@
 // left them; the reference is bench/reference/worker.mjs bundled with Hono by esbuild.
 import { Miniflare } from "miniflare";
 import { build } from "esbuild";
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { root, buildDir as projectBuild, compatibilityDate, migrationStatements } from "./project.mjs";
 import { decoded } from "../../tests/helpers.mjs";
@@ -23,12 +23,15 @@ function blockOutbound(request) {
   return new Response("bench: outbound requests are blocked", { status: 503 });
 }
 
-/** The product's modules: its own index.js and wasm, unchanged. */
+/** The product's modules: its own index.js and wasm, unchanged (and the version stamp
+ * that `make build` adds, when the build has one). */
 export function productModules(buildDir = projectBuild) {
+  const stamp = path.join(buildDir, "version.js");
   return {
     modulesRoot: buildDir,
     modules: [
       { type: "ESModule", path: path.join(buildDir, "index.js") },
+      ...(existsSync(stamp) ? [{ type: "ESModule", path: stamp }] : []),
       { type: "CompiledWasm", path: path.join(buildDir, "index_bg.wasm") },
     ],
   };

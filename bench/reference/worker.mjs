@@ -714,6 +714,21 @@ app.use("*", async (c, next) => {
     h.set("Access-Control-Allow-Origin", allow);
     h.set("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
   }
+  // One JSON log line per request, as src/lib.rs `log_request` writes (so the CPU compared
+  // includes the same serialization and console call).
+  const status = c.res.status;
+  const line = {
+    event: "request",
+    request_id: c.get("requestId"),
+    method: c.req.method,
+    route: c.get("route") ?? null,
+    status,
+    duration_ms: Date.now() - c.get("clock").getTime(),
+    d1: c.get("d1") ?? 0,
+    kv: 0,
+  };
+  if (status >= 400) line.code = c.get("code") ?? "http_error";
+  (status >= 500 ? console.error : console.log)(JSON.stringify(line));
 });
 
 // The route table's methods per path (src/routes/table.rs).
@@ -757,7 +772,15 @@ app.get("/api/health", async (c) => {
     console.error(`request ${c.get("requestId")}: GET /api/health: health check: D1: ${e}`);
     return errorResponse(new ApiError(503, "service_unavailable", "Service unavailable", CONTACT_SUPPORT));
   }
-  return success(200, "ok", { database: "ok", time: new Date().toISOString() });
+  // As src/routes/health.rs: the environment, the build's version, config problems
+  // (the bench's vars have none).
+  return success(200, "ok", {
+    database: "ok",
+    time: new Date().toISOString(),
+    environment: c.env.ENVIRONMENT || "local",
+    version: { commit: "reference", built_at: null },
+    config: [],
+  });
 });
 
 app.post("/api/tickets/create", async (c) => {

@@ -4,7 +4,7 @@
 //! which removes files never sent). A download streams the R2 object to the client.
 //! The bytes never enter wasm (see `platform::r2`).
 
-use worker::{console_error, console_log, Env};
+use worker::Env;
 
 use super::Ctx;
 use crate::config::Config;
@@ -21,6 +21,7 @@ use crate::http::download::{self, File};
 use crate::http::Response;
 use crate::platform::r2::Bucket;
 use crate::platform::request::Request;
+use crate::platform::trips::RoundTrips;
 use crate::platform::webcrypto::random_bytes;
 use crate::store::attachments::{self, NewUpload, Reserved};
 use crate::store::rows::Attachment;
@@ -177,26 +178,27 @@ pub async fn upload(
         ("ticket_id", who.ticket_id.to_string()),
         ("attachment_id", row.id.to_string()),
     ];
+    ctx.r2_trips.add();
     let stored = match bucket
         .put_body(&r2_key, req, file.content_type, &metadata)
         .await
     {
         Ok(stored) if stored.size == file.size => stored,
         Ok(stored) => {
-            discard(&db, &bucket, &row).await;
-            return Err(incomplete(&format!(
-                "R2 stored {} bytes of {}",
-                stored.size, file.size
-            )));
+            discard(ctx, &db, &bucket, &row).await;
+            return Err(incomplete(
+                ctx,
+                &format!("R2 stored {} bytes of {}", stored.size, file.size),
+            ));
         }
         Err(cause) => {
-            discard(&db, &bucket, &row).await;
+            discard(ctx, &db, &bucket, &row).await;
             if cause.contains("known length") {
                 return Err(ApiError::LengthRequired);
             }
             // The client went away mid-body: nobody reads this answer, but say so.
             if cause.contains("connection lost") || cause.contains("disconnected") {
-                return Err(incomplete(&cause));
+                return Err(incomplete(ctx, &cause));
             }
             return Err(ApiError::Internal(format!("R2 put: {cause}")));
         }
@@ -204,7 +206,7 @@ pub async fn upload(
     match attachments::finish(&db, row.id, stored.size, &stored.http_etag, ctx.now).await? {
         Some(row) => Ok(row),
         None => {
-            discard(&db, &bucket, &row).await;
+            discard(ctx, &db, &bucket, &row).await;
             Err(ApiError::Internal(format!(
                 "attachment {} vanished during its upload",
                 row.id
@@ -214,9 +216,9 @@ pub async fn upload(
 }
 
 /// A body that did not arrive whole (the client stopped sending, or the connection
-/// broke); what the runtime said goes to the log only.
-fn incomplete(cause: &str) -> ApiError {
-    console_log!("upload incomplete: {cause}");
+/// broke); what the runtime said goes to the log line only.
+fn incomplete(ctx: &Ctx, cause: &str) -> ApiError {
+    ctx.note(format!("upload incomplete: {cause}"));
     ApiError::bad_request(
         "upload_incomplete",
         "The file did not arrive whole; nothing was stored. Please try again.",
@@ -224,12 +226,19 @@ fn incomplete(cause: &str) -> ApiError {
 }
 
 /// Removes a failed upload's row and object; a failure here is the cron's to finish.
-async fn discard(db: &Database, bucket: &Bucket, row: &Attachment) {
+async fn discard(ctx: &Ctx, db: &Database, bucket: &Bucket, row: &Attachment) {
+    ctx.r2_trips.add();
     if let Err(e) = bucket.delete(std::slice::from_ref(&row.r2_key)).await {
-        console_error!("attachment {}: removing the object failed: {e}", row.id);
+        ctx.note(format!(
+            "attachment {}: removing the object failed: {e}",
+            row.id
+        ));
     }
     if let Err(e) = attachments::abort(db, row.id).await {
-        console_error!("attachment {}: removing the row failed: {e}", row.id);
+        ctx.note(format!(
+            "attachment {}: removing the row failed: {e}",
+            row.id
+        ));
     }
 }
 
@@ -260,10 +269,12 @@ pub async fn download(ctx: &Ctx, req: &Request, row: &Attachment) -> Result<Resp
         RangeAnswer::Partial { start, end } => Some((start, end)),
         RangeAnswer::Unsatisfiable => return Err(ApiError::RangeNotSatisfiable { size: row.size }),
     };
-    match bucket(ctx)?.get(&row.r2_key, range).await {
+    let bucket = bucket(ctx)?;
+    ctx.r2_trips.add();
+    match bucket.get(&row.r2_key, range).await {
         Ok(Some(object)) => Ok(download::file(object.body, &file, range)),
         Ok(None) => {
-            console_error!("attachment {}: its R2 object is missing", row.id);
+            ctx.note(format!("attachment {}: its R2 object is missing", row.id));
             Err(ApiError::NotFound {
                 message: "This attachment is no longer available.",
             })
@@ -279,7 +290,9 @@ pub async fn delete(ctx: &Ctx, id: i64, staff_id: i64) -> Result<Option<Attachme
     let Some(row) = attachments::one(&db, id).await? else {
         return Ok(None);
     };
-    bucket(ctx)?
+    let bucket = bucket(ctx)?;
+    ctx.r2_trips.add();
+    bucket
         .delete(std::slice::from_ref(&row.r2_key))
         .await
         .map_err(|e| ApiError::Internal(format!("R2 delete: {e}")))?;
@@ -297,8 +310,14 @@ const SWEEP_BATCH: u32 = 500;
 /// The cron's sweep: files never sent with a message (crashed or abandoned uploads)
 /// older than `ATTACHMENT_ORPHAN_HOURS`, their R2 objects first, then their rows.
 /// Answers how many were removed.
-pub async fn remove_expired(env: &Env, config: &Config, now: Timestamp) -> Result<usize, String> {
-    let db = Database::from_env(env).map_err(|e| e.to_string())?;
+pub async fn remove_expired(
+    env: &Env,
+    config: &Config,
+    now: Timestamp,
+    d1_trips: &RoundTrips,
+    r2_trips: &RoundTrips,
+) -> Result<usize, String> {
+    let db = Database::from_env(env, d1_trips.clone()).map_err(|e| e.to_string())?;
     let cutoff = expiry(config, now);
     let expired = attachments::expired(&db, cutoff, SWEEP_BATCH)
         .await
@@ -308,6 +327,7 @@ pub async fn remove_expired(env: &Env, config: &Config, now: Timestamp) -> Resul
     }
     let bucket = Bucket::from_env(env).ok_or("the R2 binding ATTACHMENTS is missing")?;
     let keys: Vec<String> = expired.iter().map(|e| e.r2_key.clone()).collect();
+    r2_trips.add();
     bucket.delete(&keys).await?;
     let ids: Vec<i64> = expired.iter().map(|e| e.id).collect();
     attachments::remove_expired(&db, &ids, cutoff)

@@ -1,5 +1,7 @@
 //! The request context: what a handler gets besides the request.
 
+use std::cell::RefCell;
+
 use worker::{Context, Env};
 
 use crate::config::Config;
@@ -7,6 +9,7 @@ use crate::domain::abuse::Window;
 use crate::domain::time::Timestamp;
 use crate::error::ApiError;
 use crate::notify;
+use crate::platform::trips::RoundTrips;
 use crate::store::notifications::OutboxPolicy;
 use crate::store::rows::Notification;
 use crate::store::Database;
@@ -21,11 +24,26 @@ pub struct Ctx {
     pub request_id: String,
     /// `scheme://host[:port]` this request came to.
     pub request_origin: String,
+    /// This request's D1, KV and R2 round trips, for its log line: every `Database`
+    /// made for it counts into `d1_trips`, every KV call into `kv_trips`, every R2 call
+    /// into `r2_trips`.
+    pub d1_trips: RoundTrips,
+    pub kv_trips: RoundTrips,
+    pub r2_trips: RoundTrips,
+    /// Why a request was answered as it was, for its log line (a refused bot check,
+    /// a honeypot): a fixed phrase or a provider's error codes, never what the
+    /// client sent.
+    pub note: RefCell<Option<String>>,
 }
 
 impl Ctx {
     pub fn db(&self) -> Result<Database, ApiError> {
-        Database::from_env(&self.env).map_err(ApiError::from)
+        Database::from_env(&self.env, self.d1_trips.clone()).map_err(ApiError::from)
+    }
+
+    /// Sets the note of this request's log line.
+    pub fn note(&self, text: impl Into<String>) {
+        *self.note.borrow_mut() = Some(text.into());
     }
 
     /// The window of the public rate limits (creates, replies, lookups).
@@ -60,6 +78,7 @@ impl Ctx {
             self.config,
             self.now,
             claimed,
+            self.request_id.clone(),
         ));
     }
 }

@@ -73,6 +73,7 @@ pub async fn create_session(
         created_at: ctx.now,
         expires_at,
     };
+    ctx.kv_trips.add();
     sessions(ctx)?
         .put(
             &kv_key(&token_hash(&token)),
@@ -88,6 +89,7 @@ pub async fn create_session(
 /// location sees at once).
 pub async fn revoke_session(ctx: &Ctx, session: &Session) -> Result<(), ApiError> {
     staff::revoke_session(&ctx.db()?, &session.token_hash, session.expires_at).await?;
+    ctx.kv_trips.add();
     sessions(ctx)?.delete(&kv_key(&session.token_hash)).await?;
     Ok(())
 }
@@ -115,6 +117,7 @@ pub async fn authenticate(
     let invalid = || unauthorized("The session is invalid or has expired; log in again.");
 
     let token_hash = token_hash(token);
+    ctx.kv_trips.add();
     let record = sessions(ctx)?
         .get(&kv_key(&token_hash))
         .text()

@@ -58,6 +58,11 @@ impl Timestamp {
         }
     }
 
+    /// Milliseconds from `earlier` to `self` (0 if `earlier` is later).
+    pub fn millis_since(self, earlier: Timestamp) -> u64 {
+        u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0)
+    }
+
     pub fn unix_seconds(self) -> i64 {
         self.0.div_euclid(MS_PER_SECOND)
     }

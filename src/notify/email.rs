@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use worker::{console_warn, Headers};
+use worker::Headers;
 
 use super::post::post_json;
 use crate::config::Config;
@@ -88,8 +88,9 @@ fn ticket_facts(config: &Config, t: &Ticket) -> TicketFacts {
 fn warn_once_without_base() {
     static WARNED: AtomicBool = AtomicBool::new(false);
     if !WARNED.swap(true, Ordering::Relaxed) {
-        console_warn!(
-            "PUBLIC_BASE_URL is not set: emails carry no status links. Set it to the public origin of this service (for example https://help.example.com)."
-        );
+        crate::platform::log::warn(&serde_json::json!({
+            "event": "config",
+            "problem": "PUBLIC_BASE_URL is not set: emails carry no status links. Set it to the public origin of this service (for example https://help.example.com).",
+        }));
     }
 }

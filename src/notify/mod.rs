@@ -7,11 +7,14 @@ mod email;
 mod post;
 mod webhook;
 
-use worker::{console_error, Env};
+use serde::Serialize;
+use worker::Env;
 
 use crate::config::Config;
 use crate::domain::notification::{backoff_seconds, Channel};
 use crate::domain::time::Timestamp;
+use crate::platform::log;
+use crate::platform::trips::RoundTrips;
 use crate::store::notifications::{self, Delivery, OutboxFacts, OutboxPolicy};
 use crate::store::rows::Notification;
 use crate::store::Database;
@@ -43,34 +46,99 @@ pub fn outbox_policy(config: &Config, now: Timestamp) -> OutboxPolicy {
     }
 }
 
-/// The cron's round: claims due rows and delivers them.
-pub async fn deliver_due(env: Env, config: &'static Config, now: Timestamp) {
+/// What a delivery round did, for the log (the cron's summary line).
+#[derive(Debug, Default, Serialize)]
+pub struct Tally {
+    pub delivered: u32,
+    /// Targets that are not configured: recorded as skipped, not tried.
+    pub skipped: u32,
+    /// Failed this time, due again later with backoff.
+    pub retried: u32,
+    /// Failed for the last time (or their lease ran out once too often): `failed`.
+    pub given_up: u32,
+    /// Every failure this round: `retried` + `given_up`.
+    pub failed: u32,
+    /// Why the round itself could not run or record its outcomes, if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Tally {
+    fn count(&mut self, delivery: &Delivery) {
+        match delivery {
+            Delivery::Sent => self.delivered += 1,
+            Delivery::Skipped(_) => self.skipped += 1,
+            Delivery::Failed {
+                retry_at: Some(_), ..
+            } => self.retried += 1,
+            Delivery::Failed { retry_at: None, .. } => self.given_up += 1,
+        }
+        self.failed = self.retried + self.given_up;
+    }
+}
+
+/// The cron's round: claims due rows and delivers them; D1 round trips go to `trips`.
+pub async fn deliver_due(
+    env: &Env,
+    config: &'static Config,
+    now: Timestamp,
+    trips: &RoundTrips,
+) -> Tally {
     let lease = now.plus_seconds(lease_seconds(config));
-    let claimed = match Database::from_env(&env) {
+    let claimed = match Database::from_env(env, trips.clone()) {
         Ok(db) => {
             notifications::claim_due(&db, now, lease, BATCH, config.notify.max_attempts).await
         }
         Err(e) => Err(e),
     };
     match claimed {
-        Ok(rows) => deliver_claimed(env, config, now, rows).await,
-        Err(e) => console_error!("notification claim failed: {e}"),
+        Ok((rows, given_up)) => {
+            let mut tally = deliver_rows(env, config, now, &rows, trips).await;
+            tally.given_up += u32::try_from(given_up).unwrap_or(u32::MAX);
+            tally.failed = tally.retried + tally.given_up;
+            tally
+        }
+        Err(e) => Tally {
+            error: Some(format!("claim: {e}")),
+            ..Tally::default()
+        },
     }
 }
 
-/// Delivers rows the caller has claimed, logging rather than failing.
+/// Delivers rows a request claimed, after its response; logs one line if the round
+/// failed (the rows' own failures are recorded on them, and the cron retries).
 pub async fn deliver_claimed(
     env: Env,
     config: &'static Config,
     now: Timestamp,
     claimed: Vec<Notification>,
+    request_id: String,
 ) {
+    let tally = deliver_rows(&env, config, now, &claimed, &RoundTrips::default()).await;
+    if let Some(cause) = &tally.error {
+        log::error(&serde_json::json!({
+            "event": "delivery",
+            "request_id": request_id,
+            "cause": cause,
+        }));
+    }
+}
+
+async fn deliver_rows(
+    env: &Env,
+    config: &Config,
+    now: Timestamp,
+    claimed: &[Notification],
+    trips: &RoundTrips,
+) -> Tally {
+    let mut tally = Tally::default();
     if claimed.is_empty() {
-        return;
+        return tally;
     }
-    if let Err(e) = deliver(&env, config, now, &claimed).await {
-        console_error!("notification delivery failed: {e}");
+    if let Err(e) = deliver(env, config, now, claimed, trips, &mut tally).await {
+        tally.error = Some(format!("delivery: {e}"));
     }
+    tally
 }
 
 async fn deliver(
@@ -78,8 +146,10 @@ async fn deliver(
     config: &Config,
     now: Timestamp,
     claimed: &[Notification],
+    trips: &RoundTrips,
+    tally: &mut Tally,
 ) -> worker::Result<()> {
-    let db = Database::from_env(env)?;
+    let db = Database::from_env(env, trips.clone())?;
     let facts = notifications::facts(&db, claimed).await?;
     let mut outcomes = Vec::with_capacity(claimed.len());
     for n in claimed {
@@ -95,7 +165,13 @@ async fn deliver(
         };
         outcomes.push((n.id, outcome));
     }
-    notifications::record(&db, &outcomes, now).await
+    notifications::record(&db, &outcomes, now).await?;
+    // Counted once recorded: a round that could not record its outcomes delivered
+    // nothing as far as the outbox knows (the rows are tried again).
+    for (_, outcome) in &outcomes {
+        tally.count(outcome);
+    }
+    Ok(())
 }
 
 /// One delivery; `Err` is a failure worth retrying.

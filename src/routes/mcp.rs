@@ -7,7 +7,6 @@
 use std::sync::LazyLock;
 
 use serde_json::{Map, Value};
-use worker::console_error;
 
 use super::call::{Answer, Call};
 use super::public_status::{self, Client};
@@ -163,7 +162,8 @@ async fn run(
         Ok(data) => reply.tool_result(data),
         Err(error) => {
             if let Some(cause) = error.internal_cause() {
-                console_error!("request {}: mcp {name}: {cause}", ctx.request_id);
+                // The answer is a tool result, not an error: the log line gets the cause.
+                ctx.note(format!("mcp {name}: {cause}"));
             }
             let envelope = error.body();
             let message = envelope["message"].as_str().unwrap_or_default();

@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use worker::{console_error, console_log};
 
 use super::call::{Answer, Call};
 use super::input::read_fields;
@@ -136,8 +135,9 @@ fn refused(ctx: &Ctx, client: FormClient, error: ApiError, fields: Option<&Field
     if client != FormClient::Browser {
         return Err(error);
     }
+    // The answer is a page, not the error: the log line gets the cause as its note.
     if let Some(cause) = error.internal_cause() {
-        console_error!("request {}: create_ticket: {cause}", ctx.request_id);
+        ctx.note(format!("create_ticket: {cause}"));
     }
     let body = error.body();
     let (message, details) = match &error {
@@ -192,10 +192,7 @@ pub async fn create_ticket(ctx: &Ctx, input: PublicCreate<'_>) -> Answer {
     // Only an anonymous browser can be a bot filling the hidden field; a trusted
     // caller's `website` is data.
     if key.is_none() && honeypot_filled(fields) {
-        console_log!(
-            "request {}: honeypot filled, no ticket created",
-            ctx.request_id
-        );
+        ctx.note("honeypot filled: no ticket created");
         return Ok(decoy(ctx, &ticket, client, &limits));
     }
 
@@ -268,7 +265,7 @@ async fn check_turnstile(
     match turnstile::verify(config, token, Some(client_ip)).await {
         Verdict::Human => Ok(()),
         Verdict::Refused(why) => {
-            console_log!("request {}: turnstile refused: {why}", ctx.request_id);
+            ctx.note(format!("turnstile refused: {why}"));
             Err(ApiError::Forbidden {
                 code: "bot_check_failed",
                 message: "We could not verify that this request comes from a person. Reload the page and try again.",

@@ -15,6 +15,7 @@ pub struct Cutoffs {
 }
 
 /// What was removed, per table.
+#[derive(serde::Serialize)]
 pub struct Cleanup {
     pub rate_limit_hits: usize,
     pub idempotency_keys: usize,

@@ -89,14 +89,15 @@ pub fn claimed(rows: Vec<Notification>) -> Vec<Notification> {
 /// to `lease_until`, so a second deliverer does not take them while this one works.
 /// A deliverer that dies leaves them due again later; a row due again that has used
 /// all `max_attempts` (its deliverer died each time, or its facts could not be read)
-/// is given up as failed instead of being tried forever. One batch.
+/// is given up as failed instead of being tried forever. One batch. Answers the
+/// claimed rows and how many were given up.
 pub async fn claim_due(
     db: &Database,
     now: Timestamp,
     lease_until: Timestamp,
     limit: u32,
     max_attempts: u32,
-) -> worker::Result<Vec<Notification>> {
+) -> worker::Result<(Vec<Notification>, usize)> {
     let pending = DeliveryStatus::Pending.as_str();
     let params = [
         time(now),
@@ -123,7 +124,7 @@ pub async fn claim_due(
             db.prepare(&claim, &params)?,
         ])
         .await?;
-    results[1].rows()
+    Ok((results[1].rows()?, results[0].changes()))
 }
 
 /// What claimed rows talk about: their tickets, messages (with staff names) and,
