@@ -8,6 +8,7 @@ import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { compatibilityDate, root } from "../../bench/lib/project.mjs";
+import { decoded } from "../../tests/helpers.mjs";
 
 // The worker's own module imported by a wrapper that swaps env.DB for a recording
 // proxy. POST /__capacity/sql?record=1 starts recording (clears), GET answers the list.
@@ -104,15 +105,7 @@ export async function startCapacityWorker({ persist, bindings = {}, outbound, bu
   });
   const url = (await mf.ready).href.replace(/\/$/, "");
   const db = await mf.getD1Database("DB");
-  const call = async (p, init = {}) => {
-    const res = await fetch(url + p, init);
-    const text = await res.text();
-    let body = text;
-    try {
-      body = JSON.parse(text);
-    } catch {}
-    return { status: res.status, headers: res.headers, body, text };
-  };
+  const call = async (p, init = {}) => decoded(await fetch(url + p, init));
   /** The SQLite file behind the D1 database (what D1 bills is its size). */
   const sqlFile = () => {
     const found = [];
