@@ -50,7 +50,7 @@ migrate: setup ## apply migrations to the local D1 (.wrangler/state)
 	@echo "wrote .dev.vars (local secrets for wrangler dev)"
 
 dev: setup migrate .dev.vars ## build, migrate the local D1, ensure a local admin, serve on http://localhost:$(PORT)
-	@node scripts/create-admin.mjs --ensure-local
+	@PORT=$(PORT) node scripts/create-admin.mjs --ensure-local
 	$(WRANGLER) dev --port $(PORT) --ip 127.0.0.1 --test-scheduled
 
 cron: ## run the scheduled (cron) handler once against `make dev`

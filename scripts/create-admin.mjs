@@ -108,9 +108,11 @@ function ensureLocal() {
 }
 
 function report({ email, password }, what) {
+  const base = `http://localhost:${process.env.PORT || 8787}`;
   console.log(`\n${what} (local D1 only, saved in .wrangler/local-admin.json):`);
-  console.log(`  curl -s -X POST http://localhost:8787/api/crm/auth/login -H 'Content-Type: application/json' \\`);
-  console.log(`    -d '{"email": "${email}", "password": "${password}"}'\n`);
+  console.log(`  staff app: ${base}/admin/  email ${email}  password ${password}`);
+  console.log(`  API:       curl -s -X POST ${base}/api/crm/auth/login -H 'Content-Type: application/json' \\`);
+  console.log(`               -d '{"email": "${email}", "password": "${password}"}'\n`);
 }
 
 async function main() {
