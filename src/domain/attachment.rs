@@ -136,20 +136,37 @@ fn removed(c: char) -> bool {
 
 /// A filename safe to store and to send back: the last path component (browsers
 /// once sent `C:\Users\...\shot.png`), without removed characters, surrounding
-/// space or dots (no hidden `.name`, no Windows-stripped trailing dot), at most 255
-/// bytes cut on a character boundary with a short extension kept; `attachment` plus
+/// space or dots (no hidden `.name`, no Windows-stripped trailing dot), ending in an
+/// extension of the stored type (the usual one is added when it does not), at most
+/// 255 bytes cut on a character boundary with the extension kept; `attachment` plus
 /// the type's usual extension when nothing is left.
 pub fn sanitize_filename(raw: &str, content_type: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base.chars().filter(|c| !removed(*c)).collect();
     let trimmed = cleaned.trim_matches(|c: char| c.is_whitespace() || c == '.');
-    if trimmed.is_empty() {
-        return match extension_for(content_type) {
-            Some(ext) => format!("{DEFAULT_FILENAME}.{ext}"),
-            None => DEFAULT_FILENAME.to_owned(),
-        };
+    let name = if trimmed.is_empty() {
+        DEFAULT_FILENAME
+    } else {
+        trimmed
+    };
+    // The name a computer saves it under must say what the file is: `invoice.pdf.exe`
+    // stored as a PDF is saved as `invoice.pdf.exe.pdf`, `page.html` sent as plain
+    // text as `page.html.txt`, so opening the saved file never runs it as something else.
+    let allowed = extensions_of(content_type);
+    let extension = name
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase());
+    let fits = allowed.is_empty() || extension.is_some_and(|ext| allowed.iter().any(|a| *a == ext));
+    if fits {
+        truncate_keeping_extension(name, MAX_FILENAME_BYTES)
+    } else {
+        let usual = allowed[0];
+        let stem = &name[..floor_char_boundary(name, MAX_FILENAME_BYTES - usual.len() - 1)];
+        format!(
+            "{}.{usual}",
+            stem.trim_end_matches(|c: char| c.is_whitespace() || c == '.')
+        )
     }
-    truncate_keeping_extension(trimmed, MAX_FILENAME_BYTES)
 }
 
 fn truncate_keeping_extension(name: &str, max: usize) -> String {
@@ -182,19 +199,30 @@ fn floor_char_boundary(s: &str, at: usize) -> usize {
     (0..=at).rev().find(|i| s.is_char_boundary(*i)).unwrap_or(0)
 }
 
-/// The usual extension of a type, for files that came without a name.
-fn extension_for(content_type: &str) -> Option<&'static str> {
-    Some(match content_type {
-        "image/png" => "png",
-        "image/jpeg" => "jpg",
-        "image/gif" => "gif",
-        "image/webp" => "webp",
-        "application/pdf" => "pdf",
-        "text/plain" => "txt",
-        "text/csv" => "csv",
-        "application/zip" => "zip",
-        _ => return None,
-    })
+/// The extensions a file of an accepted type may be saved under, its usual one first.
+/// Empty for a type configured in `ATTACHMENT_TYPES` that is not listed here: its
+/// names are kept as they came (whoever allowed the type chose that).
+fn extensions_of(content_type: &str) -> &'static [&'static str] {
+    match content_type {
+        "image/png" => &["png"],
+        "image/jpeg" => &["jpg", "jpeg", "jpe", "jfif"],
+        "image/gif" => &["gif"],
+        "image/webp" => &["webp"],
+        "application/pdf" => &["pdf"],
+        "text/plain" => &["txt", "text", "log"],
+        "text/csv" => &["csv"],
+        "application/zip" => &["zip"],
+        "application/msword" => &["doc", "dot"],
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => &["docx"],
+        "application/vnd.ms-excel" => &["xls", "xlt"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => &["xlsx"],
+        "application/vnd.ms-powerpoint" => &["ppt", "pps", "pot"],
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation" => &["pptx"],
+        "application/vnd.oasis.opendocument.text" => &["odt"],
+        "application/vnd.oasis.opendocument.spreadsheet" => &["ods"],
+        "application/vnd.oasis.opendocument.presentation" => &["odp"],
+        _ => &[],
+    }
 }
 
 /// The filename a client gave in an upload's `Content-Disposition` header:
@@ -699,23 +727,27 @@ mod tests {
             sanitize_filename("C:\\Users\\me\\shot.png", png),
             "shot.png"
         );
-        assert_eq!(sanitize_filename("../../etc/passwd", png), "passwd");
+        assert_eq!(
+            sanitize_filename("../../etc/passwd", "application/x-custom"),
+            "passwd"
+        );
         assert_eq!(
             sanitize_filename("a\u{0}b\r\nc\u{7f}\u{85}.png", png),
             "abc.png"
         );
         // With the right-to-left override, "invoice" U+202E "fdp.exe" shows as "invoiceexe.pdf".
         assert_eq!(
-            sanitize_filename("invoice\u{202E}fdp.exe", png),
+            sanitize_filename("invoice\u{202E}fdp.exe", "application/x-custom"),
             "invoicefdp.exe"
         );
+        let text = "text/plain";
         assert_eq!(
-            sanitize_filename("a\u{200B}\u{200D}\u{2066}b\u{FEFF}\u{00AD}.txt", png),
+            sanitize_filename("a\u{200B}\u{200D}\u{2066}b\u{FEFF}\u{00AD}.txt", text),
             "ab.txt"
         );
-        assert_eq!(sanitize_filename("  .hidden.  ", png), "hidden");
+        assert_eq!(sanitize_filename("  .hidden.  ", png), "hidden.png");
         assert_eq!(
-            sanitize_filename("résumé 履歴書.pdf", png),
+            sanitize_filename("résumé 履歴書.pdf", "application/pdf"),
             "résumé 履歴書.pdf"
         );
         assert_eq!(sanitize_filename("", png), "attachment.png");
@@ -723,7 +755,36 @@ mod tests {
             sanitize_filename(" / \\ .. \u{202E}", png),
             "attachment.png"
         );
-        assert_eq!(sanitize_filename("", "application/msword"), "attachment");
+        assert_eq!(
+            sanitize_filename("", "application/msword"),
+            "attachment.doc"
+        );
+        assert_eq!(sanitize_filename("", "application/x-custom"), "attachment");
+    }
+
+    #[test]
+    fn the_saved_name_ends_in_an_extension_of_the_stored_type() {
+        let pdf = "application/pdf";
+        assert_eq!(
+            sanitize_filename("Invoice.pdf.exe", pdf),
+            "Invoice.pdf.exe.pdf"
+        );
+        assert_eq!(sanitize_filename("Report.PDF", pdf), "Report.PDF");
+        assert_eq!(
+            sanitize_filename("page.html", "text/plain"),
+            "page.html.txt"
+        );
+        assert_eq!(sanitize_filename("logo.svg", "image/png"), "logo.svg.png");
+        assert_eq!(sanitize_filename("photo.JPEG", "image/jpeg"), "photo.JPEG");
+        assert_eq!(sanitize_filename("notes", "text/plain"), "notes.txt");
+        assert_eq!(sanitize_filename("run.sh.", "text/plain"), "run.sh.txt");
+        // The added extension still fits in 255 bytes, cut on a character boundary.
+        let long = format!("{}.exe", "é".repeat(200));
+        let cut = sanitize_filename(&long, pdf);
+        assert!(
+            cut.len() <= MAX_FILENAME_BYTES && cut.ends_with("é.pdf"),
+            "{cut}"
+        );
     }
 
     #[test]
@@ -737,11 +798,16 @@ mod tests {
         let cut = sanitize_filename(&odd, "image/png");
         assert_eq!(cut.len(), 254, "251 bytes of stem would end inside an é");
         let no_ext = "日".repeat(100);
-        let cut = sanitize_filename(&no_ext, "text/plain");
+        let cut = sanitize_filename(&no_ext, "application/x-custom");
         assert_eq!(cut.len(), 255);
         assert!(cut.chars().all(|c| c == '日'));
         let odd_ext = format!("a.{}", "x".repeat(300));
-        assert_eq!(sanitize_filename(&odd_ext, "text/plain").len(), 255);
+        assert_eq!(
+            sanitize_filename(&odd_ext, "application/x-custom").len(),
+            255
+        );
+        // 251 bytes of stem end inside a 日: 249 bytes, then ".txt".
+        assert_eq!(sanitize_filename(&no_ext, "text/plain").len(), 253);
     }
 
     #[test]

@@ -168,13 +168,20 @@ pub fn ticket_created_email(to: &str, t: &TicketFacts) -> Email {
     }
 }
 
+/// The body and the staff member's name are the team's words; the subject is the
+/// requester's, so it is left out until they proved the address (as in every email).
 pub fn staff_reply_email(to: &str, t: &TicketFacts, staff_name: &str, body: &str) -> Email {
+    let subject = if t.requester_verified {
+        format!("[{}] New reply to your request: {}", t.number, t.subject)
+    } else {
+        format!("[{}] New reply to your support request", t.number)
+    };
     Email {
         to: to.to_owned(),
-        subject: format!("[{}] New reply to your request: {}", t.number, t.subject),
+        subject,
         text: format!(
-            "Hello {},\n\n{staff_name} replied to your ticket {}:\n\n{body}\n\n{}",
-            t.customer_name,
+            "{}\n\n{staff_name} replied to your ticket {}:\n\n{body}\n\n{}",
+            t.greeting(),
             t.number,
             t.link("Read the conversation and answer here")
         ),
@@ -264,6 +271,7 @@ mod tests {
         };
         for e in [
             ticket_created_email("v@example.com", &facts),
+            staff_reply_email("v@example.com", &facts, "Ana", "We fixed it."),
             lookup_email("v@example.com", &[facts]),
         ] {
             let all = format!("{}\n{}", e.subject, e.text);
