@@ -172,7 +172,8 @@ describe("downloads are inert", () => {
     const t = await open();
     const evil = await customerUpload(w, t, "x", { name: "..\\..//etc/\u202Egnp.exe\u0000\r\n" });
     assert.equal(evil.status, 201, evil.text);
-    assert.equal(evil.body.data.attachment.filename, "gnp.exe");
+    // Sent as text: the saved name ends in .txt, whatever the uploader called it.
+    assert.equal(evil.body.data.attachment.filename, "gnp.exe.txt");
     const long = await customerUpload(w, t, "x", { name: `${"ř".repeat(300)}.txt` });
     // 255 bytes would end inside a two-byte ř: 125 of them and the extension.
     assert.equal(Buffer.byteLength(long.body.data.attachment.filename), 254);
@@ -521,7 +522,7 @@ describe("range and conditional requests", () => {
   test("206 with Content-Range, 416 when unsatisfiable, whole file otherwise; 304 on a matching ETag", async () => {
     const t = await open();
     const bytes = randomBytes(10_000);
-    const { id } = (await customerUpload(w, t, bytes, { type: "application/zip" })).body.data.attachment;
+    const { id } = (await customerUpload(w, t, bytes, { name: "file.zip", type: "application/zip" })).body.data.attachment;
     const whole = await download(w, t, id);
     const etag = whole.headers.get("etag");
     await whole.arrayBuffer();
@@ -534,7 +535,7 @@ describe("range and conditional requests", () => {
     assert.equal(r.status, 206);
     assert.equal(r.range, "bytes 0-99/10000");
     assert.ok(r.body.equals(bytes.subarray(0, 100)));
-    assert.equal(r.headers.get("content-disposition"), `attachment; filename="file.txt"`);
+    assert.equal(r.headers.get("content-disposition"), `attachment; filename="file.zip"`);
     r = await part("bytes=9900-");
     assert.equal(r.range, "bytes 9900-9999/10000");
     assert.ok(r.body.equals(bytes.subarray(9900)));

@@ -308,7 +308,9 @@ pub fn expiry(config: &Config, now: Timestamp) -> Timestamp {
 const SWEEP_BATCH: u32 = 500;
 
 /// The cron's sweep: files never sent with a message (crashed or abandoned uploads)
-/// older than `ATTACHMENT_ORPHAN_HOURS`, their R2 objects first, then their rows.
+/// older than `ATTACHMENT_ORPHAN_HOURS`: withdrawn first (no message can claim them
+/// any more), then their R2 objects deleted, then their rows. A run that fails midway
+/// leaves withdrawn rows, which the next run picks up again.
 /// Answers how many were removed.
 pub async fn remove_expired(
     env: &Env,
@@ -319,7 +321,7 @@ pub async fn remove_expired(
 ) -> Result<usize, String> {
     let db = Database::from_env(env, d1_trips.clone()).map_err(|e| e.to_string())?;
     let cutoff = expiry(config, now);
-    let expired = attachments::expired(&db, cutoff, SWEEP_BATCH)
+    let expired = attachments::withdraw_expired(&db, cutoff, SWEEP_BATCH)
         .await
         .map_err(|e| e.to_string())?;
     if expired.is_empty() {
@@ -330,7 +332,7 @@ pub async fn remove_expired(
     r2_trips.add();
     bucket.delete(&keys).await?;
     let ids: Vec<i64> = expired.iter().map(|e| e.id).collect();
-    attachments::remove_expired(&db, &ids, cutoff)
+    attachments::remove_withdrawn(&db, &ids)
         .await
         .map_err(|e| e.to_string())
 }

@@ -305,33 +305,42 @@ pub struct Expired {
     pub r2_key: String,
 }
 
-/// Up to `limit` files never sent with a message and created at or before `cutoff`
-/// (crashed uploads, files never referenced), oldest first.
-pub async fn expired(db: &Database, cutoff: Timestamp, limit: u32) -> worker::Result<Vec<Expired>> {
+/// Withdraws up to `limit` files never sent with a message and created at or before
+/// `cutoff` (crashed uploads, files never referenced), oldest first, and answers
+/// them: they go back to `pending`, which no message can claim, so none of them is
+/// sent while the cron deletes its R2 object (a reply that started before the
+/// cutoff, or trickled its body in for hours, still checks the file's age against
+/// its own clock).
+pub async fn withdraw_expired(
+    db: &Database,
+    cutoff: Timestamp,
+    limit: u32,
+) -> worker::Result<Vec<Expired>> {
     db.prepare(
-        "SELECT id, r2_key FROM ticket_attachments
-         WHERE message_id IS NULL AND created_at <= ?1 ORDER BY created_at LIMIT ?2",
+        &format!(
+            "UPDATE ticket_attachments SET status = '{pending}'
+             WHERE id IN (SELECT id FROM ticket_attachments
+                          WHERE message_id IS NULL AND created_at <= ?1
+                          ORDER BY created_at LIMIT ?2)
+             RETURNING id, r2_key",
+            pending = UploadStatus::Pending.as_str()
+        ),
         &[time(cutoff), Value::from(limit)],
     )?
     .all()
     .await
 }
 
-/// Removes the rows of `expired` files (after their R2 objects are gone). A file is
-/// never sent once expired (`Link` checks the age), so none can have been sent since.
-pub async fn remove_expired(
-    db: &Database,
-    ids: &[i64],
-    cutoff: Timestamp,
-) -> worker::Result<usize> {
+/// Removes the rows of withdrawn files, after their R2 objects are gone.
+pub async fn remove_withdrawn(db: &Database, ids: &[i64]) -> worker::Result<usize> {
     if ids.is_empty() {
         return Ok(0);
     }
     let result = db
         .prepare(
             "DELETE FROM ticket_attachments
-             WHERE id IN (SELECT value FROM json_each(?1)) AND message_id IS NULL AND created_at <= ?2",
-            &[Value::from(serde_json::to_string(ids).unwrap_or_default()), time(cutoff)],
+             WHERE id IN (SELECT value FROM json_each(?1)) AND message_id IS NULL",
+            &[Value::from(serde_json::to_string(ids).unwrap_or_default())],
         )?
         .run()
         .await?;
