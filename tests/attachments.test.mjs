@@ -292,8 +292,10 @@ describe("limits", () => {
     const t = await open({}, tiny);
     const ip = { "CF-Connecting-IP": "198.51.100.1" };
     const send = (n) => customerUpload(tiny, t, Buffer.alloc(n, 1), { headers: ip });
-    assert.equal((await send(1000)).status, 201);
-    assert.equal((await send(1000)).status, 201);
+    const first = await send(1000);
+    assert.equal(first.status, 201);
+    const second = await send(1000);
+    assert.equal(second.status, 201);
     const full = await send(600);
     assert.equal(full.status, 413);
     assert.equal(full.body.code, "ticket_storage_full");
@@ -303,15 +305,33 @@ describe("limits", () => {
       await createStaff(tiny.db, { email: "counter@example.com" });
       return login(tiny, "counter@example.com");
     });
-    assert.equal((await staffUpload(t, "x", { as: staff, worker: tiny })).status, 413, "staff count too");
+    // A customer's unsent files do not lock staff out of the ticket...
+    assert.equal((await staffUpload(t, "x", { as: staff, worker: tiny })).status, 201, "unsent customer files do not count for staff");
+    // ...their sent files do: 2000 sent + 1 from staff + 600 > 2500.
+    const ids = [first.body.data.attachment.id, second.body.data.attachment.id];
+    assert.equal((await reply(t, "two files", ids, tiny, ip)).status, 201);
+    const staffFull = await staffUpload(t, Buffer.alloc(600, 1), { as: staff, worker: tiny });
+    assert.equal(staffFull.status, 413, staffFull.text);
+    assert.equal(staffFull.body.code, "ticket_storage_full");
 
     const u = await open({}, tiny);
     const ip2 = { "CF-Connecting-IP": "198.51.100.2" };
-    for (let i = 0; i < 4; i++) assert.equal((await customerUpload(tiny, u, "x", { headers: ip2 })).status, 201);
+    const uploaded = [];
+    for (let i = 0; i < 4; i++) {
+      const up = await customerUpload(tiny, u, "x", { headers: ip2 });
+      assert.equal(up.status, 201);
+      uploaded.push(up.body.data.attachment.id);
+    }
     const many = await customerUpload(tiny, u, "x", { headers: ip2 });
     assert.equal(many.status, 409);
     assert.equal(many.body.code, "too_many_attachments");
-    assert.equal((await staffUpload(u, "x", { as: staff, worker: tiny })).status, 409);
+    assert.equal((await staffUpload(u, "x", { as: staff, worker: tiny })).status, 201);
+    assert.equal((await reply(u, "sent", uploaded.slice(0, 2), tiny, ip2)).status, 201);
+    assert.equal((await reply(u, "sent too", uploaded.slice(2), tiny, ip2)).status, 201);
+    // 4 sent + 1 staff file: the count is full for staff too.
+    const staffMany = await staffUpload(u, "x", { as: staff, worker: tiny });
+    assert.equal(staffMany.status, 409, staffMany.text);
+    assert.equal(staffMany.body.code, "too_many_attachments");
   });
 
   test("parallel uploads cannot pass the count", async () => {

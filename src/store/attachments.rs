@@ -86,8 +86,16 @@ pub async fn reserve(db: &Database, u: &NewUpload<'_>) -> worker::Result<Reserve
     };
     let max_count = p.bind(Value::from(u.max_per_ticket));
     let max_bytes = p.bind(Value::from(u.max_bytes_per_ticket));
-    let count = "(SELECT count(*) FROM ticket_attachments WHERE ticket_id = ?1)";
-    let total = "(SELECT coalesce(sum(size), 0) FROM ticket_attachments WHERE ticket_id = ?1)";
+    // A customer's files count in full (sent, unsent or in progress): that is what
+    // bounds the storage one status link can fill. Staff do not count a customer's
+    // unsent files, or a customer could lock them out of the ticket for a day.
+    let counted = if u.uploader == Uploader::Staff {
+        "ticket_id = ?1 AND (message_id IS NOT NULL OR uploader_type = 'staff')"
+    } else {
+        "ticket_id = ?1"
+    };
+    let count = format!("(SELECT count(*) FROM ticket_attachments WHERE {counted})");
+    let total = format!("(SELECT coalesce(sum(size), 0) FROM ticket_attachments WHERE {counted})");
     let open = if u.refuse_closed {
         format!(
             " AND NOT {}",
