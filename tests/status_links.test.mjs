@@ -167,6 +167,49 @@ describe("the conversation", () => {
   });
 });
 
+describe("the status page's form, refused", () => {
+  const post = (t, fields, headers = {}) =>
+    w.call(`/api/tickets/${t.ticket_number}/messages`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
+      body: new URLSearchParams(fields).toString(),
+    });
+
+  test("answers the page again with the reason and the text kept, at the error's status; JSON callers still get JSON", async () => {
+    const t = await open();
+    await crm("POST", `/api/crm/tickets/${t.id}/close`);
+    const closed = await post(t, { token: t.access_token, body: "Is it <fixed>?" });
+    assert.equal(closed.status, 409);
+    assert.match(closed.headers.get("content-type"), /^text\/html/);
+    assert.match(closed.headers.get("content-security-policy"), /default-src 'none'/);
+    assert.match(closed.text, /role="alert"[^>]*><p><strong>Your reply was not sent.<\/strong> Ticket TKT-\d{4}-\d{4,} is closed/);
+    assert.match(closed.text, /href="\/support">open a new ticket/);
+
+    const u = await open();
+    const tooLong = await post(u, { token: u.access_token, body: `<b>${"x".repeat(10_001)}` });
+    assert.equal(tooLong.status, 400);
+    assert.match(tooLong.text, /Your reply was not sent.<\/strong> Message/);
+    assert.ok(tooLong.text.includes(`aria-invalid="true">&lt;b&gt;xxx`), "the text is back in the box, escaped");
+
+    for (let i = 0; i < 3; i++) assert.equal((await post(u, { token: u.access_token, body: `reply ${i}` })).status, 303);
+    const limited = await post(u, { token: u.access_token, body: "one too many" });
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers.get("retry-after")) > 0);
+    assert.match(limited.text, /Your reply was not sent/);
+    assert.ok(limited.text.includes(">one too many</textarea>"));
+
+    const wrong = await post(u, { token: "forged", body: "hello" });
+    assert.equal(wrong.status, 404);
+    assert.match(wrong.text, /<h1>Ticket not found<\/h1>/);
+    assert.doesNotMatch(wrong.text, /hello/);
+
+    const json = await w.postJson(`/api/tickets/${t.ticket_number}/messages`, { body: "Hello?" }, { "X-Ticket-Token": t.access_token });
+    assert.equal(json.status, 409);
+    assert.equal(json.body.code, "ticket_closed");
+    assert.equal((await rows(w.db, "SELECT count(*) AS n FROM ticket_messages WHERE ticket_id = ?", t.id))[0].n, 0);
+  });
+});
+
 describe("lost my link", () => {
   test("always the same 202, and the same 429, whether or not the email has tickets", async () => {
     const t = await open({ customer_email: "known@example.com" });

@@ -56,6 +56,10 @@ pub struct StatusPage<'a> {
     /// Right after the support form created the ticket: its private link, shown in
     /// a confirmation banner so the customer can keep it.
     pub just_created: Option<&'a str>,
+    /// Why the reply just posted was refused (its text is back in the box).
+    pub problem: Option<&'a str>,
+    /// The reply box's text: what was typed, after a refusal.
+    pub draft: &'a str,
     pub upload: UploadControl<'a>,
 }
 
@@ -90,15 +94,33 @@ pub fn status_page(p: &StatusPage) -> String {
             )
         })
         .collect();
+    let problem = match p.problem {
+        Some(text) => format!(
+            "<div class=\"error-summary\" role=\"alert\" id=\"reply-problem\"><p><strong>Your reply was not sent.</strong> {}</p></div>",
+            escape(text)
+        ),
+        None => String::new(),
+    };
+    let described = if p.problem.is_some() {
+        " aria-describedby=\"reply-problem\" aria-invalid=\"true\""
+    } else {
+        ""
+    };
     let reply = match p.reply_action {
         Some(action) => format!(
-            "<form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"token\" value=\"{}\">\
-             <label for=\"body\">Your reply</label><textarea id=\"body\" name=\"body\" required maxlength=\"{}\"></textarea>\
+            "<form method=\"post\" action=\"{}\"><input type=\"hidden\" name=\"token\" value=\"{}\">{problem}\
+             <label for=\"body\">Your reply</label><textarea id=\"body\" name=\"body\" required maxlength=\"{}\"{described}>{}</textarea>\
              {}<p><button type=\"submit\">Send reply</button></p></form>",
             escape(action),
             escape(p.token),
             p.max_reply_chars,
+            escape(p.draft),
             upload_control(&p.upload)
+        ),
+        // Closed: the refusal (if any) says so above the note.
+        None if p.problem.is_some() => format!(
+            "{problem}<p>This ticket is closed. Please <a href=\"/support\">open a new ticket</a> \
+             if you need more help.</p>"
         ),
         None => "<p>This ticket is closed. Please <a href=\"/support\">open a new ticket</a> \
                  if you need more help.</p>"
@@ -198,6 +220,8 @@ mod tests {
             token: "\"><script>",
             max_reply_chars: 10_000,
             just_created,
+            problem: None,
+            draft: "",
             upload: UploadControl {
                 action: "/api/tickets/TKT-2026-0001/attachments",
                 max_files: 5,

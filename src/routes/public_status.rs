@@ -171,11 +171,36 @@ pub async fn ticket_status(ctx: &Ctx, number: TicketNumber, token: Option<&str>)
 /// that confirms the number and shows the private link to keep.
 pub async fn page(call: Call<'_>) -> Answer {
     let (req, ctx, params) = call.parts();
-    let number = params.ticket_number()?;
+    let just_created = req
+        .query_pairs()
+        .iter()
+        .any(|(k, v)| k == "created" && v == "1");
+    let token = presented_token(&req, None);
+    let shown = Shown {
+        just_created,
+        refused: None,
+    };
+    status_page_answer(ctx, params.ticket_number()?, token.as_deref(), shown).await
+}
+
+/// What the status page shows besides the ticket.
+struct Shown<'a> {
+    just_created: bool,
+    /// A reply the form posted and the API refused: the error, and what was typed.
+    refused: Option<(&'a ApiError, &'a str)>,
+}
+
+/// The status page (or the not-found page, for a wrong number or token), with the
+/// refused reply's status and headers (`Retry-After`) when there is one.
+async fn status_page_answer(
+    ctx: &Ctx,
+    number: TicketNumber,
+    token: Option<&str>,
+    shown: Shown<'_>,
+) -> Answer {
     let db = ctx.db()?;
     let found = reads::with_public_thread(&db, &TicketRef::Number(number.clone())).await?;
-    let token = presented_token(&req, None);
-    let (ticket, thread) = match authorize(ctx, &db, found, &number, token.as_deref()).await {
+    let (ticket, thread) = match authorize(ctx, &db, found, &number, token).await {
         Ok(found) => found,
         Err(ApiError::NotFound { .. }) => return Ok(html_response(404, not_found_page())),
         Err(e) => return Err(e),
@@ -183,11 +208,10 @@ pub async fn page(call: Call<'_>) -> Answer {
     let action = format!("/api/tickets/{}/messages", ticket.ticket_number);
     let upload_action = format!("/api/tickets/{}/attachments", ticket.ticket_number);
     let token = token.unwrap_or_default();
-    let just_created = req
-        .query_pairs()
-        .iter()
-        .any(|(k, v)| k == "created" && v == "1")
-        .then(|| status_link::url(ctx.link_base(), &ticket.ticket_number, &token));
+    let just_created = shown
+        .just_created
+        .then(|| status_link::url(ctx.link_base(), &ticket.ticket_number, token));
+    let problem = shown.refused.map(|(error, _)| refusal_text(error));
     let times: Vec<String> = thread
         .messages
         .iter()
@@ -237,9 +261,11 @@ pub async fn page(call: Call<'_>) -> Answer {
             .collect(),
         reply_action: (customer_reply_effect(ticket.status) != ReplyEffect::Refused)
             .then_some(action.as_str()),
-        token: &token,
+        token,
         max_reply_chars: ctx.config.message_max_chars,
         just_created: just_created.as_deref(),
+        problem: problem.as_deref(),
+        draft: shown.refused.map_or("", |(_, typed)| typed),
         upload: UploadControl {
             action: &upload_action,
             max_files: limits.max_per_message,
@@ -247,7 +273,30 @@ pub async fn page(call: Call<'_>) -> Answer {
             accept: limits.types.listed(),
         },
     });
-    Ok(html_response(200, page))
+    let Some((error, _)) = shown.refused else {
+        return Ok(html_response(200, page));
+    };
+    let mut response = html_response(error.status(), page);
+    for (name, value) in error.headers() {
+        response.set_header(name, value);
+    }
+    Ok(response)
+}
+
+/// A refusal as a sentence for the page: the API's message, and each field's.
+fn refusal_text(error: &ApiError) -> String {
+    match error {
+        ApiError::Validation(v) => v
+            .details
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => error.body()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    }
 }
 
 fn html_response(status: u16, body: String) -> Response {
@@ -263,14 +312,35 @@ struct ReplyAdded<'a> {
 /// `POST /api/tickets/{ticket_number}/messages` `{body, attachment_ids?, token?}`: a
 /// customer's reply, with files they uploaded before.
 /// Reopens a resolved ticket; a closed one refuses. A form post (the status page) is
-/// answered with a 303 back to the page.
+/// answered with a 303 back to the page, or with the page and the reason when refused.
 pub async fn reply(call: Call<'_>) -> Answer {
     let (req, ctx, params) = call.parts();
     let (kind, _, fields) = read_fields(&req, ctx).await?;
     let token = presented_token(&req, Some(&fields));
     let client = Client::address(&req.client_ip());
     let number = params.ticket_number()?;
-    customer_reply(ctx, number, token.as_deref(), &fields, &client, kind).await
+    let answer = customer_reply(
+        ctx,
+        number.clone(),
+        token.as_deref(),
+        &fields,
+        &client,
+        kind,
+    )
+    .await;
+    match answer {
+        // A browser's form post gets the page again, with the reason and the text
+        // kept, rather than a JSON error it would show raw.
+        Err(error) if kind == BodyKind::Form && error.status() < 500 => {
+            let typed = fields.get("body").and_then(Value::as_str).unwrap_or("");
+            let shown = Shown {
+                just_created: false,
+                refused: Some((&error, typed)),
+            };
+            status_page_answer(ctx, number, token.as_deref(), shown).await
+        }
+        answer => answer,
+    }
 }
 
 /// Who a per-client limit (replies, lookups) counts.
