@@ -184,10 +184,20 @@ describe("the support page with FORM_SUCCESS_URL and Turnstile", () => {
   });
   after(() => w.dispose());
 
-  test("the configured success URL wins over the status page", async () => {
-    const res = await formPost(w, valid());
-    assert.equal(res.status, 303);
-    assert.match(res.headers.get("location"), /^https:\/\/www\.example\.com\/thanks\?ticket=TKT-\d{4}-\d{4,}$/);
+  test("another site's form goes to the configured success URL; our own /support page keeps its pages", async () => {
+    for (const site of [{}, { "Sec-Fetch-Site": "cross-site" }]) {
+      const res = await formPost(w, valid(), site);
+      assert.equal(res.status, 303);
+      assert.match(res.headers.get("location"), /^https:\/\/www\.example\.com\/thanks\?ticket=TKT-\d{4}-\d{4,}$/);
+    }
+    const ours = { "Sec-Fetch-Site": "same-origin" };
+    const created = await formPost(w, valid(), ours);
+    assert.equal(created.status, 303);
+    assert.match(created.headers.get("location"), /^\/t\/TKT-\d{4}-\d{4,}\?token=[\w-]+&created=1$/);
+    const refused = await formPost(w, valid({ customer_email: "not an email" }), ours);
+    assert.equal(refused.status, 400);
+    assert.match(refused.headers.get("content-type"), /^text\/html/);
+    assert.match(await refused.text(), /<form id="support-form"/);
   });
 
   test("the widget shows, and the CSP allows exactly Cloudflare's challenge origin for it", async () => {

@@ -4,8 +4,10 @@
 //!
 //! The rule, in order:
 //! 1. Not a form post (JSON): the JSON answer, as always.
-//! 2. A form post with `FORM_SUCCESS_URL` set: `303` to that URL plus `ticket=TKT-...`
-//!    (the site that hosts the form decides where people go), errors as JSON.
+//! 2. A form post from another site while `FORM_SUCCESS_URL` is set: `303` to that URL
+//!    plus `ticket=TKT-...` (the site that hosts the form decides where people go),
+//!    errors as JSON. Our own `/support` page is not another site: its posts carry
+//!    `Sec-Fetch-Site: same-origin` and follow rule 3, so it keeps working.
 //! 3. A form post whose `Accept` prefers `text/html` to JSON (what a browser sends
 //!    when it submits a form): `303` to the customer's status page with `created=1`
 //!    (its confirmation banner shows the number and the private link), or, without
@@ -68,12 +70,22 @@ pub enum FormClient {
     Browser,
 }
 
+/// What a create request says about who sent it.
+pub struct Sender<'a> {
+    /// Its body is `application/x-www-form-urlencoded`.
+    pub is_form: bool,
+    pub accept: Option<&'a str>,
+    /// `Sec-Fetch-Site` (browsers send it; `same-origin` for our own pages' posts).
+    pub fetch_site: Option<&'a str>,
+}
+
 impl FormClient {
-    pub fn of(is_form: bool, accept: Option<&str>, success_url_set: bool) -> Self {
-        match (is_form, success_url_set) {
+    pub fn of(sender: &Sender, success_url_set: bool) -> Self {
+        let another_site = sender.fetch_site != Some("same-origin");
+        match (sender.is_form, success_url_set && another_site) {
             (false, _) => FormClient::Api,
             (true, true) => FormClient::Configured,
-            (true, false) if prefers_html(accept) => FormClient::Browser,
+            (true, false) if prefers_html(sender.accept) => FormClient::Browser,
             (true, false) => FormClient::Api,
         }
     }
@@ -145,18 +157,25 @@ mod tests {
 
     #[test]
     fn who_gets_what() {
-        assert_eq!(FormClient::of(false, Some(CHROME), false), FormClient::Api);
-        assert_eq!(FormClient::of(true, None, false), FormClient::Api);
-        assert_eq!(FormClient::of(true, Some("*/*"), false), FormClient::Api);
-        assert_eq!(
-            FormClient::of(true, Some(CHROME), false),
-            FormClient::Browser
-        );
-        assert_eq!(
-            FormClient::of(true, Some(CHROME), true),
-            FormClient::Configured
-        );
-        assert_eq!(FormClient::of(true, None, true), FormClient::Configured);
+        let of = |is_form, accept, fetch_site, success_url_set| {
+            let sender = Sender {
+                is_form,
+                accept,
+                fetch_site,
+            };
+            FormClient::of(&sender, success_url_set)
+        };
+        assert_eq!(of(false, Some(CHROME), None, false), FormClient::Api);
+        assert_eq!(of(true, None, None, false), FormClient::Api);
+        assert_eq!(of(true, Some("*/*"), None, false), FormClient::Api);
+        assert_eq!(of(true, Some(CHROME), None, false), FormClient::Browser);
+        let site = Some("cross-site");
+        assert_eq!(of(true, Some(CHROME), site, true), FormClient::Configured);
+        assert_eq!(of(true, None, None, true), FormClient::Configured);
+        // Our own /support page, whatever FORM_SUCCESS_URL says.
+        let ours = Some("same-origin");
+        assert_eq!(of(true, Some(CHROME), ours, true), FormClient::Browser);
+        assert_eq!(of(true, Some("*/*"), ours, true), FormClient::Api);
     }
 
     #[test]

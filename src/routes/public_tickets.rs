@@ -19,7 +19,7 @@ use crate::domain::ticket::{Actor, Priority, Status, TicketNumber};
 use crate::domain::ticket_input::{CreatePolicy, NewTicket};
 use crate::domain::time::Timestamp;
 use crate::error::ApiError;
-use crate::http::form_post::FormClient;
+use crate::http::form_post::{FormClient, Sender};
 use crate::http::headers::{bearer, idempotency_key};
 use crate::http::support_page::Problem;
 use crate::http::{success, BodyKind, Response};
@@ -77,11 +77,14 @@ pub struct PublicCreate<'a> {
 pub async fn create(call: Call<'_>) -> Answer {
     let (req, ctx, _) = call.parts();
     let is_form = super::input::body_kind(&req).is_ok_and(|kind| kind == BodyKind::Form);
-    let client = FormClient::of(
+    let accept = req.header("Accept");
+    let fetch_site = req.header("Sec-Fetch-Site");
+    let sender = Sender {
         is_form,
-        req.header("Accept").as_deref(),
-        ctx.config.form_success_url.is_some(),
-    );
+        accept: accept.as_deref(),
+        fetch_site: fetch_site.as_deref(),
+    };
+    let client = FormClient::of(&sender, ctx.config.form_success_url.is_some());
     let input = match read_create(&req, ctx).await {
         Ok(input) => input,
         Err(error) => return refused(ctx, client, error, None),
