@@ -29,7 +29,7 @@ async function outbound(request) {
   throw new Error(`unexpected outbound fetch to ${url.hostname}`);
 }
 
-let w, staff;
+let w, staff, admin;
 before(async () => {
   w = await startWorker({
     bindings: {
@@ -48,6 +48,8 @@ before(async () => {
   });
   await createStaff(w.db, { email: "agent@example.com", name: "Agent Smith" });
   staff = await login(w, "agent@example.com");
+  await createStaff(w.db, { email: "boss@example.com", name: "Bea Boss", role: "admin" });
+  admin = await login(w, "boss@example.com");
 });
 after(() => w.dispose());
 beforeEach(() => {
@@ -194,15 +196,18 @@ describe("retries", () => {
     assert.equal(failed.attempts, 3);
     assert.equal(failed.last_error, "webhook answered 500");
 
-    const list = await w.call("/api/crm/notifications?status=failed", { headers: staff.auth });
+    // The outbox (recipients, subjects, errors) is the admins': an agent is refused.
+    assert.equal((await w.call("/api/crm/notifications?status=failed", { headers: staff.auth })).status, 403);
+    assert.equal((await w.call(`/api/crm/notifications/${failed.id}/retry`, { method: "POST", headers: staff.auth })).status, 403);
+    const list = await w.call("/api/crm/notifications?status=failed", { headers: admin.auth });
     assert.equal(list.status, 200);
     assert.ok(list.body.data.notifications.some((n) => n.id === failed.id));
     webhookMode = "ok";
-    const retry = await w.call(`/api/crm/notifications/${failed.id}/retry`, { method: "POST", headers: staff.auth });
+    const retry = await w.call(`/api/crm/notifications/${failed.id}/retry`, { method: "POST", headers: admin.auth });
     assert.equal(retry.status, 202);
     await waitFor(async () => (await hook()).status === "sent", 5000, "retried delivery");
-    assert.equal((await w.call(`/api/crm/notifications/${failed.id}/retry`, { method: "POST", headers: staff.auth })).status, 404);
-    assert.equal((await w.call("/api/crm/notifications?status=nope", { headers: staff.auth })).status, 400);
+    assert.equal((await w.call(`/api/crm/notifications/${failed.id}/retry`, { method: "POST", headers: admin.auth })).status, 404);
+    assert.equal((await w.call("/api/crm/notifications?status=nope", { headers: admin.auth })).status, 400);
   });
 });
 

@@ -127,8 +127,8 @@ pub static ROUTES: &[Route] = &[
     route("POST",   "/api/crm/api-keys",                      "create_api_key",       admin!(crm_api_keys::create)),
     route("DELETE", "/api/crm/api-keys/{id}",                 "revoke_api_key",       admin!(crm_api_keys::revoke)),
     // The outbox.
-    route("GET",    "/api/crm/notifications",                 "list_notifications",   staff!(crm_notifications::list)),
-    route("POST",   "/api/crm/notifications/{id}/retry",      "retry_notification",   staff!(crm_notifications::retry)),
+    route("GET",    "/api/crm/notifications",                 "list_notifications",   admin!(crm_notifications::list)),
+    route("POST",   "/api/crm/notifications/{id}/retry",      "retry_notification",   admin!(crm_notifications::retry)),
     // Tickets.
     route("GET",    "/api/crm/stats",                         "ticket_stats",         staff!(crm_tickets::stats)),
     route("GET",    "/api/crm/tickets",                       "list_tickets",         staff!(crm_tickets::list)),
@@ -433,10 +433,11 @@ mod tests {
     }
 
     #[test]
-    fn staff_and_key_administration_is_for_admins() {
+    fn staff_keys_outbox_and_deletes_are_for_admins() {
         for route in ROUTES {
             let admin_area = route.path.starts_with("/api/crm/staff")
                 || route.path.starts_with("/api/crm/api-keys")
+                || route.path.starts_with("/api/crm/notifications")
                 || route.name == "delete_attachment";
             assert_eq!(
                 matches!(route.access, Access::Admin(_)),
