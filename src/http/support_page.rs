@@ -61,7 +61,9 @@ pub fn support_page(p: &SupportPage) -> String {
                 format!(" aria-describedby=\"{name}-hint {name}-error\" aria-invalid=\"true\"")
             }
         };
-        let control = control.replace("{aria}", &aria);
+        // The placeholder stands before any typed value in every control, so only the
+        // first occurrence is ours (a person may type "{aria}" too).
+        let control = control.replacen("{aria}", &aria, 1);
         format!(
             "<div class=\"field{}\"><label for=\"{name}\">{label}{}</label>{}{control}{}</div>",
             if error.is_some() { " invalid" } else { "" },
@@ -146,7 +148,7 @@ pub fn support_page(p: &SupportPage) -> String {
             "Subject",
             true,
             format!(
-                "<input id=\"subject\" name=\"subject\" type=\"text\" required maxlength=\"{}\" value=\"{}\"{{aria}}>",
+                "<input id=\"subject\" name=\"subject\" type=\"text\" required maxlength=\"{}\" {{aria}} value=\"{}\">",
                 SUBJECT.max_chars,
                 escape(value("subject"))
             ),
@@ -168,7 +170,7 @@ pub fn support_page(p: &SupportPage) -> String {
             "Your email",
             true,
             format!(
-                "<input id=\"customer_email\" name=\"customer_email\" type=\"email\" required maxlength=\"{EMAIL_MAX_CHARS}\" autocomplete=\"email\" value=\"{}\"{{aria}}>",
+                "<input id=\"customer_email\" name=\"customer_email\" type=\"email\" required maxlength=\"{EMAIL_MAX_CHARS}\" autocomplete=\"email\"{{aria}} value=\"{}\">",
                 escape(value("customer_email"))
             ),
             "We answer here.",
@@ -178,7 +180,7 @@ pub fn support_page(p: &SupportPage) -> String {
             "Your name",
             false,
             format!(
-                "<input id=\"customer_name\" name=\"customer_name\" type=\"text\" maxlength=\"{}\" autocomplete=\"name\" value=\"{}\"{{aria}}>",
+                "<input id=\"customer_name\" name=\"customer_name\" type=\"text\" maxlength=\"{}\" autocomplete=\"name\"{{aria}} value=\"{}\">",
                 CUSTOMER_NAME.max_chars,
                 escape(value("customer_name"))
             ),
@@ -322,7 +324,7 @@ mod tests {
         let values: Fields = json!({
             "subject": "<b>Printer</b>",
             "description": "It \"burns\"</textarea><script>",
-            "customer_email": "ann@",
+            "customer_email": "ann@{aria}",
             "priority": "high",
             "category": "billing",
             "website": "never echoed"
@@ -354,6 +356,8 @@ mod tests {
         ));
         assert!(html.contains("<p class=\"field-error\" id=\"customer_email-error\">"));
         assert!(html.contains("value=\"&lt;b&gt;Printer&lt;/b&gt;\""));
+        // Typed text that looks like the page's own placeholder stays text.
+        assert!(html.contains("aria-invalid=\"true\" value=\"ann@{aria}\">"));
         assert!(html.contains("It &quot;burns&quot;&lt;/textarea&gt;&lt;script&gt;</textarea>"));
         assert!(html.contains("<option value=\"high\" selected>High</option>"));
         assert!(html.contains("<option value=\"billing\" selected>Billing</option>"));
