@@ -4,6 +4,7 @@
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -226,6 +227,17 @@ describe("the protocol's edges, raw", () => {
     assert.match(anonymous.headers.get("www-authenticate"), /Bearer/);
     const forged = await post({ jsonrpc: "2.0", id: 1, method: "tools/list" }, {}, { Authorization: "Bearer hk_forged" });
     assert.equal(forged.status, 401);
+    // A staff session token that happens to begin like an integration key (1 in
+    // 262,144 random ones do) is still a session: planted in KV as login stores one.
+    const token = "hk_" + "A".repeat(40);
+    const staffId = staff.body.data.staff.id;
+    const hash = createHash("sha256").update(token).digest("hex");
+    const now = Date.now();
+    const record = { staff_id: staffId, epoch: 0, created_at: new Date(now).toISOString(), expires_at: new Date(now + 3600_000).toISOString() };
+    await w.kv.put(`session:${hash}`, JSON.stringify(record));
+    const lucky = await post({ jsonrpc: "2.0", id: 1, method: "tools/list" }, {}, { Authorization: `Bearer ${token}` });
+    assert.equal(lucky.status, 200, lucky.text);
+    assert.ok(lucky.body.result.tools.some((t) => t.name === "ticket_stats"), "the staff tools");
     const foreign = await post({ jsonrpc: "2.0", id: 1, method: "tools/list" }, { Origin: "https://evil.example" });
     assert.equal(foreign.status, 403);
     const own = await post({ jsonrpc: "2.0", id: 1, method: "tools/list" }, { Origin: "http://localhost" });

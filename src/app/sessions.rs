@@ -147,8 +147,9 @@ pub async fn authenticate(
     })
 }
 
-/// Whether a bearer credential has the shape of the tokens this API issues.
-fn looks_like_a_session_token(token: &str) -> bool {
+/// Whether a bearer credential has the shape of the session tokens this API issues
+/// (43 base64url characters; an integration key is longer, `hk_` and 43 more).
+pub fn looks_like_a_session_token(token: &str) -> bool {
     token.len() == TOKEN_CHARS
         && token
             .bytes()
@@ -164,5 +165,12 @@ mod tests {
         assert!(looks_like_a_session_token(&"a".repeat(43)));
         assert!(!looks_like_a_session_token("short"));
         assert!(!looks_like_a_session_token(&("a".repeat(42) + "=")));
+        // A session token may begin like an integration key; a key is longer.
+        assert!(looks_like_a_session_token(
+            &("hk_".to_owned() + &"a".repeat(40))
+        ));
+        assert!(!looks_like_a_session_token(
+            &("hk_".to_owned() + &"a".repeat(43))
+        ));
     }
 }

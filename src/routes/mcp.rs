@@ -104,17 +104,18 @@ fn origin_allowed(ctx: &Ctx, origin: &str) -> bool {
 async fn authenticate(req: &Request, ctx: &Ctx) -> Result<Caller, ApiError> {
     let header = req.header("Authorization");
     let credential = header.as_deref().and_then(bearer);
+    // By shape, not by prefix alone: a random session token may begin with `hk_`.
     match credential {
+        Some(token) if sessions::looks_like_a_session_token(token) => Ok(Caller::Staff(
+            sessions::authenticate(header.as_deref(), ctx, Role::Agent).await?,
+        )),
         Some(key) if key.starts_with(crm_api_keys::KEY_PREFIX) => {
             public_tickets::integration_key(header.as_deref(), ctx)
                 .await?
                 .map(Caller::Integration)
                 .ok_or_else(unauthorized)
         }
-        Some(_) => Ok(Caller::Staff(
-            sessions::authenticate(header.as_deref(), ctx, Role::Agent).await?,
-        )),
-        None => Err(unauthorized()),
+        Some(_) | None => Err(unauthorized()),
     }
 }
 
