@@ -8,6 +8,7 @@ use super::answers::{public_download_path, PublicAttachmentAnswer};
 use super::call::{Answer, Call};
 use super::input::{attachment_ids, read_fields};
 use crate::app::attachments::expiry;
+use crate::app::links::StatusLink;
 use crate::app::Ctx;
 use crate::domain::abuse::{email_bucket, ip_bucket, Limit};
 use crate::domain::attachment::human_size;
@@ -210,7 +211,7 @@ async fn status_page_answer(
     let token = token.unwrap_or_default();
     let just_created = shown
         .just_created
-        .then(|| status_link::url(ctx.link_base(), &ticket.ticket_number, token));
+        .then(|| StatusLink::with_token(ctx, &ticket.ticket_number, token.to_owned()).status_url);
     let problem = shown.refused.map(|(error, _)| refusal_text(error));
     let times: Vec<String> = thread
         .messages
