@@ -129,6 +129,16 @@ describe("the public endpoint serves no attacker", () => {
     const view = async (id) => (await w.call(`/api/crm/tickets/${id}`, { headers: admin.auth })).body.data.ticket;
     assert.equal((await view(anon.body.data.id)).requester_verified, false);
     assert.equal((await view(keyed.body.data.id)).requester_verified, true, "a key vouched for its logged-in user");
+    // A key naming its user with someone else's email proves nothing about that email
+    // (an assistant told "my email is cfo@..." by a logged-in user): linked, not verified.
+    const other = await w.postJson("/api/tickets/create", ticket({ customer_email: "CFO@victim.example", user_id: 7 }), { Authorization: `Bearer ${apiKey}` });
+    assert.equal(other.status, 201, other.text);
+    const otherTicket = await view(other.body.data.id);
+    assert.equal(otherTicket.requester_verified, false);
+    assert.equal(otherTicket.user_id, 7);
+    // The same email in another case is the user's own.
+    const cased = await w.postJson("/api/tickets/create", ticket({ customer_email: "Member@Example.com", user_id: 7 }), { Authorization: `Bearer ${apiKey}` });
+    assert.equal((await view(cased.body.data.id)).requester_verified, true);
     const list = await w.call("/api/crm/tickets?customer_email=proof@example.com", { headers: admin.auth });
     assert.equal(list.body.data.tickets[0].requester_verified, false);
     // The link returned to the caller proves nothing; the one in the email does.

@@ -218,7 +218,8 @@ pub async fn create_ticket(ctx: &Ctx, input: PublicCreate<'_>) -> Answer {
             Some(_) => UserLink::MustExist,
             None => UserLink::IfEmailMatches,
         },
-        // A trusted integration vouches for the user it says is logged in.
+        // A trusted integration vouches for the user it says is logged in (verified
+        // only when that user's email is the ticket's: see `CreateTicket`).
         requester_verified: key.is_some() && ticket.user_id.is_some(),
         limits: &limits,
         window_start: ctx.rate_window().start(ctx.now),

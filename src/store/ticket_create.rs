@@ -45,7 +45,9 @@ pub struct CreateTicket<'a> {
     pub assigned_to: Option<i64>,
     /// What a `user_id` the caller names must satisfy.
     pub user_link: UserLink,
-    /// Whether the requester proved control of the email (stored on the ticket).
+    /// Whether the caller vouches for `user_id` (an integration key: the site's user
+    /// is logged in). The ticket's requester is then verified when that user's email
+    /// is the ticket's; a user with another email is linked but proves nothing.
     pub requester_verified: bool,
     /// Rate limits to check and count, over hits newer than `window_start` (unused
     /// without limits). The time of the create is `outbox.now`.
@@ -183,11 +185,15 @@ fn create_statements(c: &CreateTicket<'_>) -> (Vec<(String, Vec<Value>)>, usize)
         int(c.assigned_to),
         int(c.actor.staff_id()),
         time(c.outbox.now),
-        int(Some(i64::from(c.requester_verified))),
     ]
     .map(|v| p.bind(v));
-    let [subject, description, user, name, email, priority, category, status_p, assignee, creator, now, verified] =
+    let [subject, description, user, name, email, priority, category, status_p, assignee, creator, now] =
         values;
+    let verified = if c.requester_verified {
+        format!("EXISTS (SELECT 1 FROM users WHERE id = {user} AND email = {email} COLLATE NOCASE)")
+    } else {
+        "0".to_owned()
+    };
     let user = stored_user_sql(c, &user, &email);
     let insert = format!(
         "INSERT INTO support_tickets
