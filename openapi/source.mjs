@@ -138,7 +138,7 @@ export const schemas = {
     requester_verified: {
       type: "boolean",
       description:
-        "Whether the requester proved control of `customer_email` (an emailed link, or an integration key vouching for its user). Until then, treat them as unknown.",
+        "Whether the requester proved control of `customer_email` (an emailed link, or an integration key vouching for its user whose email it is). Until then, treat them as unknown.",
     },
   }),
   Event: obj({
