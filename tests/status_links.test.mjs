@@ -171,7 +171,7 @@ describe("the status page's form, refused", () => {
   const post = (t, fields, headers = {}) =>
     w.call(`/api/tickets/${t.ticket_number}/messages`, {
       method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "text/html,application/xhtml+xml,*/*;q=0.8", ...headers },
       body: new URLSearchParams(fields).toString(),
     });
 
@@ -202,6 +202,11 @@ describe("the status page's form, refused", () => {
     assert.equal(wrong.status, 404);
     assert.match(wrong.text, /<h1>Ticket not found<\/h1>/);
     assert.doesNotMatch(wrong.text, /hello/);
+
+    // A script posting the form without asking for HTML still gets JSON.
+    const script = await post(u, { token: "forged", body: "hello" }, { Accept: "*/*" });
+    assert.equal(script.status, 404);
+    assert.equal(script.body.code, "not_found");
 
     const json = await w.postJson(`/api/tickets/${t.ticket_number}/messages`, { body: "Hello?" }, { "X-Ticket-Token": t.access_token });
     assert.equal(json.status, 409);

@@ -20,6 +20,7 @@ use crate::domain::ticket::{MessageAuthor, Priority, Status, TicketNumber};
 use crate::domain::time::Timestamp;
 use crate::domain::validation::ValidationError;
 use crate::error::ApiError;
+use crate::http::form_post::prefers_html;
 use crate::http::html::page_response;
 use crate::http::status_page::{
     not_found_page, status_page, PageAttachment, PageMessage, StatusPage, UploadControl,
@@ -313,7 +314,8 @@ struct ReplyAdded<'a> {
 /// `POST /api/tickets/{ticket_number}/messages` `{body, attachment_ids?, token?}`: a
 /// customer's reply, with files they uploaded before.
 /// Reopens a resolved ticket; a closed one refuses. A form post (the status page) is
-/// answered with a 303 back to the page, or with the page and the reason when refused.
+/// answered with a 303 back to the page; refused, a browser's (`Accept` prefers HTML)
+/// gets the page with the reason, anything else the JSON error.
 pub async fn reply(call: Call<'_>) -> Answer {
     let (req, ctx, params) = call.parts();
     let (kind, _, fields) = read_fields(&req, ctx).await?;
@@ -329,10 +331,11 @@ pub async fn reply(call: Call<'_>) -> Answer {
         kind,
     )
     .await;
+    let browser = kind == BodyKind::Form && prefers_html(req.header("Accept").as_deref());
     match answer {
         // A browser's form post gets the page again, with the reason and the text
         // kept, rather than a JSON error it would show raw.
-        Err(error) if kind == BodyKind::Form && error.status() < 500 => {
+        Err(error) if browser && error.status() < 500 => {
             let typed = fields.get("body").and_then(Value::as_str).unwrap_or("");
             let shown = Shown {
                 just_created: false,
