@@ -122,7 +122,7 @@ pub async fn authenticate(
         .get(&kv_key(&token_hash))
         .text()
         .await?
-        .and_then(|text| serde_json::from_str::<SessionRecord>(&text).ok())
+        .and_then(|text| serde_json::from_slice::<SessionRecord>(text.as_bytes()).ok())
         .ok_or_else(invalid)?;
     // KV expiry is lazy and eventually consistent: the record's own deadline rules.
     if record.expires_at <= ctx.now {

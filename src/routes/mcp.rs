@@ -32,7 +32,7 @@ use crate::store::tickets::TicketRef;
 /// The tools, with their schemas, as `scripts/openapi.mjs` writes them from
 /// openapi/source.mjs: `{"customer": [...], "staff": [...]}`.
 static TOOLS: LazyLock<Value> = LazyLock::new(|| {
-    serde_json::from_str(include_str!("../../openapi/mcp-tools.json")).unwrap_or_default()
+    serde_json::from_slice(include_bytes!("../../openapi/mcp-tools.json")).unwrap_or_default()
 });
 
 /// Who is calling.

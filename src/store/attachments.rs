@@ -141,7 +141,7 @@ pub async fn reserve(db: &Database, u: &NewUpload<'_>) -> worker::Result<Reserve
     let Some(state) = results[1].rows::<Value>()?.into_iter().next() else {
         return Ok(Reserved::NoTicket);
     };
-    let status: Option<Status> = serde_json::from_value(state["status"].clone()).ok();
+    let status = state["status"].as_str().and_then(Status::parse);
     let files = state["files"].as_f64().unwrap_or(0.0) as u64;
     let bytes = state["bytes"].as_f64().unwrap_or(0.0) as u64;
     Ok(
@@ -431,9 +431,9 @@ impl Link {
     }
 }
 
-/// A row of `Link::states`.
+/// A row of `Link::states` (its columns are constrained by the schema, so a row always reads).
 #[derive(Deserialize)]
-struct CandidateRow {
+pub(super) struct CandidateRow {
     id: i64,
     ticket_id: i64,
     uploader_type: Uploader,
@@ -444,9 +444,8 @@ struct CandidateRow {
 }
 
 /// The rows of `Link::states` for the domain's `why_unusable`.
-pub(super) fn candidates(rows: Vec<Value>) -> Vec<Candidate> {
+pub(super) fn candidates(rows: Vec<CandidateRow>) -> Vec<Candidate> {
     rows.into_iter()
-        .filter_map(|row| serde_json::from_value::<CandidateRow>(row).ok())
         .map(|r| Candidate {
             id: r.id,
             ticket_id: r.ticket_id,
