@@ -7,7 +7,6 @@
 //! password resets and logouts take effect at once, not when KV propagates.
 
 use serde::{Deserialize, Serialize};
-use worker::KvStore;
 
 use super::Ctx;
 use crate::domain::encoding::{base64url, hex};
@@ -16,6 +15,7 @@ use crate::domain::staff::Role;
 use crate::domain::time::Timestamp;
 use crate::error::ApiError;
 use crate::http::headers::bearer;
+use crate::platform::kv::Kv;
 use crate::platform::webcrypto::random_bytes;
 use crate::store::rows::StaffMember;
 use crate::store::staff;
@@ -46,8 +46,8 @@ impl Session {
     }
 }
 
-fn sessions(ctx: &Ctx) -> Result<KvStore, ApiError> {
-    ctx.env.kv("SESSIONS").map_err(ApiError::from)
+fn sessions(ctx: &Ctx) -> Result<Kv, ApiError> {
+    Kv::from_env(&ctx.env, "SESSIONS", ctx.kv_trips.clone()).map_err(ApiError::from)
 }
 
 fn kv_key(token_hash: &str) -> String {
@@ -73,14 +73,12 @@ pub async fn create_session(
         created_at: ctx.now,
         expires_at,
     };
-    ctx.kv_trips.add();
     sessions(ctx)?
         .put(
             &kv_key(&token_hash(&token)),
-            serde_json::to_string(&record).unwrap_or_default(),
-        )?
-        .expiration_ttl(ttl)
-        .execute()
+            &serde_json::to_string(&record).unwrap_or_default(),
+            ttl,
+        )
         .await?;
     Ok((token, expires_at))
 }
@@ -89,7 +87,6 @@ pub async fn create_session(
 /// location sees at once).
 pub async fn revoke_session(ctx: &Ctx, session: &Session) -> Result<(), ApiError> {
     staff::revoke_session(&ctx.db()?, &session.token_hash, session.expires_at).await?;
-    ctx.kv_trips.add();
     sessions(ctx)?.delete(&kv_key(&session.token_hash)).await?;
     Ok(())
 }
@@ -117,10 +114,8 @@ pub async fn authenticate(
     let invalid = || unauthorized("The session is invalid or has expired; log in again.");
 
     let token_hash = token_hash(token);
-    ctx.kv_trips.add();
     let record = sessions(ctx)?
         .get(&kv_key(&token_hash))
-        .text()
         .await?
         .and_then(|text| serde_json::from_slice::<SessionRecord>(text.as_bytes()).ok())
         .ok_or_else(invalid)?;

@@ -3,6 +3,7 @@
 //! the reason and the figure. Nothing above this layer touches `web_sys` or `js_sys`.
 
 pub mod d1;
+pub mod kv;
 pub mod log;
 pub mod outbound;
 pub mod r2;
