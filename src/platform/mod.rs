@@ -9,6 +9,7 @@ pub mod outbound;
 pub mod r2;
 pub mod request;
 pub mod response;
+pub mod task;
 pub mod trips;
 pub mod version;
 pub mod webcrypto;
