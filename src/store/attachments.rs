@@ -7,6 +7,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::guard::Guard;
 use super::rate_limits::{bucket_states, record_hits_sql, state_columns, BucketSql};
 use super::rows::{Attachment, Ticket, ATTACHMENT_COLUMNS, A_ATTACHMENT_COLUMNS, T_TICKET_COLUMNS};
 use super::tickets::TicketRef;
@@ -245,6 +246,7 @@ pub(super) fn of_thread(
     db: &Database,
     reference: &TicketRef,
     public_only: bool,
+    guard: Option<&Guard<'_>>,
 ) -> worker::Result<Statement> {
     let (condition, value) = reference.condition();
     let public = if public_only {
@@ -252,13 +254,15 @@ pub(super) fn of_thread(
     } else {
         String::new()
     };
+    let mut params = vec![value];
+    let guarded = Guard::and(guard, &mut params);
     db.prepare(
         &format!(
             "SELECT {} FROM ticket_attachments a JOIN support_tickets t ON t.id = a.ticket_id
-             WHERE {condition} AND a.message_id IS NOT NULL{public} ORDER BY a.id",
+             WHERE {condition} AND a.message_id IS NOT NULL{public}{guarded} ORDER BY a.id",
             A_ATTACHMENT_COLUMNS.as_str()
         ),
-        &[value],
+        &params,
     )
 }
 
