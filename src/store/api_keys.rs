@@ -55,7 +55,7 @@ pub async fn list(db: &Database, guard: &Guard<'_>) -> worker::Result<Guarded<Ve
         guard.condition(&mut params)
     );
     let list = db.prepare(&sql, &params)?;
-    guard.run(db, vec![list], |r| r[0].rows()).await
+    guard.run(db, vec![list]).await?.read(|r| r[0].rows())
 }
 
 /// Revokes a key (idempotent: a revoked key keeps its first revocation time).

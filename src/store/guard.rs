@@ -78,21 +78,37 @@ impl Guard<'_> {
         }
     }
 
-    /// Runs `statements` (each carrying `condition`) after the check, in one batch;
-    /// `read` gets their results.
-    pub(crate) async fn run<T>(
+    /// Runs `statements` (each carrying `condition`) after the check, in one batch
+    /// (one copy of this in the wasm, whatever the route reads: see `Ran::read`).
+    pub(crate) async fn run(
         &self,
         db: &Database,
         statements: Vec<Statement>,
-        read: impl FnOnce(&[Rows]) -> worker::Result<T>,
-    ) -> worker::Result<Guarded<T>> {
+    ) -> worker::Result<Ran> {
         let mut all = Vec::with_capacity(statements.len() + 1);
         all.push(self.check(db)?);
         all.extend(statements);
-        let results = db.batch(all).await?;
+        let mut results = db.batch(all).await?;
+        let check = results.remove(0).rows::<SessionCheck>()?.into_iter().next();
+        Ok(Ran { check, results })
+    }
+}
+
+/// A guarded batch that ran: the check's row, and the route's results.
+pub(crate) struct Ran {
+    check: Option<SessionCheck>,
+    results: Vec<Rows>,
+}
+
+impl Ran {
+    /// What the route reads from its statements' results.
+    pub(crate) fn read<T>(
+        self,
+        read: impl FnOnce(&[Rows]) -> worker::Result<T>,
+    ) -> worker::Result<Guarded<T>> {
         Ok(Guarded {
-            check: results[0].rows::<SessionCheck>()?.into_iter().next(),
-            value: read(&results[1..])?,
+            value: read(&self.results)?,
+            check: self.check,
         })
     }
 }

@@ -278,7 +278,7 @@ pub async fn list(
         guard.condition(&mut params)
     );
     let list = db.prepare(&sql, &params)?;
-    guard.run(db, vec![list], |r| r[0].rows()).await
+    guard.run(db, vec![list]).await?.read(|r| r[0].rows())
 }
 
 /// Gives a failed or skipped row a fresh set of attempts, claimed by the caller
@@ -302,6 +302,7 @@ pub async fn retry(
     );
     let update = db.prepare(&sql, &params)?;
     guard
-        .run(db, vec![update], |r| Ok(r[0].rows()?.into_iter().next()))
-        .await
+        .run(db, vec![update])
+        .await?
+        .read(|r| Ok(r[0].rows()?.into_iter().next()))
 }

@@ -12,9 +12,11 @@ pub async fn session_check(
     staff_id: i64,
     token_hash: &str,
 ) -> worker::Result<Option<SessionCheck>> {
-    session_check_statement(db, staff_id, token_hash)?
-        .first()
-        .await
+    // Read as the guarded batches read it (one deserializer for the row in the wasm).
+    let rows: Vec<SessionCheck> = session_check_statement(db, staff_id, token_hash)?
+        .all()
+        .await?;
+    Ok(rows.into_iter().next())
 }
 
 /// What a login must know before checking the password, read in one round trip.
@@ -117,7 +119,7 @@ pub async fn revoke_session(
         guard.condition(&mut params)
     );
     let insert = db.prepare(&sql, &params)?;
-    guard.run(db, vec![insert], |_| Ok(())).await
+    guard.run(db, vec![insert]).await?.read(|_| Ok(()))
 }
 
 pub async fn list(db: &Database, guard: &Guard<'_>) -> worker::Result<Guarded<Vec<StaffMember>>> {
@@ -127,7 +129,7 @@ pub async fn list(db: &Database, guard: &Guard<'_>) -> worker::Result<Guarded<Ve
         guard.condition(&mut params)
     );
     let list = db.prepare(&sql, &params)?;
-    guard.run(db, vec![list], |r| r[0].rows()).await
+    guard.run(db, vec![list]).await?.read(|r| r[0].rows())
 }
 
 /// Active staff, by name: who a ticket can be assigned to.
@@ -138,7 +140,7 @@ pub async fn active(db: &Database, guard: &Guard<'_>) -> worker::Result<Guarded<
         guard.condition(&mut params)
     );
     let list = db.prepare(&sql, &params)?;
-    guard.run(db, vec![list], |r| r[0].rows()).await
+    guard.run(db, vec![list]).await?.read(|r| r[0].rows())
 }
 
 /// Inserts a staff member; `None` when the email is taken.

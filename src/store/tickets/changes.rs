@@ -80,7 +80,9 @@ async fn guarded_change(
     );
     let current = db.prepare(&current, &current_params)?;
     session
-        .run(db, vec![event, update, current], |results| {
+        .run(db, vec![event, update, current])
+        .await?
+        .read(|results| {
             if let Some(ticket) = results[1].rows::<Ticket>()?.into_iter().next() {
                 return Ok(Change::Done(ticket));
             }
@@ -96,7 +98,6 @@ async fn guarded_change(
                 current: current.map(|c| c.ticket),
             })
         })
-        .await
 }
 
 fn shared_params(

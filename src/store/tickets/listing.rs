@@ -147,20 +147,18 @@ pub async fn page(
             &total_params,
         )?);
     }
-    guard
-        .run(db, statements, |results| {
-            let tickets = results[0].rows::<Ticket>()?;
-            #[derive(serde::Deserialize)]
-            struct Total {
-                total: i64,
-            }
-            let total = match results.get(1) {
-                Some(r) => r.rows::<Total>()?.first().map(|t| t.total),
-                None => None,
-            };
-            Ok((tickets, total))
-        })
-        .await
+    guard.run(db, statements).await?.read(|results| {
+        let tickets = results[0].rows::<Ticket>()?;
+        #[derive(serde::Deserialize)]
+        struct Total {
+            total: i64,
+        }
+        let total = match results.get(1) {
+            Some(r) => r.rows::<Total>()?.first().map(|t| t.total),
+            None => None,
+        };
+        Ok((tickets, total))
+    })
 }
 
 /// The cursor key of a row for the given sort.

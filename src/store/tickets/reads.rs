@@ -95,18 +95,16 @@ pub async fn with_thread_and_events(
         messages(db, reference, true, Some(guard))?,
         attachments::of_thread(db, reference, false, Some(guard))?,
     ];
-    guard
-        .run(db, statements, |results| {
-            let Some(ticket) = results[0].rows::<Ticket>()?.into_iter().next() else {
-                return Ok(None);
-            };
-            let thread = Thread {
-                messages: results[2].rows()?,
-                attachments: results[3].rows()?,
-            };
-            Ok(Some((ticket, results[1].rows()?, thread)))
-        })
-        .await
+    guard.run(db, statements).await?.read(|results| {
+        let Some(ticket) = results[0].rows::<Ticket>()?.into_iter().next() else {
+            return Ok(None);
+        };
+        let thread = Thread {
+            messages: results[2].rows()?,
+            attachments: results[3].rows()?,
+        };
+        Ok(Some((ticket, results[1].rows()?, thread)))
+    })
 }
 
 /// The ticket with its public messages and their files (never internal notes or

@@ -48,8 +48,9 @@ pub async fn stats(
         vec![int(Some(me))],
     )?;
     guard
-        .run(db, vec![by_status, by_priority, unassigned, mine], counts)
-        .await
+        .run(db, vec![by_status, by_priority, unassigned, mine])
+        .await?
+        .read(counts)
 }
 
 /// The counts from the batch's results (after the check).
