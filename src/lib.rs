@@ -20,6 +20,8 @@ use std::cell::RefCell;
 use std::sync::OnceLock;
 
 use serde::Serialize;
+use worker::js_sys::Function;
+use worker::wasm_bindgen::prelude::*;
 use worker::{event, web_sys, Context, Env, ScheduleContext, ScheduledEvent};
 
 use crate::app::Ctx;
@@ -43,13 +45,26 @@ const CORS_ALLOW_HEADERS: &str = "Content-Type, Authorization, Idempotency-Key, 
 const CORS_EXPOSE_HEADERS: &str = "Location, Retry-After, RateLimit, RateLimit-Policy, \
     X-Request-Id, Idempotent-Replayed, Content-Disposition, Content-Range, ETag";
 
-/// Takes and answers the runtime's own `Request`/`Response` (see `platform::request`).
-#[event(fetch)]
-async fn fetch(
+/// The fetch handler, called by `src/entry.mjs` (the module's default export) with the
+/// runtime's request, env and context, and the promise it returned to the runtime:
+/// the answer settles it (`platform::response::respond`). The request runs on
+/// `platform::task`, polled at once.
+#[wasm_bindgen]
+pub fn fetch(
     raw: web_sys::Request,
     env: Env,
-    worker_ctx: Context,
-) -> worker::Result<web_sys::Response> {
+    ctx: worker::worker_sys::Context,
+    resolve: Function,
+    reject: Function,
+) {
+    platform::task::spawn(async move {
+        let response = serve(raw, env, Context::new(ctx)).await;
+        platform::response::respond(&response, &resolve, &reject);
+    });
+}
+
+/// Takes the runtime's own `Request` (see `platform::request`); answers the response.
+async fn serve(raw: web_sys::Request, env: Env, worker_ctx: Context) -> Response {
     let started = Timestamp::now();
     let req = Request::new(raw);
     let method = req.method().to_owned();
@@ -88,7 +103,7 @@ async fn fetch(
         error.as_ref(),
         started,
     );
-    Ok(platform::response::into_web(&response)?)
+    response
 }
 
 /// The one log line of a request (JSON, see `log_request`).

@@ -2,9 +2,9 @@
 //! Fails closed: a check that cannot be made counts as failed.
 
 use serde::Deserialize;
-use worker::{Headers, Method, Request, RequestInit};
 
 use crate::config::TurnstileConfig;
+use crate::platform::outbound::{self, Failure};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -36,23 +36,24 @@ pub async fn verify(
     if let Some(ip) = remote_ip {
         form.append_pair("remoteip", ip);
     }
-    let headers = Headers::new();
-    let _ = headers.set("Content-Type", "application/x-www-form-urlencoded");
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(form.finish().into()));
-    let request = match Request::new_with_init(&config.verify_url, &init) {
-        Ok(r) => r,
-        Err(e) => return Verdict::Refused(format!("bad siteverify request: {e}")),
-    };
-
-    let mut response = match crate::platform::outbound::send(request, config.timeout_ms).await {
-        Ok(r) if r.status_code() == 200 => r,
-        Ok(r) => return Verdict::Refused(format!("siteverify answered {}", r.status_code())),
+    let headers = [("Content-Type", "application/x-www-form-urlencoded")];
+    let body = form.finish();
+    let sent = outbound::post(&config.verify_url, &headers, &body, config.timeout_ms);
+    let response = match sent.await {
+        Ok(r) if r.status() == 200 => r,
+        Ok(r) => return Verdict::Refused(format!("siteverify answered {}", r.status())),
+        Err(Failure::Invalid(why)) => {
+            return Verdict::Refused(format!("bad siteverify request: {why}"))
+        }
         Err(e) => return Verdict::Refused(format!("siteverify: {e}")),
     };
-    match response.json::<SiteverifyResponse>().await {
+    let answer = match response.text().await {
+        Ok(text) => {
+            serde_json::from_slice::<SiteverifyResponse>(text.as_bytes()).map_err(|e| e.to_string())
+        }
+        Err(e) => Err(e.to_string()),
+    };
+    match answer {
         Err(e) => Verdict::Refused(format!("siteverify answer unreadable: {e}")),
         Ok(r) if !r.success => {
             Verdict::Refused(format!("token rejected: {}", r.error_codes.join(", ")))

@@ -2,8 +2,6 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use worker::Headers;
-
 use super::post::post_json;
 use crate::config::Config;
 use crate::domain::notification::{
@@ -41,18 +39,18 @@ pub(super) async fn send(
         }
         _ => return Ok(Delivery::Skipped("the ticket or message is gone".into())),
     };
-    let headers = Headers::new();
-    let _ = headers.set("Authorization", &format!("Bearer {api_key}"));
+    let authorization = format!("Bearer {api_key}");
     // The provider sends a retried delivery once (Resend honours this header).
-    let _ = headers.set(
-        "Idempotency-Key",
-        &format!("helpdesk-notification-{}", n.id),
-    );
+    let idempotency_key = format!("helpdesk-notification-{}", n.id);
+    let headers = [
+        ("Authorization", authorization.as_str()),
+        ("Idempotency-Key", idempotency_key.as_str()),
+    ];
     let body = email.resend_body(&config.notify.email_from).to_string();
     post_json(
         config,
         &config.notify.email_api_url,
-        headers,
+        &headers,
         body,
         "email API",
     )

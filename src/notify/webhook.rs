@@ -3,7 +3,6 @@
 //! the timestamp and delivery id in headers.
 
 use serde::Serialize;
-use worker::Headers;
 
 use super::post::post_json;
 use crate::config::Config;
@@ -91,12 +90,13 @@ pub(super) async fn send(
         secret.as_bytes(),
         webhook_signed_text(timestamp, &body).as_bytes(),
     );
-    let headers = Headers::new();
-    let _ = headers.set("X-Helpdesk-Delivery", &n.id.to_string());
-    let _ = headers.set("X-Helpdesk-Timestamp", &timestamp.to_string());
-    let _ = headers.set(
-        "X-Helpdesk-Signature",
-        &format!("sha256={}", hex(&signature)),
-    );
-    post_json(config, url, headers, body, "webhook").await
+    let delivery = n.id.to_string();
+    let timestamp = timestamp.to_string();
+    let signature = format!("sha256={}", hex(&signature));
+    let headers = [
+        ("X-Helpdesk-Delivery", delivery.as_str()),
+        ("X-Helpdesk-Timestamp", timestamp.as_str()),
+        ("X-Helpdesk-Signature", signature.as_str()),
+    ];
+    post_json(config, url, &headers, body, "webhook").await
 }

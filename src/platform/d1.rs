@@ -106,7 +106,9 @@ impl Statement {
     /// The first row, if any.
     pub async fn first<T: DeserializeOwned>(self) -> Result<Option<T>> {
         self.trips.add();
-        Ok(serde_json::from_str(&settle(self.raw.first()).await?)?)
+        Ok(serde_json::from_slice(
+            settle(self.raw.first()).await?.as_bytes(),
+        )?)
     }
 
     /// Every row.
@@ -141,7 +143,7 @@ impl Rows {
             return Ok(Vec::new());
         }
         let text: String = JSON::stringify(&rows)?.into();
-        Ok(serde_json::from_str(&text)?)
+        Ok(serde_json::from_slice(text.as_bytes())?)
     }
 
     /// How many rows the statement wrote.

@@ -3,11 +3,13 @@
 //! the reason and the figure. Nothing above this layer touches `web_sys` or `js_sys`.
 
 pub mod d1;
+pub mod kv;
 pub mod log;
 pub mod outbound;
 pub mod r2;
 pub mod request;
 pub mod response;
+pub mod task;
 pub mod trips;
 pub mod version;
 pub mod webcrypto;

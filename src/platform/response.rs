@@ -4,30 +4,58 @@
 //! string conversions each; with this and `request.rs`, health went from 138 to 108
 //! µs of the worker's own CPU per request (bench/ab.mjs, 12 rounds). A streamed
 //! body (an R2 object's, see `r2.rs`) is handed over as the JS stream it is.
+//!
+//! The response settles the promise `src/entry.mjs` returned to the runtime, in one
+//! call that builds it: no `web_sys::Response` is made in Rust.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use worker::js_sys::{Uint8Array, JSON};
-use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::js_sys::Function;
+use worker::wasm_bindgen::prelude::*;
 use worker::web_sys;
 
 use crate::http::Response;
 
-/// The runtime's `Response`.
-pub fn into_web(response: &Response) -> Result<web_sys::Response, JsValue> {
-    let init: web_sys::ResponseInit = JSON::parse(&init_json(response))?.unchecked_into();
+#[wasm_bindgen(inline_js = r#"
+export function respond(resolve, reject, init, kind, bytes, stream) {
+  try {
+    const body = kind === 0 ? null : kind === 1 ? bytes.slice() : stream;
+    resolve(new Response(body, JSON.parse(init)));
+  } catch (e) {
+    reject(e);
+  }
+}"#)]
+extern "C" {
+    /// Settles the request's promise with `new Response(body, init)`, or rejects it
+    /// (the runtime answers 500) when the runtime refuses the response. `bytes` is a
+    /// view of wasm memory: the JS side copies it (`slice`) before it is used.
+    #[wasm_bindgen(js_name = respond)]
+    fn respond_raw(
+        resolve: &Function,
+        reject: &Function,
+        init: &str,
+        kind: u8,
+        bytes: &[u8],
+        stream: &JsValue,
+    );
+}
+
+/// Hands `response` to the runtime by settling the request's promise: one call
+/// across the boundary.
+pub fn respond(response: &Response, resolve: &Function, reject: &Function) {
+    let init = init_json(response);
     if let Some(stream) = response.stream() {
-        let body = stream
-            .get::<web_sys::ReadableStream>()
-            .ok_or_else(|| JsValue::from_str("a streamed body that is not a ReadableStream"))?;
-        return web_sys::Response::new_with_opt_readable_stream_and_init(Some(body), &init);
+        match stream.get::<web_sys::ReadableStream>() {
+            Some(body) => respond_raw(resolve, reject, &init, 2, &[], body),
+            None => {
+                let error = JsValue::from_str("a streamed body that is not a ReadableStream");
+                let _ = reject.call1(&JsValue::UNDEFINED, &error);
+            }
+        }
+        return;
     }
     match response.body() {
-        // A JS-owned copy: the runtime never holds a view into wasm memory.
-        Some(body) => web_sys::Response::new_with_opt_buffer_source_and_init(
-            Some(&Uint8Array::from(body)),
-            &init,
-        ),
-        None => web_sys::Response::new_with_opt_str_and_init(None, &init),
+        Some(body) => respond_raw(resolve, reject, &init, 1, body, &JsValue::UNDEFINED),
+        None => respond_raw(resolve, reject, &init, 0, &[], &JsValue::UNDEFINED),
     }
 }
 

@@ -1,7 +1,8 @@
 //! What a handler is called with: the request, the context, the path's typed
-//! parameters, and for staff routes the checked session.
+//! parameters, and for staff routes the checked session (or the claim its own batch
+//! checks).
 
-use crate::app::sessions::Session;
+use crate::app::sessions::{Claim, Session};
 use crate::app::Ctx;
 use crate::domain::ticket::TicketNumber;
 use crate::error::ApiError;
@@ -53,6 +54,21 @@ pub struct StaffCall<'a> {
     pub ctx: &'a Ctx,
     pub session: Session,
     pub params: Params,
+}
+
+/// A call of a staff or admin route whose handler checks the session in its own batch
+/// (`app::sessions::Claim`): only `routes::dispatch` makes one, after the KV half.
+pub struct ClaimCall<'a> {
+    pub req: Request,
+    pub ctx: &'a Ctx,
+    pub claim: &'a Claim,
+    pub params: Params,
+}
+
+impl<'a> ClaimCall<'a> {
+    pub fn parts(self) -> (Request, &'a Ctx, &'a Claim, Params) {
+        (self.req, self.ctx, self.claim, self.params)
+    }
 }
 
 impl<'a> Call<'a> {

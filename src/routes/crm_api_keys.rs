@@ -5,8 +5,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::answers::{all, ApiKeyAnswer};
-use super::call::{Answer, StaffCall};
+use super::call::{Answer, ClaimCall, StaffCall};
 use super::input::read_json;
+use crate::app::sessions::Staff;
 use crate::domain::encoding::{base64url, hex};
 use crate::domain::fields::{required_text, TextRule};
 use crate::domain::hash::sha256;
@@ -31,9 +32,10 @@ struct CreatedKey<'a> {
 }
 
 /// `GET /api/crm/api-keys`
-pub async fn list(call: StaffCall<'_>) -> Answer {
-    let (_, ctx, _, _) = call.parts();
-    let keys = api_keys::list(&ctx.db()?).await?;
+pub async fn list(call: ClaimCall<'_>) -> Answer {
+    let (_, ctx, claim, _) = call.parts();
+    let staff = Staff::Claimed(claim);
+    let keys = staff.open(api_keys::list(&ctx.db()?, &staff.guard()).await?)?;
     Ok(success(
         200,
         "API keys",

@@ -4,7 +4,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::answers::StaffAnswer;
-use super::call::{Answer, Call, StaffCall};
+use super::call::{Answer, Call, ClaimCall, StaffCall};
 use super::input::read_json;
 use crate::app::sessions::{self};
 use crate::domain::abuse::client_network;
@@ -150,9 +150,9 @@ pub async fn login(call: Call<'_>) -> Answer {
 }
 
 /// `POST /api/crm/auth/logout`: ends this session everywhere at once.
-pub async fn logout(call: StaffCall<'_>) -> Answer {
-    let (_, ctx, session, _) = call.parts();
-    sessions::revoke_session(ctx, &session).await?;
+pub async fn logout(call: ClaimCall<'_>) -> Answer {
+    let (_, ctx, claim, _) = call.parts();
+    sessions::revoke_session(ctx, claim).await?;
     Ok(success(200, "Logged out", &Nothing {}))
 }
 

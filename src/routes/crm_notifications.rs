@@ -1,7 +1,8 @@
 //! The outbox as the CRM sees it: what is pending, sent, skipped or failed, and a retry.
 
 use super::answers::{all, NotificationAnswer};
-use super::call::{Answer, StaffCall};
+use super::call::{Answer, ClaimCall};
+use crate::app::sessions::Staff;
 use crate::domain::notification::DeliveryStatus;
 use crate::domain::validation::ValidationError;
 use crate::error::ApiError;
@@ -9,8 +10,8 @@ use crate::http::{success, Named};
 use crate::store::notifications;
 
 /// `GET /api/crm/notifications?status=failed&limit=50`, newest first.
-pub async fn list(call: StaffCall<'_>) -> Answer {
-    let (req, ctx, _, _) = call.parts();
+pub async fn list(call: ClaimCall<'_>) -> Answer {
+    let (req, ctx, claim, _) = call.parts();
     let mut status = None;
     let mut limit = 50;
     for (name, value) in req.query_pairs() {
@@ -40,7 +41,8 @@ pub async fn list(call: StaffCall<'_>) -> Answer {
             _ => {}
         }
     }
-    let rows = notifications::list(&ctx.db()?, status, limit).await?;
+    let staff = Staff::Claimed(claim);
+    let rows = staff.open(notifications::list(&ctx.db()?, &staff.guard(), status, limit).await?)?;
     Ok(success(
         200,
         "Notifications",
@@ -50,14 +52,21 @@ pub async fn list(call: StaffCall<'_>) -> Answer {
 
 /// `POST /api/crm/notifications/{id}/retry`: due now with fresh attempts, delivered
 /// right after this response.
-pub async fn retry(call: StaffCall<'_>) -> Answer {
-    let (_, ctx, _, params) = call.parts();
+pub async fn retry(call: ClaimCall<'_>) -> Answer {
+    let (_, ctx, claim, params) = call.parts();
+    let staff = Staff::Claimed(claim);
     let outbox = ctx.outbox();
-    let row = notifications::retry(&ctx.db()?, params.id()?, outbox.now, outbox.lease_until)
-        .await?
-        .ok_or(ApiError::NotFound {
-            message: "No failed or skipped notification has this id.",
-        })?;
+    let retried = notifications::retry(
+        &ctx.db()?,
+        &staff.guard(),
+        params.id()?,
+        outbox.now,
+        outbox.lease_until,
+    )
+    .await?;
+    let row = staff.open(retried)?.ok_or(ApiError::NotFound {
+        message: "No failed or skipped notification has this id.",
+    })?;
     let answer = success(
         202,
         "Retry scheduled",

@@ -2,8 +2,9 @@
 //! assignees any staff member may read.
 
 use super::answers::{all, AssigneeAnswer, StaffAnswer};
-use super::call::{Answer, StaffCall};
+use super::call::{Answer, ClaimCall, StaffCall};
 use super::input::read_json;
+use crate::app::sessions::Staff;
 use crate::domain::staff::{password, NewStaff, StaffUpdate};
 use crate::domain::validation::ValidationError;
 use crate::error::ApiError;
@@ -24,9 +25,10 @@ fn one(staff: &StaffMember) -> Named<StaffAnswer<'_>> {
 }
 
 /// `GET /api/crm/staff`
-pub async fn list(call: StaffCall<'_>) -> Answer {
-    let (_, ctx, _, _) = call.parts();
-    let staff = staff::list(&ctx.db()?).await?;
+pub async fn list(call: ClaimCall<'_>) -> Answer {
+    let (_, ctx, claim, _) = call.parts();
+    let caller = Staff::Claimed(claim);
+    let staff = caller.open(staff::list(&ctx.db()?, &caller.guard()).await?)?;
     Ok(success(
         200,
         "Staff",
@@ -37,9 +39,10 @@ pub async fn list(call: StaffCall<'_>) -> Answer {
 /// `GET /api/crm/assignees`: active staff as `{id, name, role}`, for anyone who
 /// assigns tickets (agents cannot read `/api/crm/staff`, which has emails and
 /// deactivated accounts).
-pub async fn assignees(call: StaffCall<'_>) -> Answer {
-    let (_, ctx, _, _) = call.parts();
-    let staff = staff::active(&ctx.db()?).await?;
+pub async fn assignees(call: ClaimCall<'_>) -> Answer {
+    let (_, ctx, claim, _) = call.parts();
+    let caller = Staff::Claimed(claim);
+    let staff = caller.open(staff::active(&ctx.db()?, &caller.guard()).await?)?;
     Ok(success(
         200,
         "Assignees",

@@ -6,13 +6,13 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::answers::{all, EventAnswer, MessageAnswer, TicketAnswer};
-use super::call::{Answer, StaffCall};
+use super::call::{Answer, ClaimCall, StaffCall};
 use super::input::{attachment_ids, body_kind, read_json, read_optional_json, version};
 use super::public_tickets::CREATED_MESSAGE;
 use crate::app::attachments::expiry;
 use crate::app::create::{settle, Idempotency, RequestIdentity};
 use crate::app::links::StatusLink;
-use crate::app::sessions::Session;
+use crate::app::sessions::{Session, Staff};
 use crate::app::Ctx;
 use crate::domain::fields::Fields;
 use crate::domain::fields::{optional_id, required_text, TextRule};
@@ -141,18 +141,18 @@ struct TicketPage<'a> {
 }
 
 /// `GET /api/crm/tickets`: filters, sort, cursor pagination (see `TicketQuery`).
-pub async fn list(call: StaffCall<'_>) -> Answer {
-    let (req, ctx, session, _) = call.parts();
-    list_tickets(ctx, &session, &req.query_pairs()).await
+pub async fn list(call: ClaimCall<'_>) -> Answer {
+    let (req, ctx, claim, _) = call.parts();
+    list_tickets(ctx, Staff::Claimed(claim), &req.query_pairs()).await
 }
 
 /// A page of the list for these query pairs (see `list`).
-pub async fn list_tickets(ctx: &Ctx, session: &Session, pairs: &[(String, String)]) -> Answer {
+pub async fn list_tickets(ctx: &Ctx, staff: Staff<'_>, pairs: &[(String, String)]) -> Answer {
     let query = TicketQuery::parse(
         pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        session.staff_id(),
+        staff.staff_id(),
     )?;
-    let (mut page, total) = listing::page(&ctx.db()?, &query).await?;
+    let (mut page, total) = staff.open(listing::page(&ctx.db()?, &staff.guard(), &query).await?)?;
     let next_cursor = if page.len() > query.limit as usize {
         page.truncate(query.limit as usize);
         page.last().map(|last| {
@@ -190,16 +190,15 @@ struct TicketView<'a> {
 
 /// `GET /api/crm/tickets/{id or ticket number}`: the ticket, the actions it allows,
 /// its thread and timeline.
-pub async fn get(call: StaffCall<'_>) -> Answer {
-    let (_, ctx, _, params) = call.parts();
-    view(ctx, &params.ticket()?).await
+pub async fn get(call: ClaimCall<'_>) -> Answer {
+    let (_, ctx, claim, params) = call.parts();
+    view(ctx, Staff::Claimed(claim), &params.ticket()?).await
 }
 
 /// A ticket with its thread and timeline (see `get`).
-pub async fn view(ctx: &Ctx, ticket: &TicketRef) -> Answer {
-    let (ticket, events, thread) = reads::with_thread_and_events(&ctx.db()?, ticket)
-        .await?
-        .ok_or_else(ticket_not_found)?;
+pub async fn view(ctx: &Ctx, staff: Staff<'_>, ticket: &TicketRef) -> Answer {
+    let guarded = reads::with_thread_and_events(&ctx.db()?, &staff.guard(), ticket).await?;
+    let (ticket, events, thread) = staff.open(guarded)?.ok_or_else(ticket_not_found)?;
     Ok(success(
         200,
         "Ticket",
@@ -217,21 +216,16 @@ pub async fn view(ctx: &Ctx, ticket: &TicketRef) -> Answer {
 }
 
 /// `PATCH /api/crm/tickets/{id or number}` `{subject?, description?, priority?, category?, version?}`.
-pub async fn edit(call: StaffCall<'_>) -> Answer {
-    let (req, ctx, session, params) = call.parts();
+pub async fn edit(call: ClaimCall<'_>) -> Answer {
+    let (req, ctx, claim, params) = call.parts();
+    let staff = Staff::Claimed(claim);
     let ticket = params.ticket()?;
     let fields = read_json(&req, ctx).await?;
     let version = version(&fields)?;
     let edit = TicketEdit::parse(&fields, &ctx.config.categories)?;
-    let change = changes::edit(
-        &ctx.db()?,
-        &ticket,
-        &edit,
-        version,
-        Actor::Staff(session.staff_id()),
-        ctx.now,
-    )
-    .await?;
+    let change =
+        changes::edit(&ctx.db()?, &staff.guard(), &ticket, &edit, version, ctx.now).await?;
+    let change = staff.open(change)?;
     let ticket = changed(change, version, None, |current| ApiError::Conflict {
         code: "ticket_closed",
         message: format!(
@@ -249,16 +243,23 @@ pub async fn edit(call: StaffCall<'_>) -> Answer {
 
 /// `POST /api/crm/tickets/{id or number}/{assign|unassign|resolve|close|reopen}`
 /// `{staff_id?, version?}`.
-pub async fn act(call: StaffCall<'_>, action: Action) -> Answer {
-    let (req, ctx, session, params) = call.parts();
+pub async fn act(call: ClaimCall<'_>, action: Action) -> Answer {
+    let (req, ctx, claim, params) = call.parts();
     let fields = read_optional_json(&req, ctx).await?;
-    act_on(ctx, &session, &params.ticket()?, action, &fields).await
+    act_on(
+        ctx,
+        Staff::Claimed(claim),
+        &params.ticket()?,
+        action,
+        &fields,
+    )
+    .await
 }
 
 /// Applies a lifecycle action (see `act`).
 pub async fn act_on(
     ctx: &Ctx,
-    session: &Session,
+    staff: Staff<'_>,
     ticket: &TicketRef,
     action: Action,
     fields: &Fields,
@@ -280,14 +281,15 @@ pub async fn act_on(
     };
     let change = changes::act(
         &ctx.db()?,
+        &staff.guard(),
         ticket,
         action,
         assignee,
         version,
-        Actor::Staff(session.staff_id()),
         ctx.now,
     )
     .await?;
+    let change = staff.open(change)?;
     let ticket = changed(change, version, assignee, |current| {
         let allowed = allowed_actions(current.status);
         ApiError::Conflict {
@@ -418,14 +420,14 @@ struct QueueCounts {
 }
 
 /// `GET /api/crm/stats`: counts for the dashboard and the queues, in one round trip.
-pub async fn stats(call: StaffCall<'_>) -> Answer {
-    let (_, ctx, session, _) = call.parts();
-    ticket_stats(ctx, &session).await
+pub async fn stats(call: ClaimCall<'_>) -> Answer {
+    let (_, ctx, claim, _) = call.parts();
+    ticket_stats(ctx, Staff::Claimed(claim)).await
 }
 
 /// The dashboard counts, and the caller's queues (see `stats`).
-pub async fn ticket_stats(ctx: &Ctx, session: &Session) -> Answer {
-    let s = stats::stats(&ctx.db()?, session.staff_id()).await?;
+pub async fn ticket_stats(ctx: &Ctx, staff: Staff<'_>) -> Answer {
+    let s = staff.open(stats::stats(&ctx.db()?, &staff.guard(), staff.staff_id()).await?)?;
     let count = |status| {
         s.by_status
             .iter()

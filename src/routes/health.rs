@@ -8,6 +8,7 @@ use crate::config::ConfigProblem;
 use crate::domain::time::Timestamp;
 use crate::error::ApiError;
 use crate::http::success;
+use crate::platform::kv::Kv;
 use crate::platform::version::{build_version, BuildVersion};
 use crate::store::{self, Database};
 
@@ -36,7 +37,7 @@ pub async fn get(call: Call<'_>) -> Answer {
     let db = Database::from_env(&ctx.env, ctx.d1_trips.clone()).map_err(unavailable)?;
     store::health::ping(&db).await.map_err(unavailable)?;
     let mut config = ctx.config.problems();
-    if ctx.env.kv("SESSIONS").is_err() {
+    if Kv::from_env(&ctx.env, "SESSIONS", ctx.kv_trips.clone()).is_err() {
         config.push(SESSIONS_MISSING);
     }
     Ok(success(

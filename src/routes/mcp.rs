@@ -14,7 +14,7 @@ use super::public_tickets::{self, PublicCreate};
 use super::{crm_api_keys, crm_tickets, input};
 use crate::app::create::RequestIdentity;
 use crate::app::mcp::{self, bare_error, code, Reply, Step};
-use crate::app::sessions::{self, Session};
+use crate::app::sessions::{self, Session, Staff};
 use crate::app::Ctx;
 use crate::domain::abuse::valid_idempotency_key;
 use crate::domain::lifecycle::Action;
@@ -32,7 +32,7 @@ use crate::store::tickets::TicketRef;
 /// The tools, with their schemas, as `scripts/openapi.mjs` writes them from
 /// openapi/source.mjs: `{"customer": [...], "staff": [...]}`.
 static TOOLS: LazyLock<Value> = LazyLock::new(|| {
-    serde_json::from_str(include_str!("../../openapi/mcp-tools.json")).unwrap_or_default()
+    serde_json::from_slice(include_bytes!("../../openapi/mcp-tools.json")).unwrap_or_default()
 });
 
 /// Who is calling.
@@ -263,14 +263,15 @@ async fn staff_tool(ctx: &Ctx, session: &Session, name: &str, args: &Map<String,
                     _ => None,
                 })
                 .collect();
-            crm_tickets::list_tickets(ctx, session, &pairs).await
+            crm_tickets::list_tickets(ctx, Staff::Checked(session), &pairs).await
         }
-        "get_ticket" => crm_tickets::view(ctx, &ticket_ref(args)?).await,
+        "get_ticket" => crm_tickets::view(ctx, Staff::Checked(session), &ticket_ref(args)?).await,
         "reply_to_ticket" => {
             crm_tickets::add_staff_message(ctx, session, &ticket_ref(args)?, args).await
         }
         "assign_ticket" => {
-            crm_tickets::act_on(ctx, session, &ticket_ref(args)?, Action::Assign, args).await
+            let staff = Staff::Checked(session);
+            crm_tickets::act_on(ctx, staff, &ticket_ref(args)?, Action::Assign, args).await
         }
         "change_ticket_status" => {
             let action = match string(args, "action") {
@@ -286,9 +287,16 @@ async fn staff_tool(ctx: &Ctx, session: &Session, name: &str, args: &Map<String,
                     .into())
                 }
             };
-            crm_tickets::act_on(ctx, session, &ticket_ref(args)?, action, args).await
+            crm_tickets::act_on(
+                ctx,
+                Staff::Checked(session),
+                &ticket_ref(args)?,
+                action,
+                args,
+            )
+            .await
         }
-        "ticket_stats" => crm_tickets::ticket_stats(ctx, session).await,
+        "ticket_stats" => crm_tickets::ticket_stats(ctx, Staff::Checked(session)).await,
         _ => Err(ApiError::no_route()),
     }
 }

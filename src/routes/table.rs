@@ -12,7 +12,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::LazyLock;
 
-use super::call::{Answer, Call, Params, StaffCall};
+use super::call::{Answer, Call, ClaimCall, Params, StaffCall};
 use super::{attachments, crm_api_keys, crm_auth, crm_notifications, crm_staff};
 use super::{crm_tickets, health, mcp, public_pages, public_status, public_tickets};
 use crate::domain::lifecycle::Action;
@@ -25,15 +25,27 @@ use crate::store::tickets::TicketRef;
 pub type Handling<'a> = Pin<Box<dyn Future<Output = Answer> + 'a>>;
 pub type PublicHandler = for<'a> fn(Call<'a>) -> Handling<'a>;
 pub type StaffHandler = for<'a> fn(StaffCall<'a>) -> Handling<'a>;
+pub type ClaimHandler = for<'a> fn(ClaimCall<'a>) -> Handling<'a>;
 
 /// Who may call an endpoint, with the handler that kind of caller gets.
 #[derive(Clone, Copy)]
 pub enum Access {
     Anyone(PublicHandler),
     /// Any active staff member with a valid session.
-    Staff(StaffHandler),
+    Staff(Staffed),
     /// Admins only (agents get 403).
-    Admin(StaffHandler),
+    Admin(Staffed),
+}
+
+/// When a staff route's session is checked against D1: the answer is the same
+/// (401/403 before anything else), the round trips are not.
+#[derive(Clone, Copy)]
+pub enum Staffed {
+    /// In a round trip of its own, before the handler runs (`staff!`, `admin!`).
+    Checked(StaffHandler),
+    /// By the first statement of the handler's own batch, whose other statements are
+    /// guarded by it (`staff_batch!`, `admin_batch!`): one D1 round trip fewer.
+    InBatch(ClaimHandler),
 }
 
 /// Which CORS policy an answer falls under.
@@ -69,17 +81,29 @@ macro_rules! public {
 }
 macro_rules! staff {
     ($handler:expr) => {
-        Access::Staff(|call| Box::pin($handler(call)))
+        Access::Staff(Staffed::Checked(|call| Box::pin($handler(call))))
     };
 }
 macro_rules! admin {
     ($handler:expr) => {
-        Access::Admin(|call| Box::pin($handler(call)))
+        Access::Admin(Staffed::Checked(|call| Box::pin($handler(call))))
+    };
+}
+macro_rules! staff_batch {
+    ($handler:expr) => {
+        Access::Staff(Staffed::InBatch(|call| Box::pin($handler(call))))
+    };
+}
+macro_rules! admin_batch {
+    ($handler:expr) => {
+        Access::Admin(Staffed::InBatch(|call| Box::pin($handler(call))))
     };
 }
 macro_rules! action {
     ($action:expr) => {
-        Access::Staff(|call| Box::pin(crm_tickets::act(call, $action)))
+        Access::Staff(Staffed::InBatch(|call| {
+            Box::pin(crm_tickets::act(call, $action))
+        }))
     };
 }
 
@@ -114,27 +138,27 @@ pub static ROUTES: &[Route] = &[
     route("GET",    "/support",                               "support_page",         public!(public_pages::support)),
     // Staff sign-in.
     route("POST",   "/api/crm/auth/login",                    "login",                public!(crm_auth::login)),
-    route("POST",   "/api/crm/auth/logout",                   "logout",               staff!(crm_auth::logout)),
+    route("POST",   "/api/crm/auth/logout",                   "logout",               staff_batch!(crm_auth::logout)),
     route("GET",    "/api/crm/auth/me",                       "get_session",          staff!(crm_auth::me)),
     // Who a ticket can be assigned to: any staff member may ask.
-    route("GET",    "/api/crm/assignees",                     "list_assignees",       staff!(crm_staff::assignees)),
+    route("GET",    "/api/crm/assignees",                     "list_assignees",       staff_batch!(crm_staff::assignees)),
     // Staff and integration keys.
-    route("GET",    "/api/crm/staff",                         "list_staff",           admin!(crm_staff::list)),
+    route("GET",    "/api/crm/staff",                         "list_staff",           admin_batch!(crm_staff::list)),
     route("POST",   "/api/crm/staff",                         "create_staff",         admin!(crm_staff::create)),
     route("PATCH",  "/api/crm/staff/{id}",                    "update_staff",         admin!(crm_staff::update)),
     route("POST",   "/api/crm/staff/{id}/password",           "set_staff_password",   admin!(crm_staff::set_password)),
-    route("GET",    "/api/crm/api-keys",                      "list_api_keys",        admin!(crm_api_keys::list)),
+    route("GET",    "/api/crm/api-keys",                      "list_api_keys",        admin_batch!(crm_api_keys::list)),
     route("POST",   "/api/crm/api-keys",                      "create_api_key",       admin!(crm_api_keys::create)),
     route("DELETE", "/api/crm/api-keys/{id}",                 "revoke_api_key",       admin!(crm_api_keys::revoke)),
     // The outbox.
-    route("GET",    "/api/crm/notifications",                 "list_notifications",   admin!(crm_notifications::list)),
-    route("POST",   "/api/crm/notifications/{id}/retry",      "retry_notification",   admin!(crm_notifications::retry)),
+    route("GET",    "/api/crm/notifications",                 "list_notifications",   admin_batch!(crm_notifications::list)),
+    route("POST",   "/api/crm/notifications/{id}/retry",      "retry_notification",   admin_batch!(crm_notifications::retry)),
     // Tickets.
-    route("GET",    "/api/crm/stats",                         "ticket_stats",         staff!(crm_tickets::stats)),
-    route("GET",    "/api/crm/tickets",                       "list_tickets",         staff!(crm_tickets::list)),
+    route("GET",    "/api/crm/stats",                         "ticket_stats",         staff_batch!(crm_tickets::stats)),
+    route("GET",    "/api/crm/tickets",                       "list_tickets",         staff_batch!(crm_tickets::list)),
     route("POST",   "/api/crm/tickets/create",                "create_crm_ticket",    staff!(crm_tickets::create)),
-    route("GET",    "/api/crm/tickets/{ticket}",              "get_ticket",           staff!(crm_tickets::get)),
-    route("PATCH",  "/api/crm/tickets/{ticket}",              "edit_ticket",          staff!(crm_tickets::edit)),
+    route("GET",    "/api/crm/tickets/{ticket}",              "get_ticket",           staff_batch!(crm_tickets::get)),
+    route("PATCH",  "/api/crm/tickets/{ticket}",              "edit_ticket",          staff_batch!(crm_tickets::edit)),
     route("POST",   "/api/crm/tickets/{ticket}/messages",     "add_staff_message",    staff!(crm_tickets::add_message)),
     route("POST",   "/api/crm/tickets/{ticket}/attachments",  "upload_staff_attachment", staff!(attachments::staff_upload)),
     route("POST",   "/api/crm/tickets/{ticket}/assign",       "assign_ticket",        action!(Action::Assign)),

@@ -1,5 +1,6 @@
 //! Integration keys: only their SHA-256 is stored.
 
+use super::guard::{Guard, Guarded};
 use super::rows::{ApiKey, API_KEY_COLUMNS};
 use super::{int, text, time, Database};
 use crate::domain::time::Timestamp;
@@ -47,13 +48,14 @@ pub async fn create(db: &Database, k: &NewApiKey<'_>) -> worker::Result<Option<A
     .await
 }
 
-pub async fn list(db: &Database) -> worker::Result<Vec<ApiKey>> {
-    db.prepare(
-        &format!("SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY id"),
-        &[],
-    )?
-    .all()
-    .await
+pub async fn list(db: &Database, guard: &Guard<'_>) -> worker::Result<Guarded<Vec<ApiKey>>> {
+    let mut params = Vec::new();
+    let sql = format!(
+        "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE {} ORDER BY id",
+        guard.condition(&mut params)
+    );
+    let list = db.prepare(&sql, &params)?;
+    guard.run(db, vec![list]).await?.read(|r| r[0].rows())
 }
 
 /// Revokes a key (idempotent: a revoked key keeps its first revocation time).

@@ -7,6 +7,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::guard::Guard;
 use super::rate_limits::{bucket_states, record_hits_sql, state_columns, BucketSql};
 use super::rows::{Attachment, Ticket, ATTACHMENT_COLUMNS, A_ATTACHMENT_COLUMNS, T_TICKET_COLUMNS};
 use super::tickets::TicketRef;
@@ -149,7 +150,7 @@ pub async fn reserve(db: &Database, u: &NewUpload<'_>) -> worker::Result<Reserve
     let Some(state) = results[1].rows::<Value>()?.into_iter().next() else {
         return Ok(Reserved::NoTicket);
     };
-    let status: Option<Status> = serde_json::from_value(state["status"].clone()).ok();
+    let status = state["status"].as_str().and_then(Status::parse);
     let files = state["files"].as_f64().unwrap_or(0.0) as u64;
     let bytes = state["bytes"].as_f64().unwrap_or(0.0) as u64;
     Ok(
@@ -253,6 +254,7 @@ pub(super) fn of_thread(
     db: &Database,
     reference: &TicketRef,
     public_only: bool,
+    guard: Option<&Guard<'_>>,
 ) -> worker::Result<Statement> {
     let (condition, value) = reference.condition();
     let public = if public_only {
@@ -260,13 +262,15 @@ pub(super) fn of_thread(
     } else {
         String::new()
     };
+    let mut params = vec![value];
+    let guarded = Guard::and(guard, &mut params);
     db.prepare(
         &format!(
             "SELECT {} FROM ticket_attachments a JOIN support_tickets t ON t.id = a.ticket_id
-             WHERE {condition} AND a.message_id IS NOT NULL{public} ORDER BY a.id",
+             WHERE {condition} AND a.message_id IS NOT NULL{public}{guarded} ORDER BY a.id",
             A_ATTACHMENT_COLUMNS.as_str()
         ),
-        &[value],
+        &params,
     )
 }
 
@@ -448,9 +452,9 @@ impl Link {
     }
 }
 
-/// A row of `Link::states`.
+/// A row of `Link::states` (its columns are constrained by the schema, so a row always reads).
 #[derive(Deserialize)]
-struct CandidateRow {
+pub(super) struct CandidateRow {
     id: i64,
     ticket_id: i64,
     uploader_type: Uploader,
@@ -461,9 +465,8 @@ struct CandidateRow {
 }
 
 /// The rows of `Link::states` for the domain's `why_unusable`.
-pub(super) fn candidates(rows: Vec<Value>) -> Vec<Candidate> {
+pub(super) fn candidates(rows: Vec<CandidateRow>) -> Vec<Candidate> {
     rows.into_iter()
-        .filter_map(|row| serde_json::from_value::<CandidateRow>(row).ok())
         .map(|r| Candidate {
             id: r.id,
             ticket_id: r.ticket_id,

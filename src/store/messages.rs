@@ -2,7 +2,6 @@
 //! the files it sends (see `attachments::Link`).
 
 use serde::de::IgnoredAny;
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::attachments::{candidates, Link};
@@ -182,15 +181,12 @@ pub async fn customer_reply(
             notifications: claimed(results[first + 3].rows()?),
         });
     }
-    #[derive(Deserialize)]
-    struct TicketState {
-        status: Status,
-    }
     let state: Option<Value> = results[first + 4].rows()?.into_iter().next();
     let status = state
         .as_ref()
-        .and_then(|s| serde_json::from_value::<TicketState>(s.clone()).ok());
-    if status.is_some_and(|s| customer_reply_effect(s.status) == ReplyEffect::Refused) {
+        .and_then(|s| s["status"].as_str())
+        .and_then(Status::parse);
+    if status.is_some_and(|s| customer_reply_effect(s) == ReplyEffect::Refused) {
         return Ok(ReplyOutcome::Closed);
     }
     if let Some(i) = link_states {

@@ -5,6 +5,7 @@
 
 pub mod api_keys;
 pub mod attachments;
+pub mod guard;
 pub mod health;
 pub mod link_requests;
 pub mod maintenance;
@@ -20,7 +21,7 @@ use serde_json::Value;
 
 use crate::domain::ticket::Status;
 use crate::domain::time::Timestamp;
-pub use crate::platform::d1::{Database, Statement};
+pub use crate::platform::d1::{Database, Rows, Statement};
 
 /// Binds an optional integer (`None` as SQL NULL). Integers reach JS as numbers,
 /// exact up to 2^53, which ids never reach (D1 rejects BigInt).

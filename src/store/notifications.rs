@@ -1,6 +1,7 @@
 //! The notification outbox: rows written in the same batch as the change that
 //! causes them, claimed by deliverers with a lease, and their outcomes.
 
+use super::guard::{Guard, Guarded};
 use super::rows::{MessageFacts, Notification, Ticket, NOTIFICATION_COLUMNS, T_TICKET_COLUMNS};
 use super::{int, opt_text, text, time, Database, Params};
 use crate::domain::notification::{Channel, DeliveryStatus, Kind};
@@ -262,41 +263,46 @@ pub async fn record(
 /// The outbox, newest first, optionally of one status.
 pub async fn list(
     db: &Database,
+    guard: &Guard<'_>,
     status: Option<DeliveryStatus>,
     limit: u32,
-) -> worker::Result<Vec<Notification>> {
+) -> worker::Result<Guarded<Vec<Notification>>> {
+    let mut params = vec![
+        opt_text(status.map(DeliveryStatus::as_str)),
+        int(Some(limit.into())),
+    ];
     let sql = format!(
-        "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE ?1 IS NULL OR status = ?1
-         ORDER BY id DESC LIMIT ?2"
+        "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE (?1 IS NULL OR status = ?1)
+           AND {}
+         ORDER BY id DESC LIMIT ?2",
+        guard.condition(&mut params)
     );
-    db.prepare(
-        &sql,
-        &[
-            opt_text(status.map(DeliveryStatus::as_str)),
-            int(Some(limit.into())),
-        ],
-    )?
-    .all()
-    .await
+    let list = db.prepare(&sql, &params)?;
+    guard.run(db, vec![list]).await?.read(|r| r[0].rows())
 }
 
 /// Gives a failed or skipped row a fresh set of attempts, claimed by the caller
 /// (who delivers it at once) with a lease, as new rows are.
 pub async fn retry(
     db: &Database,
+    guard: &Guard<'_>,
     id: i64,
     now: Timestamp,
     lease_until: Timestamp,
-) -> worker::Result<Option<Notification>> {
+) -> worker::Result<Guarded<Option<Notification>>> {
+    let mut params = vec![int(Some(id)), time(now), time(lease_until)];
     let sql = format!(
         "UPDATE notifications SET status = '{}', attempts = 1, next_attempt_at = ?3,
            updated_at = ?2
-         WHERE id = ?1 AND status IN ('{}', '{}') RETURNING {NOTIFICATION_COLUMNS}",
+         WHERE id = ?1 AND status IN ('{}', '{}') AND {} RETURNING {NOTIFICATION_COLUMNS}",
         DeliveryStatus::Pending.as_str(),
         DeliveryStatus::Failed.as_str(),
-        DeliveryStatus::Skipped.as_str()
+        DeliveryStatus::Skipped.as_str(),
+        guard.condition(&mut params)
     );
-    db.prepare(&sql, &[int(Some(id)), time(now), time(lease_until)])?
-        .first()
-        .await
+    let update = db.prepare(&sql, &params)?;
+    guard
+        .run(db, vec![update])
+        .await?
+        .read(|r| Ok(r[0].rows()?.into_iter().next()))
 }

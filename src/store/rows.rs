@@ -32,7 +32,7 @@ fn sqlite_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 /// `ticket_events.data` is JSON stored as text.
 fn json_text<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
     let raw: String = Deserialize::deserialize(d)?;
-    Ok(serde_json::from_str(&raw).unwrap_or(Value::Null))
+    Ok(serde_json::from_slice(raw.as_bytes()).unwrap_or(Value::Null))
 }
 
 /// Every column of a ticket, in `Ticket`'s order.

@@ -1,24 +1,22 @@
 //! Staff accounts, their login throttle and revoked sessions.
 
+use super::guard::{session_check_statement, Guard, Guarded};
 use super::rows::{LoginAttempts, LoginCandidate, SessionCheck, StaffMember, STAFF_COLUMNS};
 use super::{int, opt_text, text, time, Database};
 use crate::domain::staff::{NewStaff, Role, StaffUpdate};
 use crate::domain::time::Timestamp;
 
-/// The staff row for a session, with whether the session was revoked.
+/// The staff row for a session, with whether the session was revoked, alone.
 pub async fn session_check(
     db: &Database,
     staff_id: i64,
     token_hash: &str,
 ) -> worker::Result<Option<SessionCheck>> {
-    let sql = format!(
-        "SELECT {STAFF_COLUMNS}, session_epoch,
-                EXISTS (SELECT 1 FROM revoked_sessions WHERE token_hash = ?2) AS revoked
-         FROM crm_staff WHERE id = ?1"
-    );
-    db.prepare(&sql, &[int(Some(staff_id)), text(token_hash)])?
-        .first()
-        .await
+    // Read as the guarded batches read it (one deserializer for the row in the wasm).
+    let rows: Vec<SessionCheck> = session_check_statement(db, staff_id, token_hash)?
+        .all()
+        .await?;
+    Ok(rows.into_iter().next())
 }
 
 /// What a login must know before checking the password, read in one round trip.
@@ -107,30 +105,42 @@ pub async fn login_succeeded(
     Ok(())
 }
 
+/// Lists the guarded session as revoked (until it would have expired), if it holds.
 pub async fn revoke_session(
     db: &Database,
-    token_hash: &str,
+    guard: &Guard<'_>,
     expires_at: Timestamp,
-) -> worker::Result<()> {
-    db.prepare(
-        "INSERT INTO revoked_sessions (token_hash, expires_at) VALUES (?1, ?2)
+) -> worker::Result<Guarded<()>> {
+    let mut params = vec![text(guard.token_hash), time(expires_at)];
+    // The WHERE also keeps SQLite from reading `ON CONFLICT` as part of the SELECT.
+    let sql = format!(
+        "INSERT INTO revoked_sessions (token_hash, expires_at) SELECT ?1, ?2 WHERE {}
          ON CONFLICT (token_hash) DO NOTHING",
-        &[text(token_hash), time(expires_at)],
-    )?
-    .run()
-    .await?;
-    Ok(())
+        guard.condition(&mut params)
+    );
+    let insert = db.prepare(&sql, &params)?;
+    guard.run(db, vec![insert]).await?.read(|_| Ok(()))
 }
 
-pub async fn list(db: &Database) -> worker::Result<Vec<StaffMember>> {
-    let sql = format!("SELECT {STAFF_COLUMNS} FROM crm_staff ORDER BY id");
-    db.prepare(&sql, &[])?.all().await
+pub async fn list(db: &Database, guard: &Guard<'_>) -> worker::Result<Guarded<Vec<StaffMember>>> {
+    let mut params = Vec::new();
+    let sql = format!(
+        "SELECT {STAFF_COLUMNS} FROM crm_staff WHERE {} ORDER BY id",
+        guard.condition(&mut params)
+    );
+    let list = db.prepare(&sql, &params)?;
+    guard.run(db, vec![list]).await?.read(|r| r[0].rows())
 }
 
 /// Active staff, by name: who a ticket can be assigned to.
-pub async fn active(db: &Database) -> worker::Result<Vec<StaffMember>> {
-    let sql = format!("SELECT {STAFF_COLUMNS} FROM crm_staff WHERE active = 1 ORDER BY name, id");
-    db.prepare(&sql, &[])?.all().await
+pub async fn active(db: &Database, guard: &Guard<'_>) -> worker::Result<Guarded<Vec<StaffMember>>> {
+    let mut params = Vec::new();
+    let sql = format!(
+        "SELECT {STAFF_COLUMNS} FROM crm_staff WHERE active = 1 AND {} ORDER BY name, id",
+        guard.condition(&mut params)
+    );
+    let list = db.prepare(&sql, &params)?;
+    guard.run(db, vec![list]).await?.read(|r| r[0].rows())
 }
 
 /// Inserts a staff member; `None` when the email is taken.

@@ -416,7 +416,7 @@ fn refusal(row: &Value, c: &CreateTicket<'_>, buckets: &[BucketState]) -> Create
         }
         let ticket = row["idem_ticket"]
             .as_str()
-            .and_then(|json| serde_json::from_str::<Ticket>(json).ok());
+            .and_then(|json| serde_json::from_slice::<Ticket>(json.as_bytes()).ok());
         if let Some(ticket) = ticket {
             return CreateOutcome::Replayed(ticket);
         }

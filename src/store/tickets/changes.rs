@@ -1,6 +1,7 @@
 //! Guarded changes of a ticket: lifecycle actions and edits. Each is one batch: the
-//! event is inserted and the row updated under the same WHERE (both see the same
-//! state inside the transaction), then the current row is read back so a refusal
+//! staff session's check (`store::guard`), then the event is inserted and the row
+//! updated under the same WHERE (both see the same state inside the transaction, and
+//! both need the session to hold), then the current row is read back so a refusal
 //! can be explained.
 
 use serde_json::Value;
@@ -10,6 +11,7 @@ use crate::domain::lifecycle::Action;
 use crate::domain::ticket::{Actor, Status};
 use crate::domain::ticket_input::TicketEdit;
 use crate::domain::time::Timestamp;
+use crate::store::guard::{Guard, Guarded};
 use crate::store::rows::{Ticket, TICKET_COLUMNS, T_TICKET_COLUMNS};
 use crate::store::{int, prepare, status_in, text, time, Database};
 
@@ -35,16 +37,19 @@ struct ChangeSql<'a> {
     set: &'a str,
 }
 
-/// Runs a change (see the module comment). Shared parameters: ?1 the ticket's id or
-/// number (`TicketRef::condition`), ?2 now, ?3 actor
-/// type, ?4 actor id, ?5 version (or NULL), ?6 assignee; edits bind theirs after.
+/// Runs a change (see the module comment), after the staff session's check
+/// (`session`), which every statement carries too. Shared parameters: ?1 the ticket's
+/// id or number (`TicketRef::condition`), ?2 now, ?3 actor type, ?4 actor id, ?5
+/// version (or NULL), ?6 assignee; edits bind theirs after, and the session's
+/// condition comes last.
 async fn guarded_change(
     db: &Database,
+    session: &Guard<'_>,
     ticket: &TicketRef,
     sql: ChangeSql<'_>,
-    params: Vec<Value>,
+    mut params: Vec<Value>,
     assignee: Option<i64>,
-) -> worker::Result<Change> {
+) -> worker::Result<Guarded<Change>> {
     let ChangeSql {
         guard,
         event_kind,
@@ -52,7 +57,9 @@ async fn guarded_change(
         set,
     } = sql;
     let (which, reference) = ticket.condition();
-    let where_sql = format!("{which} AND (?5 IS NULL OR t.version = ?5) AND {guard}");
+    let session_holds = session.condition(&mut params);
+    let where_sql =
+        format!("{which} AND (?5 IS NULL OR t.version = ?5) AND {guard} AND {session_holds}");
     let event_sql = format!(
         "INSERT INTO ticket_events (ticket_id, kind, actor_type, actor_id, data, created_at)
          SELECT t.id, '{event_kind}', ?3, ?4, {event_data}, ?2 FROM support_tickets t WHERE {where_sql}"
@@ -64,27 +71,33 @@ async fn guarded_change(
     );
     let event = prepare(db, &event_sql, &params)?;
     let update = prepare(db, &update_sql, &params)?;
+    let mut current_params = vec![reference, int(assignee)];
+    let current_holds = session.condition(&mut current_params);
     let current = format!(
         "SELECT {}, EXISTS (SELECT 1 FROM crm_staff WHERE id = ?2 AND active = 1) AS assignee_active
-         FROM support_tickets t WHERE {which}",
+         FROM support_tickets t WHERE {which} AND {current_holds}",
         T_TICKET_COLUMNS.as_str()
     );
-    let current = db.prepare(&current, &[reference, int(assignee)])?;
-    let results = db.batch(vec![event, update, current]).await?;
-    if let Some(ticket) = results[1].rows::<Ticket>()?.into_iter().next() {
-        return Ok(Change::Done(ticket));
-    }
-    #[derive(serde::Deserialize)]
-    struct Current {
-        #[serde(flatten)]
-        ticket: Ticket,
-        assignee_active: i64,
-    }
-    let current = results[2].rows::<Current>()?.into_iter().next();
-    Ok(Change::Refused {
-        assignee_active: current.as_ref().is_some_and(|c| c.assignee_active == 1),
-        current: current.map(|c| c.ticket),
-    })
+    let current = db.prepare(&current, &current_params)?;
+    session
+        .run(db, vec![event, update, current])
+        .await?
+        .read(|results| {
+            if let Some(ticket) = results[1].rows::<Ticket>()?.into_iter().next() {
+                return Ok(Change::Done(ticket));
+            }
+            #[derive(serde::Deserialize)]
+            struct Current {
+                #[serde(flatten)]
+                ticket: Ticket,
+                assignee_active: i64,
+            }
+            let current = results[2].rows::<Current>()?.into_iter().next();
+            Ok(Change::Refused {
+                assignee_active: current.as_ref().is_some_and(|c| c.assignee_active == 1),
+                current: current.map(|c| c.ticket),
+            })
+        })
 }
 
 fn shared_params(
@@ -104,18 +117,18 @@ fn shared_params(
     ]
 }
 
-/// Applies a lifecycle action if the ticket's status allows it (and, for assign,
-/// the staff member is active). The statuses and targets come from the domain's
-/// state machine; SQL only evaluates them atomically.
+/// Applies a lifecycle action, by the guarded session's staff member, if the ticket's
+/// status allows it (and, for assign, the staff member is active). The statuses and
+/// targets come from the domain's state machine; SQL only evaluates them atomically.
 pub async fn act(
     db: &Database,
+    session: &Guard<'_>,
     ticket: &TicketRef,
     action: Action,
     assignee: Option<i64>,
     version: Option<i64>,
-    actor: Actor,
     now: Timestamp,
-) -> worker::Result<Change> {
+) -> worker::Result<Guarded<Change>> {
     let target = format!(
         "(CASE WHEN t.assigned_to IS NULL THEN '{}' ELSE '{}' END)",
         action.target(false).as_str(),
@@ -149,6 +162,7 @@ pub async fn act(
             format!("json_object('from', t.status, 'to', {target})"),
         ),
     };
+    let actor = Actor::Staff(session.staff_id);
     let params = shared_params(ticket, now, actor, version, assignee);
     let sql = ChangeSql {
         guard: &guard,
@@ -156,18 +170,20 @@ pub async fn act(
         event_data: &data_sql,
         set: &set_sql,
     };
-    guarded_change(db, ticket, sql, params, assignee).await
+    guarded_change(db, session, ticket, sql, params, assignee).await
 }
 
-/// Edits subject, description, priority or category of a ticket that is not closed.
+/// Edits subject, description, priority or category of a ticket that is not closed,
+/// by the guarded session's staff member.
 pub async fn edit(
     db: &Database,
+    session: &Guard<'_>,
     ticket: &TicketRef,
     edit: &TicketEdit,
     version: Option<i64>,
-    actor: Actor,
     now: Timestamp,
-) -> worker::Result<Change> {
+) -> worker::Result<Guarded<Change>> {
+    let actor = Actor::Staff(session.staff_id);
     let mut params = shared_params(ticket, now, actor, version, None);
     let mut sets = Vec::new();
     let mut changes = Vec::new();
@@ -203,7 +219,7 @@ pub async fn edit(
         event_data: &data_sql,
         set: &set,
     };
-    guarded_change(db, ticket, sql, params, None).await
+    guarded_change(db, session, ticket, sql, params, None).await
 }
 
 /// Records that the requester proved control of the ticket's email address (they

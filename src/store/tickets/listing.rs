@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use crate::domain::listing::{AssigneeFilter, Order, SortField, SortKey, TicketQuery};
 use crate::domain::ticket::Priority;
+use crate::store::guard::{Guard, Guarded};
 use crate::store::rows::{Ticket, T_TICKET_COLUMNS};
 use crate::store::{int, status_in, text, time, Database, Params};
 
@@ -41,8 +42,12 @@ fn pinned_index(q: &TicketQuery) -> Option<&'static str> {
 }
 
 /// One page of the list (one row more than the limit, when there is a next page),
-/// and the total when asked for.
-pub async fn page(db: &Database, q: &TicketQuery) -> worker::Result<(Vec<Ticket>, Option<i64>)> {
+/// and the total when asked for, after the session's check (`guard`).
+pub async fn page(
+    db: &Database,
+    guard: &Guard<'_>,
+    q: &TicketQuery,
+) -> worker::Result<Guarded<(Vec<Ticket>, Option<i64>)>> {
     let mut params = Params::default();
     let mut filters: Vec<String> = vec!["1 = 1".into()];
     if !q.statuses.is_empty() {
@@ -121,32 +126,39 @@ pub async fn page(db: &Database, q: &TicketQuery) -> worker::Result<(Vec<Ticket>
     }
     let limit = params.bind(Value::from(q.limit + 1));
     let pinned = pinned_index(q).map_or(String::new(), |i| format!(" INDEXED BY {i}"));
+    let mut page_params = params.values;
+    let page_guard = guard.condition(&mut page_params);
     let page = db.prepare(
         &format!(
-            "SELECT {} FROM support_tickets t{pinned} WHERE {page_sql}
+            "SELECT {} FROM support_tickets t{pinned} WHERE {page_sql} AND {page_guard}
              ORDER BY {sort_sql} {direction}, t.id {direction} LIMIT {limit}",
             T_TICKET_COLUMNS.as_str()
         ),
-        &params.values,
+        &page_params,
     )?;
     let mut statements = vec![page];
     if q.include_total {
+        let mut total_params = filter_params;
+        let total_guard = guard.condition(&mut total_params);
         statements.push(db.prepare(
-            &format!("SELECT count(*) AS total FROM support_tickets t WHERE {filter_sql}"),
-            &filter_params,
+            &format!(
+                "SELECT count(*) AS total FROM support_tickets t WHERE {filter_sql} AND {total_guard}"
+            ),
+            &total_params,
         )?);
     }
-    let results = db.batch(statements).await?;
-    let tickets = results[0].rows::<Ticket>()?;
-    #[derive(serde::Deserialize)]
-    struct Total {
-        total: i64,
-    }
-    let total = match results.get(1) {
-        Some(r) => r.rows::<Total>()?.first().map(|t| t.total),
-        None => None,
-    };
-    Ok((tickets, total))
+    guard.run(db, statements).await?.read(|results| {
+        let tickets = results[0].rows::<Ticket>()?;
+        #[derive(serde::Deserialize)]
+        struct Total {
+            total: i64,
+        }
+        let total = match results.get(1) {
+            Some(r) => r.rows::<Total>()?.first().map(|t| t.total),
+            None => None,
+        };
+        Ok((tickets, total))
+    })
 }
 
 /// The cursor key of a row for the given sort.

@@ -3,6 +3,7 @@
 
 use super::TicketRef;
 use crate::store::attachments;
+use crate::store::guard::{Guard, Guarded};
 use crate::store::rows::{
     Attachment, Message, Ticket, TicketEvent, EVENT_COLUMNS, M_MESSAGE_COLUMNS, T_TICKET_COLUMNS,
 };
@@ -23,66 +24,87 @@ impl Thread {
     }
 }
 
-/// The ticket `reference` selects.
-fn ticket(db: &Database, reference: &TicketRef) -> worker::Result<Statement> {
+/// The ticket `reference` selects (for a staff route, while its session holds).
+fn ticket(
+    db: &Database,
+    reference: &TicketRef,
+    guard: Option<&Guard<'_>>,
+) -> worker::Result<Statement> {
     let (condition, value) = reference.condition();
+    let mut params = vec![value];
+    let guarded = Guard::and(guard, &mut params);
     db.prepare(
         &format!(
-            "SELECT {} FROM support_tickets t WHERE {condition}",
+            "SELECT {} FROM support_tickets t WHERE {condition}{guarded}",
             T_TICKET_COLUMNS.as_str()
         ),
-        &[value],
+        &params,
     )
 }
 
 /// Its messages, internal notes included or not.
-fn messages(db: &Database, reference: &TicketRef, internal: bool) -> worker::Result<Statement> {
+fn messages(
+    db: &Database,
+    reference: &TicketRef,
+    internal: bool,
+    guard: Option<&Guard<'_>>,
+) -> worker::Result<Statement> {
     let (condition, value) = reference.condition();
     let public_only = if internal { "" } else { " AND m.internal = 0" };
+    let mut params = vec![value];
+    let guarded = Guard::and(guard, &mut params);
     db.prepare(
         &format!(
             "SELECT {} FROM ticket_messages m JOIN support_tickets t ON t.id = m.ticket_id
-             WHERE {condition}{public_only} ORDER BY m.id",
+             WHERE {condition}{public_only}{guarded} ORDER BY m.id",
             M_MESSAGE_COLUMNS.as_str()
         ),
-        &[value],
+        &params,
     )
 }
 
 /// The ticket alone.
 pub async fn one(db: &Database, reference: &TicketRef) -> worker::Result<Option<Ticket>> {
-    ticket(db, reference)?.first().await
+    ticket(db, reference, None)?.first().await
 }
 
-/// The ticket with its whole event timeline and conversation (internal notes and
-/// their files included), in one round trip.
+/// What a staff member sees of a ticket: its whole event timeline and conversation
+/// (internal notes and their files included).
+pub type StaffView = (Ticket, Vec<TicketEvent>, Thread);
+
+/// The ticket with its whole event timeline and conversation, in one round trip
+/// with the session's check (`guard`).
 pub async fn with_thread_and_events(
     db: &Database,
+    guard: &Guard<'_>,
     reference: &TicketRef,
-) -> worker::Result<Option<(Ticket, Vec<TicketEvent>, Thread)>> {
+) -> worker::Result<Guarded<Option<StaffView>>> {
     let (condition, value) = reference.condition();
+    let mut event_params = vec![value];
+    let guarded = guard.condition(&mut event_params);
     let events = db.prepare(
         &format!(
             "SELECT {EVENT_COLUMNS} FROM ticket_events e JOIN support_tickets t ON t.id = e.ticket_id
-             WHERE {condition} ORDER BY e.id"
+             WHERE {condition} AND {guarded} ORDER BY e.id"
         ),
-        &[value],
+        &event_params,
     )?;
     let statements = vec![
-        ticket(db, reference)?,
+        ticket(db, reference, Some(guard))?,
         events,
-        messages(db, reference, true)?,
-        attachments::of_thread(db, reference, false)?,
+        messages(db, reference, true, Some(guard))?,
+        attachments::of_thread(db, reference, false, Some(guard))?,
     ];
-    let results = db.batch(statements).await?;
-    let Some(ticket) = results[0].rows::<Ticket>()?.into_iter().next() else {
-        return Ok(None);
-    };
-    let thread = Thread {
-        messages: results[2].rows()?,
-        attachments: results[3].rows()?,
-    };
-    Ok(Some((ticket, results[1].rows()?, thread)))
+    guard.run(db, statements).await?.read(|results| {
+        let Some(ticket) = results[0].rows::<Ticket>()?.into_iter().next() else {
+            return Ok(None);
+        };
+        let thread = Thread {
+            messages: results[2].rows()?,
+            attachments: results[3].rows()?,
+        };
+        Ok(Some((ticket, results[1].rows()?, thread)))
+    })
 }
 
 /// The ticket with its public messages and their files (never internal notes or
@@ -92,9 +114,9 @@ pub async fn with_public_thread(
     reference: &TicketRef,
 ) -> worker::Result<Option<(Ticket, Thread)>> {
     let statements = vec![
-        ticket(db, reference)?,
-        messages(db, reference, false)?,
-        attachments::of_thread(db, reference, true)?,
+        ticket(db, reference, None)?,
+        messages(db, reference, false, None)?,
+        attachments::of_thread(db, reference, true, None)?,
     ];
     let results = db.batch(statements).await?;
     let Some(ticket) = results[0].rows::<Ticket>()?.into_iter().next() else {

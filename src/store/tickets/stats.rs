@@ -3,7 +3,8 @@
 use serde::Deserialize;
 
 use crate::domain::ticket::{Priority, Status};
-use crate::store::{int, status_in, Database};
+use crate::store::guard::{Guard, Guarded};
+use crate::store::{int, status_in, Database, Rows};
 
 pub struct TicketStats {
     pub total: i64,
@@ -15,30 +16,45 @@ pub struct TicketStats {
     pub mine: i64,
 }
 
-/// The counts, in one round trip. `me` is the caller, for `mine`.
-pub async fn stats(db: &Database, me: i64) -> worker::Result<TicketStats> {
-    let by_status = db.prepare(
-        "SELECT status AS k, count(*) AS n FROM support_tickets GROUP BY status",
-        &[],
+/// The counts, in one round trip with the session's check (`guard`). `me` is the
+/// caller, for `mine`.
+pub async fn stats(
+    db: &Database,
+    guard: &Guard<'_>,
+    me: i64,
+) -> worker::Result<Guarded<TicketStats>> {
+    let guarded = |sql: &str, mut params: Vec<serde_json::Value>| {
+        let condition = guard.condition(&mut params);
+        db.prepare(&sql.replace("{guard}", &condition), &params)
+    };
+    let by_status = guarded(
+        "SELECT status AS k, count(*) AS n FROM support_tickets WHERE {guard} GROUP BY status",
+        vec![],
     )?;
-    let by_priority = db.prepare(
-        "SELECT priority AS k, count(*) AS n FROM support_tickets GROUP BY priority",
-        &[],
+    let by_priority = guarded(
+        "SELECT priority AS k, count(*) AS n FROM support_tickets WHERE {guard} GROUP BY priority",
+        vec![],
     )?;
-    let unassigned = db.prepare(
-        "SELECT count(*) AS n FROM support_tickets WHERE status = 'open' AND assigned_to IS NULL",
-        &[],
+    let unassigned = guarded(
+        "SELECT count(*) AS n FROM support_tickets
+         WHERE status = 'open' AND assigned_to IS NULL AND {guard}",
+        vec![],
     )?;
-    let mine = db.prepare(
+    let mine = guarded(
         &format!(
-            "SELECT count(*) AS n FROM support_tickets t WHERE t.assigned_to = ?1 AND {}",
+            "SELECT count(*) AS n FROM support_tickets t WHERE t.assigned_to = ?1 AND {} AND {{guard}}",
             status_in(&Status::ACTIVE)
         ),
-        &[int(Some(me))],
+        vec![int(Some(me))],
     )?;
-    let results = db
-        .batch(vec![by_status, by_priority, unassigned, mine])
-        .await?;
+    guard
+        .run(db, vec![by_status, by_priority, unassigned, mine])
+        .await?
+        .read(counts)
+}
+
+/// The counts from the batch's results (after the check).
+fn counts(results: &[Rows]) -> worker::Result<TicketStats> {
     #[derive(Deserialize)]
     struct Count<K> {
         /// NULL only for a row written by hand.
