@@ -16,8 +16,9 @@ export default {
   connections: env.BENCH_CONNECTIONS ? list(env.BENCH_CONNECTIONS).map(Number) : [1, 8],
   /** The levels the seed-style and minimal yardsticks run at (the reference runs at every level). */
   yardstickConnections: [1, 8],
-  /** Seconds per load run. */
-  duration: Number(env.BENCH_DURATION ?? 2),
+  /** Seconds per load run: short runs, so that every yardstick fits in the time limit
+   * with enough rounds (the edge mode's answers are slower: longer runs). */
+  duration: Number(env.BENCH_DURATION ?? (edge ? 2.5 : 1.5)),
   /** Rounds per level: each round runs every target once, in an order rotated each
    * round (product, reference, seed, ...; then reference, seed, ..., product): many
    * short rounds give a steadier median of same-round ratios than a few long ones. */

@@ -37,13 +37,15 @@ const KV_CALLS = new Set(["get", "getWithMetadata", "put", "delete", "list"]);
 const KV_READS = new Set(["get", "getWithMetadata", "list"]);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-/** `call()` as a round trip of `ms`: half on the way there, half on the way back. */
+/** `call()` as a round trip of `ms`: half on the way there, half on the way back (whole
+ * milliseconds: workerd's timers have no finer grain, 3 ms is 1 + 2). */
 async function away(ms, call) {
-  await sleep(ms / 2);
+  const there = Math.floor(ms / 2);
+  await sleep(there);
   try {
     return await call();
   } finally {
-    await sleep(ms / 2);
+    await sleep(ms - there);
   }
 }
 /** A call delayed by `ms` when the mode asks for it, else the call itself. */

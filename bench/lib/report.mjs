@@ -312,9 +312,11 @@ export function markdown(r) {
   w();
   w("| target | 2xx creates answered | rows in D1 | missing | answered twice | rows without a seen answer (≤ unanswered at run ends) | created events | outbox rows by status (per ticket) | gap-free numbers | verdict |");
   w("|---|--:|--:|--:|--:|--:|--:|---|---|---|");
+  // Per ticket created through the API (not the parity check's seeded ones).
+  const created = (c) => c.rows - (c.seeded ?? 0);
   const outboxText = (c) =>
     c.outbox
-      ? Object.entries(c.outbox).map(([status, n]) => `${status} ${n} (${fmt(c.rows ? n / c.rows : 0, 2)})`).join(", ") || "none"
+      ? Object.entries(c.outbox).map(([status, n]) => `${status} ${n} (${fmt(created(c) ? n / created(c) : 0, 2)})`).join(", ") || "none"
       : "—";
   for (const c of r.integrity) {
     w(
@@ -323,7 +325,7 @@ export function markdown(r) {
         `${outboxText(c)} | ${c.gapFree == null ? "— (numbers from ids)" : c.gapFree ? "yes" : "**no**"} | ${c.ok ? "ok" : "**FAILED**"} |`,
     );
   }
-  const perTicket = (c) => Object.fromEntries(Object.entries(c.outbox ?? {}).map(([k, n]) => [k, c.rows ? (n / c.rows).toFixed(2) : "0"]));
+  const perTicket = (c) => Object.fromEntries(Object.entries(c.outbox ?? {}).map(([k, n]) => [k, created(c) ? (n / created(c)).toFixed(2) : "0"]));
   const [po, ro] = ["product", "reference"].map((n) => perTicket(r.integrity.find((c) => c.target === n) ?? {}));
   if (JSON.stringify(po) !== JSON.stringify(ro)) {
     w();
