@@ -22,7 +22,7 @@ export default {
   /** Rounds per level: each round runs every target once, in an order rotated each
    * round (product, reference, seed, ...; then reference, seed, ..., product): many
    * short rounds give a steadier median of same-round ratios than a few long ones. */
-  rounds: Number(env.BENCH_ROUNDS ?? (edge ? 5 : 4)),
+  rounds: Number(env.BENCH_ROUNDS ?? 5),
   /** Rounds for scenarios only the product implements (no same-round ratio to take). */
   soloRounds: Number(env.BENCH_SOLO_ROUNDS ?? 1),
   /** Seconds of unmeasured load per scenario and target before its first round. */

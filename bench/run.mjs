@@ -21,6 +21,18 @@ import { summarize, summarizeLoops, summarizeYardsticks, markdown } from "./lib/
 
 const started = Date.now();
 const loadAtStart = os.loadavg()[0]; // other work on the machine (a cargo build...) adds noise
+
+/** The machine's busy CPU time so far, in ms, over all cores (/proc/stat), or null. */
+function machineBusyMs() {
+  try {
+    const [, ...ticks] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).map(Number);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = ticks;
+    return ((user + nice + system + irq + softirq + (steal ?? 0)) * 1000) / 100; // USER_HZ
+  } catch {
+    return null;
+  }
+}
+const busyAtStart = machineBusyMs();
 const elapsed = () => (Date.now() - started) / 1000;
 const log = (...a) => console.error(`[bench ${elapsed().toFixed(0).padStart(3)}s]`, ...a);
 
@@ -283,6 +295,12 @@ const checks = [];
 for (const t of targets) checks.push(await integrity(t));
 
 const finalCounters = Object.fromEntries(await Promise.all(targets.map(async (t) => [t.name, await t.counters()])));
+// What other processes took from the machine meanwhile (a build, another test run): the
+// machine's busy time minus this process's and its workers' (cold-start workers, already
+// gone, count as others: a slight overestimate). Noise in req/s follows it.
+const busy = busyAtStart != null ? machineBusyMs() - busyAtStart : null;
+const own = (({ user, system }) => (user + system) / 1000)(process.cpuUsage()) + targets.reduce((n, t) => n + (t.cpuMs() ?? 0), 0);
+const othersCpuPercent = busy != null ? Math.max(0, ((busy - own) / (elapsed() * 1000 * os.cpus().length)) * 100) : null;
 await Promise.allSettled(targets.map((t) => t.dispose()));
 targets.length = 0;
 
@@ -300,7 +318,14 @@ const result = {
   date: new Date().toISOString(),
   revision: revision(),
   project: projectRoot === root ? "." : projectRoot,
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, loadAverageAtStart: loadAtStart },
+  machine: {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model,
+    node: process.version,
+    loadAverageAtStart: loadAtStart,
+    loadAverageAtEnd: os.loadavg()[0],
+    othersCpuPercent,
+  },
   tools: { miniflare: pkg("miniflare"), workerd: pkg("miniflare/node_modules/workerd", "workerd"), autocannon: pkg("autocannon"), hono: pkg("hono") },
   mode: config.edge ? "edge" : "loopback",
   edge: config.edge ? { d1Ms: config.edgeD1Ms, kvMs: config.edgeKvMs } : null,

@@ -150,7 +150,8 @@ export function markdown(r) {
   w();
   w(
     `${r.date} · revision \`${r.revision}\`${r.project && r.project !== "." ? ` (project at ${r.project})` : ""} · ${r.machine.cpus} cores (${r.machine.model}) · Node ${r.machine.node} · ` +
-      `load average ${r.machine.loadAverageAtStart?.toFixed(1) ?? "?"} at start · Miniflare ${r.tools.miniflare} (workerd ${r.tools.workerd}) · autocannon ${r.tools.autocannon} · reference: Hono ${r.tools.hono}`,
+      `load average ${r.machine.loadAverageAtStart?.toFixed(1) ?? "?"} at start, ${r.machine.loadAverageAtEnd?.toFixed(1) ?? "?"} at the end` +
+      `${r.machine.othersCpuPercent != null ? ` · other processes used ${r.machine.othersCpuPercent.toFixed(0)}% of the machine meanwhile` : ""} · Miniflare ${r.tools.miniflare} (workerd ${r.tools.workerd}) · autocannon ${r.tools.autocannon} · reference: Hono ${r.tools.hono}`,
   );
   w();
   w(
