@@ -102,8 +102,10 @@ capacity: build ## measure bytes per ticket, creates/s and the CRM list at 100,0
 	timeout -k 10 1500 node scripts/capacity/run.mjs $(ARGS)
 
 .PHONY: bench bench-compare bench-profile
-bench: build ## load-test build/ against the Hono reference on loopback; writes bench/results/latest.md
-	timeout -k 10 540 node bench/run.mjs
+# EDGE=1: the edge mode, every D1 call delayed by EDGE_D1_MS (10) and every KV read by
+# EDGE_KV_MS (3), on the scenarios a deployment's latency shows in (bench/README.md).
+bench: build ## load-test build/ against its yardsticks on loopback (EDGE=1: D1/KV round trips delayed); writes bench/results/latest[-edge].md
+	timeout -k 10 540 node bench/run.mjs $(if $(filter 1,$(EDGE)),--edge)
 
 bench-compare: ## compare two bench runs: make bench-compare A=bench/results/sample.json B=bench/results/latest.json
 	node bench/compare.mjs $(or $(A),bench/results/sample.json) $(or $(B),bench/results/latest.json)

@@ -8,12 +8,18 @@
 //               every request can differ (unique emails on create)
 //   setup       optional async (api) => ({ headers?, state? }); runs once per target
 //               before the probe. api = { call(path, init) -> {status, headers, body},
-//               db (the target's D1), kv (its KV), target ("product"/"reference"),
-//               seedStaff(...) }. Throwing skips the scenario for that target.
+//               db (the target's D1), kv (its KV), target (its name), kind ("product",
+//               "reference", "seed", "minimal"), seedStaff(...) }. Throwing skips the
+//               scenario for that target.
 //   creates     true when a 2xx answer is a new ticket: its data.ticket_number is
 //               collected and checked against D1 after the load (exactly once each)
-//   reference   true when bench/reference implements it too (then it runs in
-//               alternating rounds with the product and gets a product/reference ratio)
+//   reference   true when bench/reference/worker.mjs (the same-work reference)
+//               implements it too (then it runs in alternating rounds with the product
+//               and gets a product/reference ratio)
+//   seed        true when bench/reference/seed.mjs (the seed's design) implements it
+//   minimal     true when bench/reference/minimal.mjs (the least a correct create does)
+//               implements it; these two run at config.yardstickConnections only
+//   edge        true: in the edge mode's scenario set (`make bench EDGE=1`)
 //   connections optional list overriding the concurrency levels of bench/config.mjs
 //   loop        false to leave the scenario out of the in-isolate loop (bench/lib/loop.mjs)
 //   bodyBytes   a file upload: the body is this many bytes (one buffer, made once; the
@@ -27,7 +33,8 @@
 // Before loading, one probe request is sent; a 404 `not_found` means the route is not in
 // this build yet and the scenario is skipped (and listed as skipped in the report).
 // Add a scenario by appending an object here.
-import { pbkdf2Sync, randomBytes } from "node:crypto";
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
+import config from "./config.mjs";
 
 /** README's example create body, with a unique customer email. */
 export function ticketBody({ seq, target }) {
@@ -95,6 +102,9 @@ export const scenarios = [
     body: ticketBody,
     creates: true,
     reference: true,
+    seed: true,
+    minimal: true,
+    edge: true,
   },
   {
     // A customer's status link: GET /api/tickets/{number} with X-Ticket-Token. Needs
@@ -109,11 +119,16 @@ export const scenarios = [
       const created = await api.call("/api/tickets/create", { method: "POST", headers: json, body: ticketBody({ seq: 0, target: "lookup" }) });
       const data = created.body?.data ?? {};
       if (created.status !== 201) throw new Error(`create answered ${created.status}`);
-      if (!data.access_token) throw new Error("the create answered no access_token: is TICKET_TOKEN_SECRET in bench/config.mjs vars?");
-      await seedThread(api.db, data.id, data.created_at);
-      return { state: { ticketNumber: data.ticket_number, token: data.access_token } };
+      // The seed's create answers no link: its lookup checks the product's token, made here.
+      const token = api.kind === "seed" ? statusToken(data.id, data.ticket_number) : data.access_token;
+      if (!token) throw new Error("the create answered no access_token: is TICKET_TOKEN_SECRET in bench/config.mjs vars?");
+      const at = data.created_at ?? new Date().toISOString();
+      await seedThread(api.db, data.id, at);
+      return { state: { ticketNumber: data.ticket_number, token } };
     },
     reference: true,
+    seed: true,
+    edge: true,
   },
 
   {
@@ -162,20 +177,33 @@ export const scenarios = [
     loop: false,
   },
   {
+    // The first page of the team's list, on the tickets the earlier scenarios created:
+    // the session check, then the page.
     name: "crm-list",
     method: "GET",
     path: "/api/crm/tickets?limit=20",
     setup: crmSession,
+    reference: true,
+    seed: true,
+    edge: true,
   },
   {
+    // One ticket as staff see it: the session check, then the ticket with its
+    // timeline and thread (three public messages and an internal note).
     name: "crm-view",
     method: "GET",
     path: ({ state }) => `/api/crm/tickets/${state.ticketNumber}`,
     setup: async (api) => {
       const session = await crmSession(api);
       const created = await api.call("/api/tickets/create", { method: "POST", headers: json, body: ticketBody({ seq: 0, target: "setup" }) });
-      return { ...session, state: { ticketNumber: created.body?.data?.ticket_number } };
+      const data = created.body?.data ?? {};
+      if (created.status !== 201) throw new Error(`create answered ${created.status}`);
+      await seedThread(api.db, data.id, data.created_at ?? new Date().toISOString());
+      return { ...session, state: { ticketNumber: data.ticket_number } };
     },
+    reference: true,
+    seed: true,
+    edge: true,
   },
   ...fileScenarios(100 * 1024, "100k", [1, 8]),
   ...fileScenarios(20 * 1024 * 1024, "20m", [1]),
@@ -253,18 +281,44 @@ async function seedThread(db, ticketId, at) {
   );
 }
 
-/** Seeds staff (for login scenarios) and logs in; answers { headers: { Authorization } }. */
+/**
+ * A staff session for the CRM scenarios; answers { headers: { Authorization }, state }.
+ * The product logs in (POST /api/crm/auth/login). The reference implements no login:
+ * the harness stores the session as the product's login does (src/app/sessions.rs: KV
+ * `session:<sha256 of the token>` with the staff id, its epoch and the deadlines),
+ * which the reference checks exactly as the product would. The seed-style worker's
+ * admin check reads `session:<token>` with the admin's role, as the seed's panel did.
+ */
 async function crmSession(api) {
   const staff = await api.seedStaff();
-  const login = await api.call("/api/crm/auth/login", {
-    method: "POST",
-    headers: json,
-    body: JSON.stringify({ email: staff.email, password: staff.password }),
-  });
-  const token = login.body?.data?.token ?? login.body?.data?.session_token;
-  if (login.status === 404) return { state: staff }; // no login route yet: the probe will skip
-  if (!token) throw new Error(`login answered ${login.status}: ${JSON.stringify(login.body).slice(0, 200)}`);
+  if (api.kind === "product") {
+    const login = await api.call("/api/crm/auth/login", {
+      method: "POST",
+      headers: json,
+      body: JSON.stringify({ email: staff.email, password: staff.password }),
+    });
+    const token = login.body?.data?.token ?? login.body?.data?.session_token;
+    if (login.status === 404) return { state: staff }; // no login route yet: the probe will skip
+    if (!token) throw new Error(`login answered ${login.status}: ${JSON.stringify(login.body).slice(0, 200)}`);
+    return { headers: { Authorization: `Bearer ${token}` }, state: staff };
+  }
+  const row = await api.db.prepare("SELECT id, session_epoch FROM crm_staff WHERE email = ?1").bind(staff.email).first();
+  const token = randomBytes(32).toString("base64url");
+  const now = Date.now();
+  const at = (ms) => new Date(ms).toISOString();
+  if (api.kind === "seed") {
+    await api.kv.put(`session:${token}`, JSON.stringify({ staff_id: row.id, email: staff.email, role: "admin", expires_at: at(now + 43_200_000) }));
+  } else {
+    const hash = createHash("sha256").update(token).digest("hex");
+    const record = { staff_id: row.id, epoch: row.session_epoch, created_at: at(now), expires_at: at(now + 43_200_000) };
+    await api.kv.put(`session:${hash}`, JSON.stringify(record));
+  }
   return { headers: { Authorization: `Bearer ${token}` }, state: staff };
+}
+
+/** The status-link token of a ticket (src/domain/status_link.rs), under the bench's secret. */
+export function statusToken(id, number, purpose = "ticket-access") {
+  return createHmac("sha256", config.vars.TICKET_TOKEN_SECRET).update(`${purpose}:${id}:${number}`).digest().subarray(0, 24).toString("base64url");
 }
 
 /**
@@ -272,7 +326,14 @@ async function crmSession(api) {
  * target's own (run.mjs passes one that also tracks the tickets it creates).
  */
 export function setupApi(target, call = target.call) {
-  return { target: target.name, db: target.db, kv: target.kv, call, seedStaff: (opts) => seedStaff(target.db, opts) };
+  return {
+    target: target.name,
+    kind: target.kind ?? target.name,
+    db: target.db,
+    kv: target.kv,
+    call,
+    seedStaff: (opts) => seedStaff(target.db, opts),
+  };
 }
 
 /** An admin row in crm_staff with the stored format of src/domain/password.rs. */

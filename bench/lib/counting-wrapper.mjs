@@ -12,7 +12,13 @@
 // reach 0 after each load run, reads the totals before and after it and divides the
 // delta by the requests. Deferred (waitUntil) round trips count for the request that
 // deferred them.
+//
+// Edge mode (`make bench EDGE=1`): every D1 call that reaches the database is delayed by
+// EDGE.d1Ms and every KV read by EDGE.kvMs, half before the call and half after it (the
+// request travels to the database, the answer travels back), for every worker alike.
+// On loopback both are 0 and nothing is delayed.
 import Entry from "./index.js";
+import EDGE from "./__bench_edge.mjs";
 
 const zero = () => ({
   requests: 0,
@@ -28,6 +34,22 @@ let counters = zero();
 
 const D1_STATEMENT_CALLS = new Set(["first", "run", "all", "raw"]);
 const KV_CALLS = new Set(["get", "getWithMetadata", "put", "delete", "list"]);
+const KV_READS = new Set(["get", "getWithMetadata", "list"]);
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** `call()` as a round trip of `ms`: half on the way there, half on the way back (whole
+ * milliseconds: workerd's timers have no finer grain, 3 ms is 1 + 2). */
+async function away(ms, call) {
+  const there = Math.floor(ms / 2);
+  await sleep(there);
+  try {
+    return await call();
+  } finally {
+    await sleep(ms - there);
+  }
+}
+/** A call delayed by `ms` when the mode asks for it, else the call itself. */
+const delayed = (ms, call) => (ms > 0 ? away(ms, call) : call());
 const R2_CALLS = new Set(["put", "get", "head", "delete", "list"]);
 const unwrap = new WeakMap(); // counting proxy -> the real object
 
@@ -56,7 +78,7 @@ function forward(target, hook) {
 function statement(stmt) {
   return forward(stmt, (key, fn) => {
     if (key === "bind") return (...args) => (counters.d1.bind++, statement(fn.apply(stmt, args)));
-    if (D1_STATEMENT_CALLS.has(key)) return (...args) => (roundTrip("d1", key), fn.apply(stmt, args));
+    if (D1_STATEMENT_CALLS.has(key)) return (...args) => (roundTrip("d1", key), delayed(EDGE.d1Ms, () => fn.apply(stmt, args)));
   });
 }
 
@@ -67,16 +89,16 @@ function d1(db) {
       return (stmts, ...rest) => {
         const real = Array.from(stmts, (s) => unwrap.get(s) ?? s);
         roundTrip("d1", "batch", real.length);
-        return fn.call(db, real, ...rest);
+        return delayed(EDGE.d1Ms, () => fn.call(db, real, ...rest));
       };
-    if (key === "exec" || key === "dump") return (...args) => (roundTrip("d1", key), fn.apply(db, args));
+    if (key === "exec" || key === "dump") return (...args) => (roundTrip("d1", key), delayed(EDGE.d1Ms, () => fn.apply(db, args)));
     if (key === "withSession") return (...args) => d1(fn.apply(db, args));
   });
 }
 
 function kv(ns) {
   return forward(ns, (key, fn) => {
-    if (KV_CALLS.has(key)) return (...args) => (roundTrip("kv", key), fn.apply(ns, args));
+    if (KV_CALLS.has(key)) return (...args) => (roundTrip("kv", key), KV_READS.has(key) ? delayed(EDGE.kvMs, () => fn.apply(ns, args)) : fn.apply(ns, args));
   });
 }
 

@@ -49,6 +49,9 @@ export async function loadRun({ target, scenario, prepared, connections, duratio
     url: target.url,
     connections,
     duration,
+    // autocannon checks whether the run is over once per sample interval (default 1 s, so a
+    // 1.5 s run would last 2 s): check every 100 ms so runs last what they are asked to.
+    sampleInt: 100,
     timeout: 10,
     requests: [
       {

@@ -34,6 +34,18 @@ function side(runs) {
   };
 }
 
+/** Same-round ratios of the product against one yardstick: req/s (product ÷ it) and CPU per request. */
+function against(mine, yardstick) {
+  const ratios = [];
+  const cpuRatios = [];
+  for (const p of mine.filter((r) => r.target === "product")) {
+    const r = mine.find((x) => x.target === yardstick && x.round === p.round);
+    if (r && r.rps > 0) ratios.push(p.rps / r.rps);
+    if (r && r.cpuMsPerRequest > 0 && p.cpuMsPerRequest != null) cpuRatios.push(p.cpuMsPerRequest / r.cpuMsPerRequest);
+  }
+  return { ratios, medianRatio: median(ratios), cpuRatios, medianCpuRatio: median(cpuRatios) };
+}
+
 export function summarize(runs) {
   const keys = [...new Set(runs.map((r) => `${r.scenario}\u0000${r.connections}`))];
   return keys.map((key) => {
@@ -42,23 +54,23 @@ export function summarize(runs) {
     const product = side(mine.filter((r) => r.target === "product"));
     const reference = side(mine.filter((r) => r.target === "reference"));
     // Only same-round ratios mean anything (run-to-run noise is 15-25%).
-    const ratios = [];
-    const cpuRatios = [];
-    for (const p of mine.filter((r) => r.target === "product")) {
-      const r = mine.find((x) => x.target === "reference" && x.round === p.round);
-      if (r && r.rps > 0) ratios.push(p.rps / r.rps);
-      if (r && r.cpuMsPerRequest > 0 && p.cpuMsPerRequest != null) cpuRatios.push(p.cpuMsPerRequest / r.cpuMsPerRequest);
-    }
-    return {
-      scenario,
-      connections: Number(c),
-      product,
-      reference,
-      ratios,
-      medianRatio: median(ratios),
-      cpuRatios,
-      medianCpuRatio: median(cpuRatios),
-    };
+    return { scenario, connections: Number(c), product, reference, ...against(mine, "reference") };
+  });
+}
+
+/**
+ * Per (scenario, connections) where any yardstick ran: each worker's numbers and the
+ * product's same-round ratios against each (the ratio tables of the report).
+ */
+export function summarizeYardsticks(runs) {
+  const keys = [...new Set(runs.filter((r) => r.target !== "product").map((r) => `${r.scenario}\u0000${r.connections}`))];
+  return keys.map((key) => {
+    const [scenario, c] = key.split("\u0000");
+    const mine = runs.filter((r) => r.scenario === scenario && r.connections === Number(c));
+    const names = [...new Set(mine.map((r) => r.target))];
+    const workers = Object.fromEntries(names.map((n) => [n, side(mine.filter((r) => r.target === n))]));
+    const vs = Object.fromEntries(names.filter((n) => n !== "product").map((n) => [n, against(mine, n)]));
+    return { scenario, connections: Number(c), workers, vs };
   });
 }
 
@@ -88,27 +100,80 @@ export function summarizeLoops(loops = []) {
 }
 
 const lat = (s) => (s ? `${fmt(s.p50, 2)} / ${fmt(s.p95, 2)} / ${fmt(s.p99, 2)}` : "—");
+
+const WORKER_NAMES = { product: "product", reference: "reference (same work)", seed: "seed-style", minimal: "minimal create" };
+
+/** The ratio tables: the product against each yardstick, then every worker's own figures. */
+function yardstickTables(r, w) {
+  const rows = r.yardstickSummary ?? [];
+  if (!rows.length) return;
+  const names = ["reference", "seed", "minimal"].filter((n) => rows.some((x) => x.vs[n]));
+  const ratio = (x, n) => (x.vs[n] ? `**${fmtRatio(x.vs[n].medianRatio)}** (${x.vs[n].ratios.map((v) => v.toFixed(2)).join(", ")})` : "—");
+  w(`## The product against its yardsticks${r.mode === "edge" ? " (edge mode)" : ""}`);
+  w();
+  w(
+    "Product req/s ÷ the yardstick's req/s, median of same-round ratios (the per-round ratios in brackets); > 1: the product is faster. " +
+      "The reference does the product's work (every guard, event, outbox row, the same SQL); the seed-style worker does what the seed's " +
+      "code does (no limits, no events, no idempotency, one awaited statement at a time); the minimal create is the counter and the " +
+      "insert in one batch, nothing else.",
+  );
+  w();
+  w(`| scenario | conns | ${names.map((n) => `product ÷ ${WORKER_NAMES[n]}`).join(" | ")} |`);
+  w(`|---|--:|${names.map(() => "--:").join("|")}|`);
+  for (const x of rows) w(`| ${x.scenario} | ${x.connections} | ${names.map((n) => ratio(x, n)).join(" | ")} |`);
+  w();
+  w("| scenario | conns | worker | req/s | req/s per connection | p50 / p95 ms | D1 / KV round trips per request | non-2xx |");
+  w("|---|--:|---|--:|--:|--:|--:|--:|");
+  for (const x of rows) {
+    for (const [name, s] of Object.entries(x.workers)) {
+      w(
+        `| ${x.scenario} | ${x.connections} | ${WORKER_NAMES[name] ?? name} | ${fmt(s.rps, 0)} | ${fmt(s.rps / x.connections, 1)} | ` +
+          `${fmt(s.p50, 2)} / ${fmt(s.p95, 2)} | ${fmt(s.d1PerRequest, 2)} / ${fmt(s.kvPerRequest, 2)} | ${fmt(s.non2xx, 0)} |`,
+      );
+    }
+  }
+  w();
+  w(
+    "req/s, req/s per connection and latency percentiles are medians over the rounds. Round trips are counted by the harness's " +
+      "wrapper (a batch is one). Per connection: one client waiting for each answer before sending the next, so at 1 connection " +
+      "req/s is 1000 ÷ the mean latency in ms.",
+  );
+  w();
+}
 const pair = (a, b, digits) => (b === undefined ? fmt(a, digits) : `${fmt(a, digits)} / ${fmt(b, digits)}`);
 
 export function markdown(r) {
   const out = [];
   const w = (line = "") => out.push(line);
-  w("# helpdesk-worker benchmark");
+  const edge = r.mode === "edge";
+  w(edge ? "# helpdesk-worker benchmark: edge mode" : "# helpdesk-worker benchmark");
   w();
   w(
     `${r.date} · revision \`${r.revision}\`${r.project && r.project !== "." ? ` (project at ${r.project})` : ""} · ${r.machine.cpus} cores (${r.machine.model}) · Node ${r.machine.node} · ` +
-      `load average ${r.machine.loadAverageAtStart?.toFixed(1) ?? "?"} at start · Miniflare ${r.tools.miniflare} (workerd ${r.tools.workerd}) · autocannon ${r.tools.autocannon} · reference: Hono ${r.tools.hono}`,
+      `load average ${r.machine.loadAverageAtStart?.toFixed(1) ?? "?"} at start, ${r.machine.loadAverageAtEnd?.toFixed(1) ?? "?"} at the end` +
+      `${r.machine.othersCpuPercent != null ? ` · other processes used ${r.machine.othersCpuPercent.toFixed(0)}% of the machine meanwhile` : ""} · Miniflare ${r.tools.miniflare} (workerd ${r.tools.workerd}) · autocannon ${r.tools.autocannon} · reference: Hono ${r.tools.hono}`,
   );
   w();
   w(
-    `Each run: ${r.settings.duration} s of autocannon on 127.0.0.1; ${r.settings.rounds} alternating rounds ` +
-      `(product, reference, product, ...) per concurrency level (${r.settings.soloRounds ?? r.settings.rounds} for product-only scenarios); ` +
+    `Each run: ${r.settings.duration} s of autocannon on 127.0.0.1; ${r.settings.rounds} rounds per concurrency level, each running ` +
+      `every worker once in an order rotated each round (${r.settings.soloRounds ?? r.settings.rounds} for product-only scenarios); ` +
       `${r.settings.warmup} s warm-up per scenario and target. ` +
-      `Product = build/ (Rust, workers-rs, wasm); reference = bench/reference (Hono, JS), same endpoints, same SQL. ` +
+      `Product = build/ (Rust, workers-rs, wasm); reference = bench/reference/worker.mjs (Hono, JS), same endpoints, same SQL; ` +
+      `seed-style = bench/reference/seed.mjs (the seed's design: one awaited statement at a time); minimal = bench/reference/minimal.mjs ` +
+      `(the least a correct create does: counter and insert in one batch). ` +
       `Total ${r.elapsedSeconds} s.${r.truncated ? " **Truncated by the deadline.**" : ""}`,
   );
   w();
-  w("## Throughput and latency");
+  if (edge) {
+    w(
+      `**Edge mode**: the harness's binding wrapper delays every D1 call that reaches the database by ${r.edge.d1Ms} ms and every KV read ` +
+        `by ${r.edge.kvMs} ms (half before the call, half after), for every worker alike: what a deployment sees when D1's primary is a ` +
+        "few ms away and KV reads are cold. CPU per request is unchanged by it (the in-isolate loop is not run here: see the loopback report).",
+    );
+    w();
+  }
+  yardstickTables(r, w);
+  w(`## Throughput and latency: product and reference${r.mode === "edge" ? " (edge mode)" : ""}`);
   w();
   w(
     "| scenario | conns | product req/s | reference req/s | product/reference per round | **median ratio** | " +
@@ -242,25 +307,28 @@ export function markdown(r) {
   w("## Correctness");
   w();
   w(
-    `Parity (the same ${r.parity.total} requests to both, volatile values masked): **${r.parity.matched}/${r.parity.total} identical**` +
+    `Parity (the same ${r.parity.total} requests to product and reference, answers and log lines compared, volatile values masked): **${r.parity.matched}/${r.parity.total} identical**` +
       (r.parity.mismatches.length ? `; differing: ${r.parity.mismatches.map((m) => `${m.name} (${m.diff.join("; ")})`).join(", ")}` : "."),
   );
   w();
   w("| target | 2xx creates answered | rows in D1 | missing | answered twice | rows without a seen answer (≤ unanswered at run ends) | created events | outbox rows by status (per ticket) | gap-free numbers | verdict |");
   w("|---|--:|--:|--:|--:|--:|--:|---|---|---|");
+  // Per ticket created through the API (not the parity check's seeded ones).
+  const created = (c) => c.rows - (c.seeded ?? 0);
   const outboxText = (c) =>
     c.outbox
-      ? Object.entries(c.outbox).map(([status, n]) => `${status} ${n} (${fmt(c.rows ? n / c.rows : 0, 2)})`).join(", ") || "none"
+      ? Object.entries(c.outbox).map(([status, n]) => `${status} ${n} (${fmt(created(c) ? n / created(c) : 0, 2)})`).join(", ") || "none"
       : "—";
   for (const c of r.integrity) {
     w(
-      `| ${c.target} | ${c.answered} | ${c.rows} | ${c.missing} | ${c.answeredTwice} | ${c.unexpected} (≤ ${c.unobserved}) | ${c.events} | ` +
-        `${outboxText(c)} | ${c.gapFree ? "yes" : "**no**"} | ${c.ok ? "ok" : "**FAILED**"} |`,
+      `| ${c.target} | ${c.answered} | ${c.rows} | ${c.missing} | ${c.answeredTwice} | ${c.unexpected} (≤ ${c.unobserved}) | ` +
+        `${c.rules && !c.rules.events ? `${c.events} (writes none)` : c.events} | ` +
+        `${outboxText(c)} | ${c.gapFree == null ? "— (numbers from ids)" : c.gapFree ? "yes" : "**no**"} | ${c.ok ? "ok" : "**FAILED**"} |`,
     );
   }
-  const perTicket = (c) => Object.fromEntries(Object.entries(c.outbox ?? {}).map(([k, n]) => [k, c.rows ? (n / c.rows).toFixed(2) : "0"]));
-  const [po, ro] = r.integrity.map(perTicket);
-  if (r.integrity.length === 2 && JSON.stringify(po) !== JSON.stringify(ro)) {
+  const perTicket = (c) => Object.fromEntries(Object.entries(c.outbox ?? {}).map(([k, n]) => [k, created(c) ? (n / created(c)).toFixed(2) : "0"]));
+  const [po, ro] = ["product", "reference"].map((n) => perTicket(r.integrity.find((c) => c.target === n) ?? {}));
+  if (JSON.stringify(po) !== JSON.stringify(ro)) {
     w();
     w("**The two wrote different outbox rows per ticket**: the reference's create no longer writes what the product's does.");
   }

@@ -1,7 +1,7 @@
 // Starts one worker under test in its own Miniflare (so its own workerd process, whose
 // CPU time we can read) behind the counting wrapper, on 127.0.0.1 with a fresh migrated
 // in-memory D1 and KV. The product is build/index.js + index_bg.wasm as `make build`
-// left them; the reference is bench/reference/worker.mjs bundled with Hono by esbuild.
+// left them; the yardsticks are bench/reference/*.mjs bundled with Hono by esbuild.
 import { Miniflare } from "miniflare";
 import { build } from "esbuild";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
@@ -37,10 +37,14 @@ export function productModules(buildDir = projectBuild) {
   };
 }
 
-/** The reference worker bundled (Hono inlined) into one ES module, in memory. */
-export async function referenceModules() {
+/**
+ * A plain-JS worker of bench/reference bundled (Hono inlined) into one ES module, in
+ * memory: `worker.mjs` (the same-work reference), `seed.mjs` (the seed's design) or
+ * `minimal.mjs` (the least a correct create does).
+ */
+export async function jsWorkerModules(file) {
   const out = await build({
-    entryPoints: [path.join(root, "bench/reference/worker.mjs")],
+    entryPoints: [path.join(root, "bench/reference", file)],
     bundle: true,
     format: "esm",
     platform: "neutral",
@@ -54,6 +58,12 @@ export async function referenceModules() {
     modules: [{ type: "ESModule", path: path.join(dir, "index.js"), contents: out.outputFiles[0].text }],
   };
 }
+
+/** The reference worker (bench/reference/worker.mjs) bundled. */
+export const referenceModules = () => jsWorkerModules("worker.mjs");
+
+/** The yardsticks beside the product, by target name. */
+export const yardstickFiles = { reference: "worker.mjs", seed: "seed.mjs", minimal: "minimal.mjs" };
 
 /** A trivial JS worker, the floor for startup time. */
 export function trivialModules() {
@@ -134,21 +144,34 @@ export function processCpuMs(pid) {
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /**
- * Starts a worker. `modules` from productModules()/referenceModules()/trivialModules();
+ * Starts a worker. `modules` from productModules()/jsWorkerModules()/trivialModules();
  * `instrument: false` serves it without the counting wrapper; `migrate: false` skips
- * the schema; `inspectorPort` opens the V8 inspector (bench/profile.mjs). Returns
- * { url, mf, db, kv, pid, counters(), cpuMs(), fetch(), call(), dispose() }.
+ * the schema; `inspectorPort` opens the V8 inspector (bench/profile.mjs); `edge`
+ * ({ d1Ms, kvMs }) makes the wrapper delay every D1 call and KV read by a round trip
+ * (bench/README.md, edge mode). The worker's stdout (its log lines) is kept in
+ * `logs` while `capturing` is set (the parity check compares them) and dropped
+ * otherwise; its stderr goes to the harness's stderr. Returns { name, kind, url, mf,
+ * db, kv, pid, logs, counters(), cpuMs(), fetch(), call(), dispose() }.
  */
-export async function startTarget({ name, modules, vars = {}, instrument = true, migrate = true, inspectorPort }) {
+export async function startTarget({ name, kind = name, modules, vars = {}, instrument = true, migrate = true, inspectorPort, edge = null }) {
   const before = workerdChildren();
+  const edgeModule = `export default ${JSON.stringify({ d1Ms: edge?.d1Ms ?? 0, kvMs: edge?.kvMs ?? 0 })};`;
   const main = instrument
-    ? [{ type: "ESModule", path: path.join(modules.modulesRoot, "__bench_wrapper.mjs"), contents: wrapperSource }]
+    ? [
+        { type: "ESModule", path: path.join(modules.modulesRoot, "__bench_wrapper.mjs"), contents: wrapperSource },
+        { type: "ESModule", path: path.join(modules.modulesRoot, "__bench_edge.mjs"), contents: edgeModule },
+      ]
     : [];
+  const target = { name, kind, logs: [], capturing: false };
   const mf = new Miniflare({
     cf: false,
     host: "127.0.0.1",
     port: 0,
     inspectorPort,
+    handleRuntimeStdio: (stdout, stderr) => {
+      lines(stdout, (line) => target.capturing && target.logs.push(line));
+      lines(stderr, (line) => process.stderr.write(`[${name}] ${line}\n`));
+    },
     workers: [
       {
         name,
@@ -172,8 +195,7 @@ export async function startTarget({ name, modules, vars = {}, instrument = true,
   const fetchIt = (p, init = {}) => fetch(base + p, { redirect: "manual", ...init });
   // A request outside the load: the answer with its body parsed as JSON when it is JSON.
   const call = async (p, init = {}) => decoded(await fetchIt(p, init));
-  return {
-    name,
+  return Object.assign(target, {
     url: base,
     mf,
     db,
@@ -184,5 +206,17 @@ export async function startTarget({ name, modules, vars = {}, instrument = true,
     counters: async () => (await fetchIt("/__bench/counters")).json(),
     cpuMs: () => processCpuMs(pid),
     dispose: () => mf.dispose(),
-  };
+  });
+}
+
+/** Calls `onLine` for each line of a stream's text. */
+function lines(stream, onLine) {
+  let rest = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk) => {
+    const parts = (rest + chunk).split("\n");
+    rest = parts.pop();
+    for (const line of parts) if (line) onLine(line);
+  });
+  stream.on("end", () => rest && onLine(rest));
 }

@@ -1,57 +1,100 @@
-// The yardstick: the product's public endpoints written the way a TypeScript/JS team
-// would write them on Workers, with Hono, so `make bench` can say how the Rust/wasm
-// worker compares with the usual alternative on the same machine in the same rounds.
+// The yardstick: the product's public endpoints and its CRM list and view written the
+// way a TypeScript/JS team would write them on Workers, with Hono, so `make bench` can
+// say how the Rust/wasm worker compares with the usual alternative on the same machine
+// in the same rounds.
 //
 // A frozen snapshot, not derived from the product's code: it was written against the
-// files named below and is kept true by the parity check (bench/lib/parity.mjs, ~60
-// requests whose answers must match the product's). When a public endpoint changes
-// shape, change it here too; `make bench` reports the parity count.
+// files named below and is kept true by the parity check (bench/lib/parity.mjs, ~100
+// requests whose answers and log lines must match the product's). When an endpoint
+// changes shape, change it here too; `make bench` reports the parity count and fails
+// on a mismatch.
 //
 // It does the same work as the product, not a lighter version of it:
 //   - validation: the rules of src/domain/ticket_input.rs, fields.rs and email.rs (trimming,
-//     lengths in characters, control characters, the email grammar, choices, ids), the
-//     same field order, codes, messages and seed headlines;
-//   - bodies: src/http/body.rs and src/platform/request.rs (media type, Content-Length cap, streamed read under the cap,
-//     JSON object or urlencoded form, first form value wins);
+//     lengths in characters, control characters, and in one-line fields bidi and
+//     zero-width characters, the email grammar, choices, ids), the same field order,
+//     codes, messages and seed headlines;
+//   - bodies: src/http/body.rs and src/platform/request.rs (media type, Content-Length cap,
+//     a body with a length read whole, one without streamed under the cap, JSON object or
+//     urlencoded form, a field sent twice refused with `duplicate_field`);
 //   - abuse controls: integration keys (Authorization: Bearer, one UPDATE ... RETURNING),
 //     Idempotency-Key (SHA-256 of path, media and body; replay and reuse), the honeypot
-//     decoy, per-email and per-IP sliding-window limits with RateLimit headers and 429s
-//     (src/routes/public_tickets.rs, src/app/create.rs, src/domain/abuse.rs). Not mirrored:
-//     Turnstile, which only runs when TURNSTILE_SECRET_KEY is set (the bench does not);
+//     decoy (anonymous callers, non-empty text only), per-email and per-client limits
+//     (an IPv4 address, an IPv6 /64) with RateLimit headers and 429s, the user_id rules
+//     (anonymous: linked only when the user's email is the ticket's, never refused;
+//     integration keys: the user must exist), (src/routes/public_tickets.rs,
+//     src/app/create.rs, src/domain/abuse.rs); the answer to a browser's form post
+//     (src/http/form_post.rs: 303s). Not mirrored: Turnstile, which only runs when
+//     TURNSTILE_SECRET_KEY is set (the bench does not), and the support page a browser's
+//     refused form post gets (the bench never sends one);
 //   - SQL: src/store/ticket_create.rs's batch, statement for statement and placeholder for
 //     placeholder (claim under every guard / insert RETURNING / created event / rate-limit
 //     hits / idempotency record / outbox rows / diagnosis), one round trip; the outbox
 //     rows start as src/store/notifications.rs `enqueue_sql` writes them under
 //     src/notify/mod.rs `outbox_policy`: 'skipped' with the reason for an unconfigured target,
-//     claimed ('pending', one attempt, a 120 s lease) for a configured one;
+//     claimed ('pending', one attempt, a lease) for a configured one;
 //     src/store/tickets/reads.rs `with_public_thread` (ticket + public messages + the files
-//     sent with them, src/store/attachments.rs `of_thread`, one batch) for the status lookup; `SELECT 1 AS ok` for health;
+//     sent with them, src/store/attachments.rs `of_thread`, one batch) for the status lookup,
+//     and `changes::mark_requester_verified` when an emailed link is first used;
+//     `SELECT 1 AS ok` for health; the CRM list and view and their session check: crm.mjs;
 //   - status links (src/domain/status_link.rs): with TICKET_TOKEN_SECRET, the create answers
 //     `access_token` (HMAC-SHA256 over "ticket-access:<id>:<number>", first 24 bytes,
-//     base64url; WebCrypto, the key imported on every use, as a JS worker usually does;
-//     the product computes the same HMAC in wasm) and `status_url`;
-//     `GET /api/tickets/{number}` with X-Ticket-Token (or ?token=) verifies the token
-//     against the ticket, with the same HMAC work when the number is unknown, and answers
-//     the same JSON (src/routes/public_status.rs);
-//   - answers: the JSON envelope (keys in the same sorted order serde_json writes),
-//     201 + Location, 404/405 envelopes with Allow, preflights, and the headers
-//     src/lib.rs adds to every answer (request id, no-store, nosniff, Vary, CORS).
+//     base64url; WebCrypto, as a JS worker usually does; the product computes the same
+//     HMAC in wasm) and `status_url`; `GET /api/tickets/{number}` with X-Ticket-Token (or
+//     ?token=) checks the token against both of the ticket's tokens (the answered one and
+//     the emailed one, "ticket-email:..."), with the same HMAC work when the number is
+//     unknown, and answers the same JSON (src/routes/public_status.rs);
+//   - answers: the JSON envelope, 201 + Location, 404/405 envelopes with Allow, preflights,
+//     and the headers src/lib.rs adds to every answer (request id, no-store, nosniff, Vary,
+//     CORS by audience: CRM paths under CRM_ALLOWED_ORIGINS);
+//   - one JSON log line per request, as src/lib.rs `log_request` writes it (route name,
+//     status, duration, D1/KV/R2 round trips, error code, a 5xx's cause, a note).
 // Configuration is read from env once per isolate, as the product does (src/lib.rs
-// `config`, a OnceLock). Not mirrored: the test clock, the status page (/t/...), replies,
-// "lost my link" lookups, and delivering claimed outbox rows after the response (the
-// bench configures no email or webhook target, so the product writes every row as
-// skipped and defers nothing; the report flags a scenario whose round trips, deferred
-// ones included, differ between the two).
+// `config`, a OnceLock). Not mirrored: the test clock, the pages (/t/..., /support),
+// replies, uploads and downloads, "lost my link" lookups, MCP, logins and every other
+// CRM route, and delivering claimed outbox rows after the response (the bench
+// configures no email or webhook target, so the product writes every row as skipped
+// and defers nothing; the report flags a scenario whose round trips, deferred ones
+// included, differ between the two).
 // Plain JS so no compile step is needed; bench/lib/target.mjs bundles it with esbuild.
 import { Hono } from "hono";
+import {
+  ApiError,
+  badRequest,
+  fieldError,
+  validationError,
+  internalError,
+  json,
+  success,
+  errorResponse,
+  methodNotAllowed,
+  noRoute,
+  config,
+  allowedOrigin,
+  rustTrim,
+  asciiLower,
+  charCount,
+  jsonType,
+  bearer,
+  base64url,
+  hex,
+  sha256Hex,
+  constantTimeEqual,
+  isTicketNumber,
+  MAX_SAFE_ID,
+  TICKET_FIELDS,
+  TICKET_COLUMNS,
+  T_TICKET_COLUMNS,
+  M_MESSAGE_COLUMNS,
+  A_ATTACHMENT_COLUMNS,
+  Params,
+  trips,
+} from "./common.mjs";
+import { listTickets, viewTicket, ticketRef } from "./crm.mjs";
 
-const DEFAULT_CATEGORIES = "general,technical,billing,account,other";
-const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
-const MAX_SAFE_ID = Number.MAX_SAFE_INTEGER;
 const MAX_EMAIL_CHARS = 254;
 const PUBLIC_PRIORITIES = ["low", "medium", "high"];
 const CREATED_MESSAGE = "Support ticket created successfully";
-const CONTACT_SUPPORT = "Please try again or contact support.";
 const CORS_ALLOW_HEADERS =
   "Content-Type, Authorization, Idempotency-Key, X-Ticket-Token, Content-Disposition, Range, If-None-Match, If-Range";
 const CORS_EXPOSE_HEADERS =
@@ -63,111 +106,13 @@ const DESCRIPTION = { label: "Description", max: 20_000, multiline: true };
 const CUSTOMER_NAME = { label: "Customer name", max: 100, multiline: false };
 const EMAIL = { label: "Customer email", max: 1_000, multiline: false };
 
-// ---------------------------------------------------------------- configuration
-
-function nonEmpty(env, name) {
-  const v = typeof env[name] === "string" ? env[name].trim() : "";
-  return v || undefined;
-}
-
-/** src/config.rs `Config::from_lookup`, the part these endpoints use. */
-function readConfig(env) {
-  const categories = (nonEmpty(env, "CATEGORIES") ?? DEFAULT_CATEGORIES)
-    .split(",")
-    .map((c) => asciiLower(c.trim()))
-    .filter(Boolean);
-  const origins = (nonEmpty(env, "PUBLIC_ALLOWED_ORIGINS") ?? "")
-    .split(",")
-    .map((o) => o.trim().replace(/\/+$/, ""))
-    .filter(Boolean);
-  const maxBody = Number(nonEmpty(env, "MAX_BODY_BYTES"));
-  // src/config.rs `number`: a u64 clamped to its range, the default when absent or not a number.
-  const number = (name, dflt, min, max) => {
-    const v = nonEmpty(env, name);
-    return v !== undefined && /^\+?[0-9]+$/.test(v) ? Math.min(Math.max(Number(v), min), max) : dflt;
-  };
-  return {
-    ratePerEmail: number("RATE_LIMIT_PER_EMAIL", 5, 1, 1_000_000),
-    ratePerIp: number("RATE_LIMIT_PER_IP", 20, 1, 1_000_000),
-    rateWindow: number("RATE_LIMIT_WINDOW_SECONDS", 3600, 1, 7 * 86_400),
-    idempotencyTtl: number("IDEMPOTENCY_TTL_SECONDS", 86_400, 60, 7 * 86_400),
-    categories: categories.length ? categories : ["general"],
-    origins: origins.length === 0 || origins.includes("*") ? "*" : origins,
-    maxBodyBytes: Number.isSafeInteger(maxBody) && maxBody > 0 ? maxBody : DEFAULT_MAX_BODY_BYTES,
-    formSuccessUrl: nonEmpty(env, "FORM_SUCCESS_URL"),
-    ticketTokenSecret: nonEmpty(env, "TICKET_TOKEN_SECRET"),
-    publicBaseUrl: nonEmpty(env, "PUBLIC_BASE_URL")?.replace(/\/+$/, ""),
-    // src/notify/mod.rs `outbox_policy`: why a target's rows are written as skipped, if they are.
-    emailSkip: nonEmpty(env, "EMAIL_API_KEY") === undefined ? "EMAIL_API_KEY is not set" : null,
-    webhookSkip:
-      nonEmpty(env, "WEBHOOK_URL") === undefined || nonEmpty(env, "WEBHOOK_SECRET") === undefined
-        ? "WEBHOOK_URL or WEBHOOK_SECRET is not set"
-        : null,
-  };
-}
-
-// Vars cannot change while an isolate lives: read them on the first request only.
-let isolateConfig;
-const config = (env) => (isolateConfig ??= readConfig(env));
-
-// ---------------------------------------------------------------- errors and answers
-
-class ApiError extends Error {
-  constructor(status, code, error, message, extra = {}) {
-    super(message);
-    Object.assign(this, { status, code, error, extra });
-  }
-}
-
-const badRequest = (code, message) => new ApiError(400, code, "Bad request", message);
-const fieldError = (field, code, message) => ({ code, field, message }); // serde_json's key order
-
-function validationError(details) {
-  const missing = (f) => details.some((d) => d.field === f && d.code === "required");
-  let headline = details.length === 1 ? details[0].message : "Some fields are invalid";
-  if (missing("subject") || missing("description")) headline = "Subject and description are required";
-  else if (missing("customer_email")) headline = "Customer email is required";
-  const message = details.map((d) => d.message).join("; ");
-  return new ApiError(400, "validation_failed", headline, message, { details });
-}
-
-function json(status, body, headers = {}) {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "Content-Type": "application/json; charset=utf-8", ...headers },
-  });
-}
-
-const success = (status, message, data) => json(status, { data, message, success: true });
-
-function errorResponse(e) {
-  const body = e.extra.details
-    ? { code: e.code, details: e.extra.details, error: e.error, message: e.message, success: false }
-    : { code: e.code, error: e.error, message: e.message, success: false };
-  return json(e.status, body, e.extra.headers);
-}
-
 // ---------------------------------------------------------------- text rules (src/domain/fields.rs)
 
-// Rust's str::trim removes White_Space characters; String.prototype.trim differs (U+FEFF, U+0085).
-const TRIM = /^\p{White_Space}+|\p{White_Space}+$/gu;
-const rustTrim = (s) => s.replace(TRIM, "");
-// char::is_control() is the Cc category; U+2028/2029 are refused too.
-const CONTROL_SINGLE = /[\p{Cc}\u2028\u2029]/u;
+// char::is_control() is the Cc category; U+2028/2029 are refused too. One-line fields
+// also refuse bidi embeddings, overrides and isolates and zero-width characters, which
+// only serve to disguise text; long text keeps them (real languages need them).
+const CONTROL_SINGLE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069\u200B-\u200D\u2060\uFEFF]/u;
 const CONTROL_MULTI = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u2028\u2029]/u;
-const asciiLower = (s) => s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
-
-function charCount(s) {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
-
-function jsonType(v) {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  return { boolean: "a boolean", number: "a number", string: "a string", object: "an object" }[typeof v];
-}
 
 function optionalText(fields, name, rule, errors) {
   const raw = Object.hasOwn(fields, name) ? fields[name] : null;
@@ -185,7 +130,8 @@ function optionalText(fields, name, rule, errors) {
     return undefined;
   }
   if ((rule.multiline ? CONTROL_MULTI : CONTROL_SINGLE).test(value)) {
-    errors.push(fieldError(name, "invalid_characters", `${rule.label} contains control characters`));
+    const what = rule.multiline ? "control characters" : "control, invisible or text-direction characters";
+    errors.push(fieldError(name, "invalid_characters", `${rule.label} contains ${what}`));
     return undefined;
   }
   return value;
@@ -288,15 +234,25 @@ function bodyKind(req) {
   throw new ApiError(415, "unsupported_media_type", "Unsupported media type", `Send the body as ${ACCEPTED_BODIES}.`);
 }
 
+const unreadable = (e) => badRequest("invalid_body", `The body could not be read: ${e?.message ?? e}`);
+
+/** The body, refused by Content-Length before reading when over `cap`; a body with a length is read whole. */
 async function readBody(req, cap) {
   const tooLarge = () =>
     new ApiError(413, "payload_too_large", "Request body too large", `The body must be at most ${cap} bytes.`);
   const length = req.headers.get("Content-Length");
   if (length !== null) {
-    if (!/^[0-9]+$/.test(length.trim())) throw badRequest("invalid_header", "Content-Length is not a number.");
+    if (!/^\+?[0-9]+$/.test(length.trim())) throw badRequest("invalid_header", "Content-Length is not a number.");
     if (Number(length.trim()) > cap) throw tooLarge();
   }
   if (!req.body) return new Uint8Array(0);
+  if (length !== null) {
+    try {
+      return new Uint8Array(await req.arrayBuffer());
+    } catch (e) {
+      throw unreadable(e);
+    }
+  }
   const chunks = [];
   let size = 0;
   const reader = req.body.getReader();
@@ -305,7 +261,7 @@ async function readBody(req, cap) {
     try {
       step = await reader.read();
     } catch (e) {
-      throw badRequest("invalid_body", `The body could not be read: ${e}`);
+      throw unreadable(e);
     }
     if (step.done) break;
     if (size + step.value.byteLength > cap) {
@@ -323,6 +279,36 @@ async function readBody(req, cap) {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+const duplicate = (name) => badRequest("duplicate_field", `The field \`${name}\` is sent more than once; send it once.`);
+
+/**
+ * The first key that repeats at the top level of a JSON object text, if any. Only called on
+ * text JSON.parse accepted, so it only needs to walk it: strings, and nesting depth.
+ */
+function repeatedTopKey(text) {
+  const seen = new Set();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === "\\" ? 2 : 1;
+      if (depth === 1) {
+        // A key at the top level is followed by a colon; a string value is not.
+        let next = end + 1;
+        while (text[next] === " " || text[next] === "\t" || text[next] === "\n" || text[next] === "\r") next++;
+        if (text[next] === ":") {
+          const key = JSON.parse(text.slice(i, end + 1));
+          if (seen.has(key)) return key;
+          seen.add(key);
+        }
+      }
+      i = end;
+    } else if (ch === "{" || ch === "[") depth++;
+    else if (ch === "}" || ch === "]") depth--;
+  }
+  return undefined;
+}
 
 function decodeFields(kind, body) {
   if (kind === "json") {
@@ -330,14 +316,18 @@ function decodeFields(kind, body) {
       throw badRequest("malformed_json", "The request body is empty; send a JSON object.");
     }
     let value;
+    let text;
     try {
-      value = JSON.parse(utf8.decode(body));
+      text = utf8.decode(body);
+      value = JSON.parse(text);
     } catch (e) {
       throw badRequest("malformed_json", `The body is not valid JSON: ${e.message}.`);
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
       throw badRequest("invalid_body", `The JSON body must be an object, not ${jsonType(value)}.`);
     }
+    const repeated = repeatedTopKey(text);
+    if (repeated !== undefined) throw duplicate(repeated);
     return value;
   }
   let text;
@@ -347,7 +337,10 @@ function decodeFields(kind, body) {
     throw badRequest("invalid_body", "The form body is not valid UTF-8.");
   }
   const fields = {};
-  for (const [name, value] of new URLSearchParams(text)) if (!Object.hasOwn(fields, name)) fields[name] = value;
+  for (const [name, value] of new URLSearchParams(text)) {
+    if (Object.hasOwn(fields, name)) throw duplicate(name);
+    fields[name] = value;
+  }
   return fields;
 }
 
@@ -363,6 +356,53 @@ function emailBucket(email) {
   return `email:${local.split("+")[0]}@${domain}`;
 }
 
+/** Rust's `Ipv4Addr` text: four decimal octets, no leading zeros. */
+function parseIpv4(s) {
+  const parts = s.split(".");
+  if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255)) return undefined;
+  return parts.map(Number);
+}
+
+/** Rust's `Ipv6Addr` text: eight groups of 1-4 hex digits, one `::`, an IPv4 tail; no zone. */
+function parseIpv6(s) {
+  const groupsOf = (part, limit) => {
+    if (part === "") return [];
+    const out = [];
+    const pieces = part.split(":");
+    for (let i = 0; i < pieces.length; i++) {
+      const p = pieces[i];
+      if (i === pieces.length - 1 && p.includes(".") && out.length < limit - 1) {
+        const v4 = parseIpv4(p);
+        if (!v4) return undefined;
+        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      } else if (/^[0-9A-Fa-f]{1,4}$/.test(p)) out.push(parseInt(p, 16));
+      else return undefined;
+    }
+    return out.length <= limit ? out : undefined;
+  };
+  const gap = s.indexOf("::");
+  if (gap < 0) {
+    const all = groupsOf(s, 8);
+    return all?.length === 8 ? all : undefined;
+  }
+  const head = groupsOf(s.slice(0, gap), 7);
+  if (!head || s.slice(0, gap).includes(".")) return undefined;
+  const tail = groupsOf(s.slice(gap + 2), 7 - head.length);
+  if (!tail) return undefined;
+  return [...head, ...new Array(8 - head.length - tail.length).fill(0), ...tail];
+}
+
+/** The network a client address stands for in per-IP limits: an IPv4 address, an IPv6 /64. */
+function clientNetwork(ip) {
+  const s = rustTrim(ip);
+  const v4 = parseIpv4(s);
+  if (v4) return v4.join(".");
+  const v6 = parseIpv6(s);
+  if (!v6) return s;
+  if (v6.slice(0, 5).every((g) => g === 0) && v6[5] === 0xffff) return [v6[6] >> 8, v6[6] & 255, v6[7] >> 8, v6[7] & 255].join(".");
+  return `${v6.slice(0, 4).map((g) => g.toString(16)).join(":")}::/64`;
+}
+
 function idempotencyKey(req) {
   const key = req.headers.get("Idempotency-Key");
   if (key === null) return undefined;
@@ -370,39 +410,27 @@ function idempotencyKey(req) {
   throw badRequest("invalid_idempotency_key", "Idempotency-Key must be 1 to 255 printable ASCII characters.");
 }
 
-async function sha256Hex(bytes) {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  let hex = "";
-  for (const b of digest) hex += b.toString(16).padStart(2, "0");
-  return hex;
-}
-
 // ---------------------------------------------------------------- status links (src/domain/status_link.rs)
 
 const TOKEN_BYTES = 24; // 192 bits of the MAC
 
-function base64url(bytes) {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const hmacKey = (secret) =>
+  crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+
+async function mac(key, purpose, id, number) {
+  const signed = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${purpose}:${id}:${number}`));
+  return base64url(new Uint8Array(signed).subarray(0, TOKEN_BYTES));
 }
 
-/** HMAC-SHA256 of the ticket's id and number, with WebCrypto (the key imported on every use). */
-async function ticketToken(secret, id, number) {
-  const encoder = new TextEncoder();
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(`ticket-access:${id}:${number}`)));
-  return base64url(mac.subarray(0, TOKEN_BYTES));
-}
+/** The token a create answers with. */
+const ticketToken = async (secret, id, number) => mac(await hmacKey(secret), "ticket-access", id, number);
 
-/** Compares in time that depends only on the lengths (src/domain/encoding.rs). */
-function constantTimeEqual(a, b) {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  if (x.length !== y.length) return false;
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
-  return diff === 0;
+/** Which of the ticket's tokens was presented: "answered", "emailed", or undefined (both compared). */
+async function checkToken(secret, id, number, presented) {
+  const key = await hmacKey(secret);
+  const answered = constantTimeEqual(await mac(key, "ticket-access", id, number), presented);
+  const emailed = constantTimeEqual(await mac(key, "ticket-email", id, number), presented);
+  return answered ? "answered" : emailed ? "emailed" : undefined;
 }
 
 const statusUrl = (base, number, token) => `${base}/t/${number}?token=${token}`;
@@ -424,36 +452,27 @@ async function linkFields(c, id, number) {
   return { token, url: statusUrl(baseUrl(c), number, token) };
 }
 
-/** src/domain/ticket.rs `TicketNumber::parse`: TKT-<year>-<seq as %04d>, seq >= 1. */
-function isTicketNumber(s) {
-  const m = /^TKT-([0-9]{4})-([0-9]{4,15})$/.exec(s);
-  if (!m) return false;
-  const year = Number(m[1]);
-  const seq = BigInt(m[2]);
-  return seq >= 1n && `TKT-${year}-${seq.toString().padStart(4, "0")}` === s;
-}
-
 /** `Authorization: Bearer <key>`: a trusted integration; unknown or revoked is a 401. */
-async function integrationKey(req, db, now) {
-  const header = req.headers.get("Authorization");
+async function integrationKey(c, now) {
+  const header = c.req.raw.headers.get("Authorization");
   if (header === null) return undefined;
   const invalid = new ApiError(401, "unauthorized", "Authentication required", "The API key is invalid or has been revoked.", {
     headers: { "WWW-Authenticate": 'Bearer realm="crm"' },
   });
-  const value = rustTrim(header);
-  const space = value.indexOf(" ");
-  const token = space < 0 ? "" : rustTrim(value.slice(space + 1));
-  if (space < 0 || asciiLower(value.slice(0, space)) !== "bearer" || !token) throw invalid;
+  const token = bearer(header);
+  if (token === undefined) throw invalid;
   const hash = await sha256Hex(new TextEncoder().encode(token));
-  const key = await db
-    .prepare(
-      "UPDATE api_keys SET last_used_at = ?2 WHERE key_hash = ?1 AND revoked_at IS NULL RETURNING id, name, key_prefix, rate_limit, created_by, created_at, last_used_at, revoked_at",
-    )
+  trips(c).d1++;
+  const key = await c.env.DB.prepare(
+    "UPDATE api_keys SET last_used_at = ?2 WHERE key_hash = ?1 AND revoked_at IS NULL RETURNING id, name, key_prefix, rate_limit, created_by, created_at, last_used_at, revoked_at",
+  )
     .bind(hash, now)
     .first();
   if (!key) throw invalid;
   return key;
 }
+
+// ---------------------------------------------------------------- rate-limit answers (src/domain/abuse.rs)
 
 const plural = (n) => (n === 1 ? "" : "s");
 function humanDuration(seconds) {
@@ -469,46 +488,84 @@ function limitedMessage(limit, window, retryAfter) {
   return `You have reached the limit of ${limit.max} tickets per ${humanDuration(window)} for ${who}. Please try again in ${humanDuration(retryAfter)}.`;
 }
 
-const secondsUntil = (fromMs, iso) => Math.max(0, Math.ceil((Date.parse(iso) - fromMs) / 1000));
+/** Seconds until the window that began at `iso` is over (0 when none, or over). */
+function secondsUntilOver(nowMs, window, iso) {
+  if (!iso) return 0;
+  return Math.max(0, Math.ceil((Date.parse(iso) + window * 1000 - nowMs) / 1000));
+}
 
 function rateHeaders(clock, cfg, limits, buckets) {
   if (!limits.length) return {};
-  const usage = buckets.map((b) => ({
-    used: b.used,
-    reset: b.freesAt ? secondsUntil(clock.getTime(), new Date(Date.parse(b.freesAt) + cfg.rateWindow * 1000).toISOString()) : 0,
-  }));
+  const reset = buckets.map((b) => secondsUntilOver(clock.getTime(), cfg.rateWindow, b.freesAt));
   return {
     "RateLimit-Policy": limits.map((l) => `"${l.name}";q=${l.max};w=${cfg.rateWindow}`).join(", "),
-    RateLimit: limits.map((l, i) => `"${l.name}";r=${Math.max(0, l.max - usage[i].used)};t=${usage[i].reset}`).join(", "),
-    usage,
+    RateLimit: limits.map((l, i) => `"${l.name}";r=${Math.max(0, l.max - buckets[i].used)};t=${reset[i]}`).join(", "),
   };
 }
 
-// ---------------------------------------------------------------- SQL (src/store/ticket_create.rs, health.rs)
-
-const NUMBER_FROM_COUNTER = "printf('TKT-%d-%04d', c.year, c.last_seq)";
-const TICKET_FIELDS = [
-  "id", "ticket_number", "subject", "description", "user_id", "customer_name", "customer_email", "priority", "category",
-  "status", "assigned_to", "assigned_at", "resolved_at", "closed_at", "created_by", "created_at", "updated_at", "version",
-];
-const CLAIMED = "EXISTS (SELECT 1 FROM ticket_counters c WHERE c.year = ?1 AND c.claimed_by = ?2)";
-
-/** Numbered placeholders in binding order, as src/store/mod.rs `Params` does. */
-class Params {
-  constructor(year, requestId) {
-    this.values = [year, requestId];
-  }
-  bind(v) {
-    this.values.push(v);
-    return `?${this.values.length}`;
-  }
+/** When several buckets are full, a request waits for the last to free a slot (`retry_after_full`). */
+function retryAfterFull(clock, cfg, limits, buckets) {
+  const waits = limits
+    .map((l, i) => [l, buckets[i]])
+    .filter(([l, b]) => b.used >= l.max)
+    .map(([, b]) => secondsUntilOver(clock.getTime(), cfg.rateWindow, b.freesAt) || Math.max(cfg.rateWindow, 1));
+  return waits.length ? Math.max(...waits) : undefined;
 }
 
-// Anonymous callers may only name a user whose email is the ticket's.
+// ---------------------------------------------------------------- form posts (src/http/form_post.rs)
+
+/** RFC 9110 qvalue in thousandths; anything malformed is 0. */
+function quality(text) {
+  const t = text.trim();
+  const [whole, fraction = ""] = t.includes(".") ? [t.slice(0, t.indexOf(".")), t.slice(t.indexOf(".") + 1)] : [t, ""];
+  if (!(whole === "0" || whole === "1") || fraction.length > 3 || !/^[0-9]*$/.test(fraction)) return 0;
+  return whole === "1" ? 1000 : Number((fraction + "000").slice(0, 3));
+}
+
+/** Whether an Accept header prefers HTML to JSON (wildcards count for neither; a tie is JSON). */
+function prefersHtml(accept) {
+  let html = 0;
+  let jsonQ = 0;
+  for (const item of (accept ?? "").split(",")) {
+    const [mediaPart, ...params] = item.split(";");
+    const media = asciiLower(mediaPart.trim());
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    const value = q === undefined ? 1000 : quality(q.slice(2));
+    if (media === "text/html" || media === "application/xhtml+xml") html = Math.max(html, value);
+    else if (media === "application/json") jsonQ = Math.max(jsonQ, value);
+  }
+  return html > jsonQ;
+}
+
+/** "api" (JSON), "configured" (FORM_SUCCESS_URL set, a form post) or "browser" (a form post asking for HTML). */
+function formClient(req, cfg) {
+  const media = asciiLower((req.headers.get("Content-Type") ?? "").split(";")[0].trim());
+  if (media !== "application/x-www-form-urlencoded") return "api";
+  if (cfg.formSuccessUrl) return "configured";
+  return prefersHtml(req.headers.get("Accept") ?? undefined) ? "browser" : "api";
+}
+
+/** Where a created ticket sends this client (a 303), or undefined for the JSON 201. */
+function locationAfterCreate(client, successUrl, number, token) {
+  if (client === "configured" && successUrl) return `${successUrl}${successUrl.includes("?") ? "&" : "?"}ticket=${number}`;
+  if (client === "browser") return token !== undefined ? `/t/${number}?token=${token}&created=1` : `/support?created=${number}`;
+  return undefined;
+}
+
+// ---------------------------------------------------------------- SQL (src/store/ticket_create.rs, rate_limits.rs, health.rs)
+
+const NUMBER_FROM_COUNTER = "printf('TKT-%d-%04d', c.year, c.last_seq)";
+const CLAIMED = "EXISTS (SELECT 1 FROM ticket_counters c WHERE c.year = ?1 AND c.claimed_by = ?2)";
+
+// Anonymous callers: any user_id is acceptable (it is stored only when its email matches).
 function userOk(p, c) {
+  if (c.userLink === "if_email_matches") return "1";
   const user = p.bind(c.ticket.userId ?? null);
-  const rule = c.userMustMatchEmail ? ` AND email = ${p.bind(c.ticket.customerEmail)} COLLATE NOCASE` : "";
-  return `(${user} IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = ${user}${rule}))`;
+  return `(${user} IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = ${user}))`;
+}
+
+function storedUser(c, user, email) {
+  return c.userLink === "if_email_matches" ? `(SELECT id FROM users WHERE id = ${user} AND email = ${email} COLLATE NOCASE)` : user;
 }
 
 function assigneeOk(p) {
@@ -516,12 +573,22 @@ function assigneeOk(p) {
   return `(${staff} IS NULL OR EXISTS (SELECT 1 FROM crm_staff WHERE id = ${staff} AND active = 1))`;
 }
 
+/** One bucket's placeholders (src/store/rate_limits.rs `BucketSql`). */
+function bucketSql(p, l, windowStart) {
+  const bucket = p.bind(l.bucket);
+  const max = p.bind(l.max);
+  const hits = `FROM rate_limit_hits WHERE bucket = ${bucket} AND at > ${windowStart}`;
+  const used = `(SELECT count(*) ${hits})`;
+  return {
+    hasRoom: `${used} < ${max}`,
+    state: (i) => `${used} AS used_${i}, (SELECT at ${hits} ORDER BY at LIMIT 1 OFFSET max(0, (SELECT count(*) ${hits}) - ${max})) AS frees_${i}`,
+  };
+}
+
 function guards(p, c) {
   const all = [userOk(p, c), assigneeOk(p)];
   const windowStart = c.limits.length ? p.bind(c.windowStart) : "";
-  for (const l of c.limits) {
-    all.push(`(SELECT count(*) FROM rate_limit_hits WHERE bucket = ${p.bind(l.bucket)} AND at > ${windowStart}) < ${p.bind(l.max)}`);
-  }
+  for (const l of c.limits) all.push(bucketSql(p, l, windowStart).hasRoom);
   if (c.idempotency) {
     const i = c.idempotency;
     all.push(
@@ -539,14 +606,8 @@ function diagnosis(p, c) {
     columns.push(`(SELECT request_hash ${record}) AS idem_hash`, `(SELECT ticket ${record}) AS idem_ticket`);
   }
   const windowStart = c.limits.length ? p.bind(c.windowStart) : "";
-  c.limits.forEach((l, i) => {
-    const hits = `FROM rate_limit_hits WHERE bucket = ${p.bind(l.bucket)} AND at > ${windowStart}`;
-    const max = p.bind(l.max);
-    columns.push(
-      `(SELECT count(*) ${hits}) AS used_${i}`,
-      `(SELECT at ${hits} ORDER BY at LIMIT 1 OFFSET max(0, (SELECT count(*) ${hits}) - ${max})) AS frees_${i}`,
-    );
-  });
+  const buckets = c.limits.map((l) => bucketSql(p, l, windowStart));
+  if (buckets.length) columns.push(buckets.map((b, i) => b.state(i)).join(", "));
   return `SELECT ${columns.join(", ")}`;
 }
 
@@ -574,13 +635,12 @@ function enqueueSql(p, rows, fromWhere, messageSql, policy) {
             next_attempt_at, last_error, created_at, updated_at) ${selects.join(" UNION ALL ")} RETURNING ${NOTIFICATION_COLUMNS}`;
 }
 
-/** src/notify/mod.rs `outbox_policy`: how rows written by this request start. */
-const LEASE_SECONDS = 120;
-function outboxPolicy(cfg, clock, linkBase) {
+/** src/notify/mod.rs `outbox_policy`: how rows written by this request start (links from PUBLIC_BASE_URL only). */
+function outboxPolicy(cfg, clock) {
   return {
     now: clock.toISOString(),
-    linkBase,
-    leaseUntil: new Date(clock.getTime() + LEASE_SECONDS * 1000).toISOString(),
+    linkBase: cfg.publicBaseUrl ?? null,
+    leaseUntil: new Date(clock.getTime() + cfg.leaseSeconds * 1000).toISOString(),
     emailSkip: cfg.emailSkip,
     webhookSkip: cfg.webhookSkip,
   };
@@ -593,78 +653,85 @@ function outboxPolicy(cfg, clock, linkBase) {
 async function createTicket(db, c) {
   const t = c.ticket;
   const prep = (sql, p) => db.prepare(sql).bind(...p.values);
+  const claimedParams = () => new Params(c.year, c.requestId);
 
-  let p = new Params(c.year, c.requestId);
+  let p = claimedParams();
   const claim = prep(
     `INSERT INTO ticket_counters (year, last_seq, claimed_by)
-             SELECT ?1, 1, ?2 WHERE ${guards(p, c)}
-             ON CONFLICT (year) DO UPDATE SET last_seq = last_seq + 1, claimed_by = excluded.claimed_by`,
+         SELECT ?1, 1, ?2 WHERE ${guards(p, c)}
+         ON CONFLICT (year) DO UPDATE SET last_seq = last_seq + 1, claimed_by = excluded.claimed_by`,
     p,
   );
 
-  p = new Params(c.year, c.requestId);
-  const [subject, description, user, name, email, priority, category, status, assignee, creator, now] = [
+  p = claimedParams();
+  const [subject, description, user, name, email, priority, category, status, assignee, creator, now, verified] = [
     t.subject, t.description, t.userId ?? null, t.customerName, t.customerEmail, t.priority, t.category, "open", null, null, c.now,
+    c.requesterVerified ? 1 : 0,
   ].map((v) => p.bind(v));
   const insert = prep(
     `INSERT INTO support_tickets
-               (ticket_number, subject, description, user_id, customer_name, customer_email,
-                priority, category, status, assigned_to, assigned_at, created_by, created_at, updated_at)
-             SELECT ${NUMBER_FROM_COUNTER}, ${subject}, ${description}, ${user}, ${name}, ${email}, ${priority},
-                    ${category}, ${status}, ${assignee}, CASE WHEN ${assignee} IS NULL THEN NULL ELSE ${now} END,
-                    ${creator}, ${now}, ${now}
-             FROM ticket_counters c WHERE c.year = ?1 AND c.claimed_by = ?2
-             RETURNING ${TICKET_FIELDS.join(", ")}`,
+           (ticket_number, subject, description, user_id, customer_name, customer_email,
+            priority, category, status, assigned_to, assigned_at, created_by, created_at, updated_at,
+            requester_verified)
+         SELECT ${NUMBER_FROM_COUNTER}, ${subject}, ${description}, ${storedUser(c, user, email)}, ${name}, ${email}, ${priority},
+                ${category}, ${status}, ${assignee}, CASE WHEN ${assignee} IS NULL THEN NULL ELSE ${now} END,
+                ${creator}, ${now}, ${now}, ${verified}
+         FROM ticket_counters c WHERE c.year = ?1 AND c.claimed_by = ?2
+         RETURNING ${TICKET_COLUMNS}`,
     p,
   );
 
-  p = new Params(c.year, c.requestId);
+  p = claimedParams();
   const data = JSON.stringify({ assigned_to: null, category: t.category, priority: t.priority, status: "open" });
   const [kind, actorId, dataP, at] = [c.actor.kind, c.actor.id, data, c.now].map((v) => p.bind(v));
   const event = prep(
     `INSERT INTO ticket_events (ticket_id, kind, actor_type, actor_id, data, created_at)
-             SELECT t.id, 'created', ${kind}, ${actorId}, ${dataP}, ${at}
-             FROM ticket_counters c JOIN support_tickets t ON t.ticket_number = ${NUMBER_FROM_COUNTER}
-             WHERE c.year = ?1 AND c.claimed_by = ?2`,
+         SELECT t.id, 'created', ${kind}, ${actorId}, ${dataP}, ${at}
+         FROM ticket_counters c JOIN support_tickets t ON t.ticket_number = ${NUMBER_FROM_COUNTER}
+         WHERE c.year = ?1 AND c.claimed_by = ?2`,
     p,
   );
   const statements = [claim, insert, event];
 
   if (c.limits.length) {
-    p = new Params(c.year, c.requestId);
+    p = claimedParams();
     const list = p.bind(JSON.stringify(c.limits.map((l) => l.bucket)));
     const hitAt = p.bind(c.now);
     statements.push(
-      prep(`INSERT INTO rate_limit_hits (bucket, at) SELECT b.value, ${hitAt} FROM json_each(${list}) b WHERE ${CLAIMED}`, p),
+      prep(
+        `INSERT INTO rate_limit_hits (bucket, at)
+             SELECT b.value, ${hitAt} FROM json_each(${list}) b WHERE ${CLAIMED}`,
+        p,
+      ),
     );
   }
 
   if (c.idempotency) {
-    p = new Params(c.year, c.requestId);
+    p = claimedParams();
     const i = c.idempotency;
     const [scope, key, hash, created, expires] = [i.scope, i.key, i.requestHash, c.now, i.expiresAt].map((v) => p.bind(v));
     statements.push(
       prep(
         `INSERT INTO idempotency_keys (scope, key, request_hash, ticket, created_at, expires_at)
-                 SELECT ${scope}, ${key}, ${hash}, json_object(${TICKET_FIELDS.map((f) => `'${f}', t.${f}`).join(", ")}), ${created}, ${expires}
-                 FROM ticket_counters c JOIN support_tickets t ON t.ticket_number = ${NUMBER_FROM_COUNTER}
-                 WHERE c.year = ?1 AND c.claimed_by = ?2
-                 ON CONFLICT (scope, key) DO UPDATE SET request_hash = excluded.request_hash,
-                   ticket = excluded.ticket,
-                   created_at = excluded.created_at, expires_at = excluded.expires_at`,
+             SELECT ${scope}, ${key}, ${hash}, json_object(${TICKET_FIELDS.map((f) => `'${f}', t.${f}`).join(", ")}), ${created}, ${expires}
+             FROM ticket_counters c JOIN support_tickets t ON t.ticket_number = ${NUMBER_FROM_COUNTER}
+             WHERE c.year = ?1 AND c.claimed_by = ?2
+             ON CONFLICT (scope, key) DO UPDATE SET request_hash = excluded.request_hash,
+               ticket = excluded.ticket,
+               created_at = excluded.created_at, expires_at = excluded.expires_at`,
         p,
       ),
     );
   }
 
   // The outbox: confirmation to the customer, new ticket to the team (enqueue_sql).
-  p = new Params(c.year, c.requestId);
+  p = claimedParams();
   const fromWhere = `FROM ticket_counters c JOIN support_tickets t ON t.ticket_number = ${NUMBER_FROM_COUNTER}
              WHERE c.year = ?1 AND c.claimed_by = ?2`;
   statements.push(prep(enqueueSql(p, OUTGOING_ON_CREATE, fromWhere, "NULL", c.outbox), p));
   const outboxIndex = statements.length - 1;
 
-  p = new Params(c.year, c.requestId);
+  p = claimedParams();
   statements.push(prep(diagnosis(p, c), p));
 
   const results = await db.batch(statements);
@@ -688,53 +755,66 @@ async function createTicket(db, c) {
 // ---------------------------------------------------------------- the app
 
 function requestId() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let hex = "";
-  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
-  return hex;
+  return hex(crypto.getRandomValues(new Uint8Array(16)));
 }
 
 const app = new Hono();
 
-// Every answer, errors included, gets the headers src/lib.rs `decorate` sets.
+// Every answer, errors included, gets the headers src/lib.rs `decorate` sets, and one log line.
 app.use("*", async (c, next) => {
   c.set("requestId", requestId());
   c.set("clock", new Date()); // one clock per request, as src/app/context.rs `now`
   c.set("config", config(c.env));
+  c.set("trips", { d1: 0, kv: 0 });
   await next();
   const h = c.res.headers;
   h.set("X-Request-Id", c.get("requestId"));
-  h.set("Cache-Control", "no-store");
+  if (!h.has("Cache-Control")) h.set("Cache-Control", "no-store");
   h.set("X-Content-Type-Options", "nosniff");
   h.set("Vary", "Origin");
-  const origins = c.get("config").origins;
-  const origin = c.req.header("Origin");
-  const allow = origins === "*" ? "*" : origin && origins.includes(origin) ? origin : undefined;
+  const cfg = c.get("config");
+  const policy = rawPath(c.req.url).startsWith("/api/crm/") ? cfg.crmOrigins : cfg.publicOrigins;
+  const allow = allowedOrigin(policy, c.req.header("Origin"));
   if (allow) {
     h.set("Access-Control-Allow-Origin", allow);
     h.set("Access-Control-Expose-Headers", CORS_EXPOSE_HEADERS);
   }
-  // One JSON log line per request, as src/lib.rs `log_request` writes (so the CPU compared
-  // includes the same serialization and console call).
+  // One JSON log line per request, as src/lib.rs `log_request` writes it (so the CPU
+  // compared includes the same serialization and console call).
   const status = c.res.status;
+  const method = c.req.method;
+  const error = c.get("error");
   const line = {
     event: "request",
     request_id: c.get("requestId"),
-    method: c.req.method,
+    method: method.length <= 16 && /^[A-Za-z]+$/.test(method) ? method : "(invalid)",
     route: c.get("route") ?? null,
     status,
     duration_ms: Date.now() - c.get("clock").getTime(),
-    d1: c.get("d1") ?? 0,
-    kv: 0,
+    d1: c.get("trips").d1,
+    kv: c.get("trips").kv,
+    r2: 0,
   };
-  if (status >= 400) line.code = c.get("code") ?? "http_error";
+  if (error) line.code = error.code;
+  else if (status === 404) line.code = "not_found";
+  else if (status >= 400) line.code = "http_error";
+  if (error?.extra.cause !== undefined) line.cause = error.extra.cause;
+  if (c.get("note") !== undefined) line.note = c.get("note");
   (status >= 500 ? console.error : console.log)(JSON.stringify(line));
 });
 
-// The route table's methods per path (src/routes/table.rs).
-const ALLOW = { "/api/health": "GET, OPTIONS", "/api/tickets/create": "POST, OPTIONS" };
+// The route table's methods per literal path (src/routes/table.rs), with the CRM's
+// list and create; parameterized paths below.
+const ALLOW = {
+  "/api/health": "GET, OPTIONS",
+  "/api/tickets/create": "POST, OPTIONS",
+  "/api/crm/tickets": "GET, OPTIONS",
+  "/api/crm/tickets/create": "POST, OPTIONS",
+};
 const STATUS_ALLOW = "GET, OPTIONS";
 const STATUS_PREFIX = "/api/tickets/";
+const CRM_TICKET_ALLOW = "GET, PATCH, OPTIONS";
+const CRM_TICKET_PREFIX = "/api/crm/tickets/";
 
 /** The path as sent (percent-encoding kept), as workers-rs `Request::path` gives it. */
 function rawPath(url) {
@@ -749,11 +829,15 @@ function statusNumber(c) {
   return isTicketNumber(number) ? number : undefined;
 }
 
+/** The `{ticket}` of a `/api/crm/tickets/{ticket}` path, if the segment is one. */
+const crmTicket = (c) => ticketRef(rawPath(c.req.url).slice(CRM_TICKET_PREFIX.length));
+
 /** The Allow list of a known path (literal paths first, as the product's table). */
 function allowFor(url) {
   const path = rawPath(url);
   if (Object.hasOwn(ALLOW, path)) return ALLOW[path];
   if (path.startsWith(STATUS_PREFIX) && isTicketNumber(path.slice(STATUS_PREFIX.length))) return STATUS_ALLOW;
+  if (path.startsWith(CRM_TICKET_PREFIX) && ticketRef(path.slice(CRM_TICKET_PREFIX.length))) return CRM_TICKET_ALLOW;
   return undefined;
 }
 
@@ -761,16 +845,19 @@ function allowFor(url) {
 app.use("*", async (c, next) => {
   if (c.req.method !== "HEAD") return next();
   const allow = allowFor(c.req.url);
-  return allow ? methodNotAllowed(allow) : notFound();
+  throw allow ? methodNotAllowed(allow) : noRoute();
 });
 
 app.get("/api/health", async (c) => {
+  c.set("route", "health");
   try {
     if (!c.env.DB) throw new Error("no DB binding");
+    trips(c).d1++;
     await c.env.DB.prepare("SELECT 1 AS ok").first();
   } catch (e) {
-    console.error(`request ${c.get("requestId")}: GET /api/health: health check: D1: ${e}`);
-    return errorResponse(new ApiError(503, "service_unavailable", "Service unavailable", CONTACT_SUPPORT));
+    throw new ApiError(503, "service_unavailable", "Service unavailable", "Please try again or contact support.", {
+      cause: `health check: D1: ${e}`,
+    });
   }
   // As src/routes/health.rs: the environment, the build's version, config problems
   // (the bench's vars have none).
@@ -784,27 +871,31 @@ app.get("/api/health", async (c) => {
 });
 
 app.post("/api/tickets/create", async (c) => {
+  c.set("route", "create_ticket");
   const cfg = c.get("config");
   const clock = c.get("clock");
   const now = clock.toISOString();
   const req = c.req.raw;
+  const client = formClient(req, cfg);
   const kind = bodyKind(req);
-  const key = await integrationKey(req, c.env.DB, now);
+  const key = await integrationKey(c, now);
   const idemKey = idempotencyKey(req);
   const body = await readBody(req, cfg.maxBodyBytes);
   const fields = decodeFields(kind, body);
   const ticket = parseNewTicket(fields, cfg);
 
-  const ip = req.headers.get("CF-Connecting-IP");
+  const ip = req.headers.get("CF-Connecting-IP") ?? "unknown";
   const limits = key
     ? [{ name: "key", bucket: `key:${key.id}`, max: key.rate_limit }]
     : [
         { name: "email", bucket: emailBucket(ticket.customerEmail), max: cfg.ratePerEmail },
-        { name: "ip", bucket: `ip:${rustTrim(ip ?? "unknown")}`, max: cfg.ratePerIp },
+        { name: "ip", bucket: `ip:${clientNetwork(ip)}`, max: cfg.ratePerIp },
       ];
+  // Only an anonymous browser can be a bot filling the hidden field; a trusted caller's
+  // `website` is data, and only text fills it.
   const honeypot = Object.hasOwn(fields, HONEYPOT_FIELD) ? fields[HONEYPOT_FIELD] : null;
-  if (honeypot !== null && (typeof honeypot !== "string" || rustTrim(honeypot) !== "")) {
-    console.log(`request ${c.get("requestId")}: honeypot filled, no ticket created`);
+  if (!key && typeof honeypot === "string" && rustTrim(honeypot) !== "") {
+    c.set("note", "honeypot filled: no ticket created");
     const random = crypto.getRandomValues(new Uint32Array(1))[0];
     const fake = { id: (random % 100_000) + 1, ticket_number: `TKT-${clock.getUTCFullYear()}-${String((random % 9_000) + 1_000).padStart(4, "0")}`, status: "open", priority: ticket.priority, category: ticket.category, created_at: now };
     let link;
@@ -812,9 +903,9 @@ app.post("/api/tickets/create", async (c) => {
       const token = base64url(crypto.getRandomValues(new Uint8Array(TOKEN_BYTES)));
       link = { token, url: statusUrl(baseUrl(c), fake.ticket_number, token) };
     }
-    const res = render(cfg, fake, kind, link);
+    const res = render(cfg, fake, client, link);
     // As if this were the caller's first ticket in the window.
-    const { usage, ...headers } = rateHeaders(clock, cfg, limits, limits.map(() => ({ used: 1, freesAt: now })));
+    const headers = rateHeaders(clock, cfg, limits, limits.map(() => ({ used: 1, freesAt: now })));
     for (const [h, v] of Object.entries(headers)) res.headers.set(h, v);
     return res;
   }
@@ -822,7 +913,7 @@ app.post("/api/tickets/create", async (c) => {
 
   let idempotency;
   if (idemKey !== undefined) {
-    const path = new URL(req.url).pathname;
+    const path = rawPath(req.url);
     const material = new Uint8Array([...new TextEncoder().encode(`${path}\0${kind}\0`), ...body]);
     idempotency = {
       scope: key ? `key:${key.id}` : emailBucket(ticket.customerEmail),
@@ -831,25 +922,28 @@ app.post("/api/tickets/create", async (c) => {
       expiresAt: new Date(clock.getTime() + cfg.idempotencyTtl * 1000).toISOString(),
     };
   }
+  trips(c).d1++;
   const result = await createTicket(c.env.DB, {
     ticket,
     actor: key ? { kind: "integration", id: key.id } : { kind: "public", id: null },
-    userMustMatchEmail: !key,
+    userLink: key ? "must_exist" : "if_email_matches",
+    // A trusted integration vouches for the user it says is logged in.
+    requesterVerified: Boolean(key) && ticket.userId !== undefined,
     limits,
     windowStart: new Date(clock.getTime() - cfg.rateWindow * 1000).toISOString(),
     idempotency,
     requestId: c.get("requestId"),
-    outbox: outboxPolicy(cfg, clock, baseUrl(c)),
+    outbox: outboxPolicy(cfg, clock),
     year: clock.getUTCFullYear(),
     now,
   });
 
-  const { usage, ...headers } = rateHeaders(clock, cfg, limits, result.buckets);
+  const headers = rateHeaders(clock, cfg, limits, result.buckets);
   switch (result.outcome) {
     case "created":
     case "replayed": {
       const link = await linkFields(c, result.ticket.id, result.ticket.ticket_number);
-      const res = render(cfg, result.ticket, kind, link);
+      const res = render(cfg, result.ticket, client, link);
       if (result.claimed?.length) {
         // A configured email or webhook target: the product delivers these after the
         // response (ctx.waitUntil); the reference does not, and the report's round-trip
@@ -867,33 +961,28 @@ app.post("/api/tickets/create", async (c) => {
     case "inactive_assignee":
       throw validationError([fieldError("assigned_to", "inactive_staff", "Assigned to does not match any active staff member")]);
     case "rate_limited": {
-      const retryAfter = Math.max(usage[result.index]?.reset ?? cfg.rateWindow, 1);
+      const retryAfter = Math.max(retryAfterFull(clock, cfg, limits, result.buckets) ?? cfg.rateWindow, 1);
       throw new ApiError(429, "rate_limited", "Too many requests", limitedMessage(limits[result.index], cfg.rateWindow, retryAfter), {
         headers: { "Retry-After": String(retryAfter), ...headers },
       });
     }
     default:
-      throw new Error("ticket create refused without a failing guard");
+      throw internalError("ticket create refused without a failing guard");
   }
 });
 
-/** 201 JSON, or 303 to FORM_SUCCESS_URL for a form post; `link`: the customer's status link. */
-function render(cfg, t, kind, link) {
+/** 201 JSON, or a 303 for a form post (src/http/form_post.rs); `link`: the customer's status link. */
+function render(cfg, t, client, link) {
   const { id, ticket_number, status, priority, category, created_at } = t;
   const data = link
     ? { access_token: link.token, category, created_at, id, priority, status, status_url: link.url, ticket_number }
     : { category, created_at, id, priority, status, ticket_number };
-  if (cfg.formSuccessUrl && kind === "form") {
-    const sep = cfg.formSuccessUrl.includes("?") ? "&" : "?";
-    return withHeader(success(303, CREATED_MESSAGE, data), "Location", `${cfg.formSuccessUrl}${sep}ticket=${ticket_number}`);
-  }
+  const location = locationAfterCreate(client, cfg.formSuccessUrl, ticket_number, link?.token);
+  if (location !== undefined) return withHeader(success(303, CREATED_MESSAGE, data), "Location", location);
   return withHeader(success(201, CREATED_MESSAGE, data), "Location", `/api/tickets/${ticket_number}`);
 }
 
 // ---------------------------------------------------------------- status lookup (src/routes/public_status.rs)
-
-const TICKET_COLUMNS = TICKET_FIELDS.map((f) => `t.${f}`).join(", ");
-const MESSAGE_COLUMNS = "m.id, m.author_type, m.staff_id, m.body, m.internal, m.created_at";
 
 const noTicket = () => new ApiError(404, "not_found", "Not found", "No ticket matches this number and token.");
 
@@ -910,9 +999,6 @@ function presentedToken(req) {
   return token;
 }
 
-const ATTACHMENT_COLUMNS =
-  "a.id, a.ticket_id, a.message_id, a.uploader_type, a.staff_id, a.filename, a.content_type, a.size, " +
-  "a.r2_key, a.etag, a.status, a.internal, a.created_at, a.uploaded_at";
 /** src/store/attachments.rs `PUBLIC`: what a public route may show. */
 const PUBLIC_ATTACHMENT = `a.status = 'uploaded' AND a.internal = 0
     AND (a.message_id IS NOT NULL OR a.uploader_type = 'customer')
@@ -920,18 +1006,20 @@ const PUBLIC_ATTACHMENT = `a.status = 'uploaded' AND a.internal = 0
          OR EXISTS (SELECT 1 FROM ticket_messages m WHERE m.id = a.message_id AND m.internal = 0))`;
 
 /** src/store/tickets/reads.rs `with_public_thread`: the ticket, its public messages and their files, one batch. */
-async function publicView(db, number) {
+async function publicView(c, number) {
+  const db = c.env.DB;
+  trips(c).d1++;
   const [ticket, messages, attachments] = await db.batch([
-    db.prepare(`SELECT ${TICKET_COLUMNS} FROM support_tickets t WHERE t.ticket_number = ?1`).bind(number),
+    db.prepare(`SELECT ${T_TICKET_COLUMNS} FROM support_tickets t WHERE t.ticket_number = ?1`).bind(number),
     db
       .prepare(
-        `SELECT ${MESSAGE_COLUMNS} FROM ticket_messages m JOIN support_tickets t ON t.id = m.ticket_id
+        `SELECT ${M_MESSAGE_COLUMNS} FROM ticket_messages m JOIN support_tickets t ON t.id = m.ticket_id
              WHERE t.ticket_number = ?1 AND m.internal = 0 ORDER BY m.id`,
       )
       .bind(number),
     db
       .prepare(
-        `SELECT ${ATTACHMENT_COLUMNS} FROM ticket_attachments a JOIN support_tickets t ON t.id = a.ticket_id
+        `SELECT ${A_ATTACHMENT_COLUMNS} FROM ticket_attachments a JOIN support_tickets t ON t.id = a.ticket_id
              WHERE t.ticket_number = ?1 AND a.message_id IS NOT NULL AND ${PUBLIC_ATTACHMENT} ORDER BY a.id`,
       )
       .bind(number),
@@ -940,53 +1028,78 @@ async function publicView(db, number) {
   return row ? { ticket: row, messages: messages.results, attachments: attachments.results } : undefined;
 }
 
+/** src/store/tickets/changes.rs `mark_requester_verified`: the event and the flag, once. */
+async function markRequesterVerified(c, id, now) {
+  const db = c.env.DB;
+  const unverified = "t.id = ?1 AND t.requester_verified = 0";
+  trips(c).d1++;
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO ticket_events (ticket_id, kind, actor_type, actor_id, data, created_at)
+             SELECT t.id, 'requester_verified', 'customer', NULL, json_object('by', 'emailed_link'), ?2
+             FROM support_tickets t WHERE ${unverified}`,
+      )
+      .bind(id, now),
+    db.prepare(`UPDATE support_tickets AS t SET requester_verified = 1 WHERE ${unverified}`).bind(id),
+  ]);
+}
+
 /** Unknown number, missing or wrong token: the same 404 after the same work. */
-async function authorize(cfg, ticket, number, token) {
-  if (!cfg.ticketTokenSecret) throw noTicket();
-  const expected = await ticketToken(cfg.ticketTokenSecret, ticket?.id ?? 0, number);
-  const valid = constantTimeEqual(expected, token ?? "");
-  if (ticket && valid && token !== undefined) return ticket;
-  throw noTicket();
+async function authorize(c, ticket, number, token) {
+  const secret = c.get("config").ticketTokenSecret;
+  if (!secret) throw noTicket();
+  const proof = await checkToken(secret, ticket?.id ?? 0, number, token ?? "");
+  if (!ticket || !proof || token === undefined) throw noTicket();
+  // A token from an email proves the requester controls the address: recorded once.
+  if (proof === "emailed" && ticket.requester_verified === 0) {
+    await markRequesterVerified(c, ticket.id, c.get("clock").toISOString());
+    ticket.requester_verified = 1;
+  }
+  return ticket;
 }
 
 async function ticketStatus(c) {
   const number = statusNumber(c);
-  if (number === undefined) return notFound();
-  const view = await publicView(c.env.DB, number);
-  const t = await authorize(c.get("config"), view?.ticket, number, presentedToken(c.req.raw));
-  const files = view?.attachments ?? [];
-  const messages = (view?.messages ?? [])
-    .filter((m) => m.internal === 0)
-    .map((m) => ({
-      author: m.author_type,
-      body: m.body,
-      created_at: m.created_at,
-      attachments: files
-        .filter((a) => a.message_id === m.id)
-        .map((a) => ({
-          id: a.id,
-          filename: a.filename,
-          content_type: a.content_type,
-          size: a.size,
-          created_at: a.created_at,
-          download_url: `/api/tickets/${t.ticket_number}/attachments/${a.id}`,
-        })),
-    }));
-  // serde_json's key order (sorted).
+  if (number === undefined) throw noRoute();
+  c.set("route", "get_ticket_status");
+  const token = presentedToken(c.req.raw);
+  const view = await publicView(c, number);
+  const t = await authorize(c, view?.ticket, number, token);
+  const files = view.attachments;
+  const messages = view.messages.map((m) => ({
+    author: m.author_type,
+    body: m.body,
+    created_at: m.created_at,
+    attachments: files
+      .filter((a) => a.message_id === m.id)
+      .map((a) => ({
+        id: a.id,
+        filename: a.filename,
+        content_type: a.content_type,
+        size: a.size,
+        created_at: a.created_at,
+        download_url: `/api/tickets/${t.ticket_number}/attachments/${a.id}`,
+      })),
+  }));
   return success(200, "Ticket status", {
-    category: t.category,
-    closed_at: t.closed_at,
-    created_at: t.created_at,
-    description: t.description,
-    messages,
-    priority: t.priority,
-    resolved_at: t.resolved_at,
-    status: t.status,
-    subject: t.subject,
     ticket_number: t.ticket_number,
+    subject: t.subject,
+    description: t.description,
+    status: t.status,
+    priority: t.priority,
+    category: t.category,
+    created_at: t.created_at,
     updated_at: t.updated_at,
+    resolved_at: t.resolved_at,
+    closed_at: t.closed_at,
+    messages,
   });
 }
+
+// ---------------------------------------------------------------- the CRM list and view (crm.mjs)
+
+app.get("/api/crm/tickets", (c) => (c.set("route", "list_tickets"), listTickets(c)));
 
 function withHeader(response, name, value) {
   response.headers.set(name, value);
@@ -1004,27 +1117,40 @@ function preflight(allow) {
 // Known paths: preflight for OPTIONS, 405 with Allow for other methods.
 for (const [path, allow] of Object.entries(ALLOW)) {
   app.options(path, () => preflight(allow));
-  app.all(path, () => methodNotAllowed(allow));
+  app.all(path, (c) => {
+    // The CRM's own create is a route of the table, not mirrored here.
+    if (path === "/api/crm/tickets/create" && c.req.method === "POST") throw noRoute();
+    throw methodNotAllowed(allow);
+  });
 }
 
 // After the literal paths, so /api/tickets/create is never read as a number.
 app.get(`${STATUS_PREFIX}:number`, ticketStatus);
-app.options(`${STATUS_PREFIX}:number`, (c) => (statusNumber(c) ? preflight(STATUS_ALLOW) : notFound()));
-app.all(`${STATUS_PREFIX}:number`, (c) => (statusNumber(c) ? methodNotAllowed(STATUS_ALLOW) : notFound()));
+app.options(`${STATUS_PREFIX}:number`, (c) => (statusNumber(c) ? preflight(STATUS_ALLOW) : errorResponse(noRoute())));
+app.all(`${STATUS_PREFIX}:number`, (c) => {
+  throw statusNumber(c) ? methodNotAllowed(STATUS_ALLOW) : noRoute();
+});
 
-function methodNotAllowed(allow) {
-  return errorResponse(
-    new ApiError(405, "method_not_allowed", "Method not allowed", `This path accepts: ${allow}.`, { headers: { Allow: allow } }),
-  );
-}
+app.get(`${CRM_TICKET_PREFIX}:ticket`, (c) => {
+  const ref = crmTicket(c);
+  if (!ref) throw noRoute();
+  c.set("route", "get_ticket");
+  return viewTicket(c, ref);
+});
+app.options(`${CRM_TICKET_PREFIX}:ticket`, (c) => (crmTicket(c) ? preflight(CRM_TICKET_ALLOW) : errorResponse(noRoute())));
+app.all(`${CRM_TICKET_PREFIX}:ticket`, (c) => {
+  throw crmTicket(c) ? methodNotAllowed(CRM_TICKET_ALLOW) : noRoute();
+});
 
-const notFound = () => errorResponse(new ApiError(404, "not_found", "Not found", "No resource exists at this path."));
-app.notFound(notFound);
+app.notFound((c) => {
+  c.set("error", noRoute());
+  return errorResponse(noRoute());
+});
 
 app.onError((e, c) => {
-  if (e instanceof ApiError) return errorResponse(e);
-  console.error(`request ${c.get("requestId")}: ${c.req.method} ${c.req.path}: ${e?.stack ?? e}`);
-  return errorResponse(new ApiError(500, "internal_error", "Internal error", CONTACT_SUPPORT));
+  const error = e instanceof ApiError ? e : internalError(`${c.req.method} route: ${e?.stack ?? e}`);
+  c.set("error", error);
+  return errorResponse(error);
 });
 
 export default app;
