@@ -15,15 +15,19 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const OUTPUT = path.join(root, "openapi/openapi.json");
 export const TOOLS_OUTPUT = path.join(root, "openapi/mcp-tools.json");
 
-/** The routes of src/routes/table.rs: { method, path, name, access }. */
+/** Who may call a route, from its table macro: where the session is checked
+ * (`staff_batch!`, `admin_batch!`, `action!`: inside the route's batch) does not
+ * change who may. */
+const ACCESS = { public: "public", staff: "staff", staff_batch: "staff", action: "staff", admin: "admin", admin_batch: "admin" };
+
+/** The routes of src/routes/table.rs: { method, path, name, access } (access: public, staff or admin). */
 export function routeTable() {
   const table = readFileSync(path.join(root, "src/routes/table.rs"), "utf8");
-  return [...table.matchAll(/route\("(\w+)",\s*"([^"]+)",\s*"(\w+)",\s*(\w+)!/g)].map(([, method, p, name, access]) => ({
-    method,
-    path: p,
-    name,
-    access,
-  }));
+  return [...table.matchAll(/route\("(\w+)",\s*"([^"]+)",\s*"(\w+)",\s*(\w+)!/g)].map(([, method, p, name, macro]) => {
+    const access = ACCESS[macro];
+    if (!access) throw new Error(`src/routes/table.rs: route ${name} uses ${macro}!, unknown to scripts/openapi.mjs`);
+    return { method, path: p, name, access };
+  });
 }
 
 /** Operations served as static files from web/ (scripts/build-web.mjs copies them
@@ -34,7 +38,6 @@ const SECURITY = {
   public: [],
   staff: [{ staffSession: [] }],
   admin: [{ staffSession: [] }],
-  action: [{ staffSession: [] }],
 };
 
 export function buildDocument() {

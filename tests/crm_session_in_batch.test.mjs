@@ -25,9 +25,8 @@ const STAFF_READS = [
   () => `/api/crm/tickets/TKT-${new Date().getUTCFullYear()}-0001`,
   "/api/crm/stats",
   "/api/crm/assignees",
-  "/api/crm/notifications",
 ];
-const ADMIN_READS = ["/api/crm/staff", "/api/crm/api-keys"];
+const ADMIN_READS = ["/api/crm/staff", "/api/crm/api-keys", "/api/crm/notifications"];
 const paths = (list) => list.map((p) => (typeof p === "function" ? p() : p));
 
 let staffCount = 0;
@@ -145,10 +144,11 @@ describe("every session state gets the answer a check of its own gives", () => {
 
   test("a bad session's bad request is a 401, not a 400 or a 404", async () => {
     const agent = await someone("agent");
+    const admin = await someone("admin");
     const bad = ["/api/crm/tickets?status=bogus", "/api/crm/tickets?limit=0", "/api/crm/notifications?status=bogus", "/api/crm/tickets/999999"];
-    for (const path of bad) assert.ok([400, 404].includes((await w.call(path, { headers: agent.auth })).status), path);
-    await w.db.prepare("UPDATE crm_staff SET active = 0 WHERE id = ?").bind(agent.id).run();
-    for (const path of bad) assert401(await w.call(path, { headers: agent.auth }), path);
+    for (const path of bad) assert.ok([400, 404].includes((await w.call(path, { headers: admin.auth })).status), path);
+    await w.db.prepare("UPDATE crm_staff SET active = 0 WHERE id = ?").bind(admin.id).run();
+    for (const path of bad) assert401(await w.call(path, { headers: admin.auth }), path);
   });
 
   test("a bad request from a good session stays a 400 (after its check, in a round trip of its own)", async () => {
@@ -237,16 +237,19 @@ describe("the CRM writes that check the session in their batch", () => {
     assert.equal(await w.db.prepare("SELECT count(*) AS n FROM revoked_sessions WHERE token_hash = ?").bind(hash).first("n"), 0);
   });
 
-  test("retrying a notification: 401 for a session that no longer holds, and nothing retried", async () => {
-    const agent = await someone("agent");
+  test("retrying a notification: 401 for a session that no longer holds, 403 for an agent, and nothing retried", async () => {
+    const admin = await someone("admin");
     const created = await w.postJson("/api/tickets/create", ticket({ customer_email: "retry@example.com" }));
     const skipped = await w.db.prepare("SELECT id, status, attempts FROM notifications WHERE ticket_id = ? ORDER BY id LIMIT 1").bind(created.body.data.id).first();
     assert.equal(skipped.status, "skipped");
-    await w.db.prepare("UPDATE crm_staff SET active = 0 WHERE id = ?").bind(agent.id).run();
-    assert401(await post(`/api/crm/notifications/${skipped.id}/retry`, agent.auth), "retry");
+    await w.db.prepare("UPDATE crm_staff SET active = 0 WHERE id = ?").bind(admin.id).run();
+    assert401(await post(`/api/crm/notifications/${skipped.id}/retry`, admin.auth), "retry");
     const after = await w.db.prepare("SELECT status, attempts FROM notifications WHERE id = ?").bind(skipped.id).first();
     assert.deepEqual(after, { status: "skipped", attempts: skipped.attempts });
-    const good = await someone("agent");
+    const notAdmin = await someone("agent");
+    assert.equal((await post(`/api/crm/notifications/${skipped.id}/retry`, notAdmin.auth)).status, 403);
+    assert.deepEqual(await w.db.prepare("SELECT status, attempts FROM notifications WHERE id = ?").bind(skipped.id).first(), { status: "skipped", attempts: skipped.attempts });
+    const good = await someone("admin");
     const res = await post(`/api/crm/notifications/${skipped.id}/retry`, good.auth);
     assert.equal(res.status, 202, res.text);
     assert.deepEqual([(await lineOf(res)).kv, (await lineOf(res)).d1], [1, 1]);

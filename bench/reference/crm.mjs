@@ -1,15 +1,16 @@
 // The reference's CRM list and view, as the product does them today:
-//   - the session check of src/app/sessions.rs `authenticate` before the route's own
-//     work (dispatch in src/routes/mod.rs): the bearer token's shape, one KV read of
-//     `session:<sha256>` (the record's own deadline rules), then one D1 query for the
-//     staff row, its session epoch and whether the token was revoked
-//     (src/store/staff.rs `session_check`): 1 KV + 1 D1 round trip;
+//   - the session check of src/app/sessions.rs: the bearer token's shape and one KV
+//     read of `session:<sha256>` (the record's own deadline rules: `claim`), then the
+//     staff row, its session epoch and whether the token was revoked as the first
+//     statement of the route's own batch, every other statement guarded by the same
+//     condition (src/store/guard.rs); a 400 given before the batch is preceded by the
+//     check alone, as dispatch in src/routes/mod.rs does: 1 KV read, no D1 of its own;
 //   - GET /api/crm/tickets: src/domain/listing.rs `TicketQuery::parse` (filters, sort,
 //     keyset cursor) and src/store/tickets/listing.rs `page` (the same SQL, the same
-//     pinned index, the total in the same batch): 1 D1 round trip;
+//     pinned index, the total and the session check in the same batch): 1 D1 round trip;
 //   - GET /api/crm/tickets/{id or number}: src/store/tickets/reads.rs
 //     `with_thread_and_events` (ticket, events, every message, their files: one
-//     batch), rendered as src/routes/answers.rs does: 1 D1 round trip.
+//     batch, with the session check), rendered as src/routes/answers.rs does: 1 D1 round trip.
 import {
   ApiError,
   validationError,
@@ -42,14 +43,15 @@ const STAFF_COLUMNS = "id, email, name, role, active, created_at, updated_at";
 const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 const isInteger = (v) => typeof v === "number" && Number.isSafeInteger(v);
 
-/** The session's staff row, or the 401 (or 403) the product answers. */
-export async function authenticate(c, needs = "agent") {
+const invalid = () => unauthorized("The session is invalid or has expired; log in again.");
+
+/** The session as its KV record claims it (src/app/sessions.rs `claim`): the token's
+ * shape and one KV read; the D1 check rides in the route's own batch (`guard`). */
+async function claim(c, needs = "agent") {
   const header = c.req.header("Authorization");
   if (header === undefined) throw unauthorized("Send Authorization: Bearer <token> from POST /api/crm/auth/login.");
   const token = bearer(header);
   if (token === undefined || !SESSION_TOKEN.test(token)) throw unauthorized("The Authorization header must be: Bearer <token>.");
-  const invalid = () => unauthorized("The session is invalid or has expired; log in again.");
-
   const tokenHash = await sha256Hex(new TextEncoder().encode(token));
   trips(c).kv++;
   const text = await c.env.SESSIONS.get(`session:${tokenHash}`);
@@ -63,20 +65,50 @@ export async function authenticate(c, needs = "agent") {
     parseTimestamp(record.created_at) !== undefined && expiresAt !== undefined;
   // KV expiry is lazy and eventually consistent: the record's own deadline rules.
   if (!valid || expiresAt <= c.get("clock").getTime()) throw invalid();
-  trips(c).d1++;
-  const check = await c.env.DB.prepare(
-    `SELECT ${STAFF_COLUMNS}, session_epoch,
+  return { staffId: record.staff_id, epoch: record.epoch, tokenHash, adminOnly: needs === "admin" };
+}
+
+/** The batch's first statement (src/store/guard.rs `session_check_statement`). */
+const checkStatement = (db, claimed) =>
+  db
+    .prepare(
+      `SELECT ${STAFF_COLUMNS}, session_epoch,
                 EXISTS (SELECT 1 FROM revoked_sessions WHERE token_hash = ?2) AS revoked
          FROM crm_staff WHERE id = ?1`,
-  )
-    .bind(record.staff_id, tokenHash)
-    .first();
-  if (!check) throw invalid();
-  if (check.revoked !== 0 || check.active === 0 || check.session_epoch !== record.epoch) throw invalid();
-  if (needs === "admin" && check.role !== "admin") {
-    throw new ApiError(403, "forbidden", "Forbidden", "This route is for admins.");
-  }
+    )
+    .bind(claimed.staffId, claimed.tokenHash);
+
+/** `Guard::condition`: true only while the claim holds; its parameters appended to `values`. */
+function guard(claimed, values) {
+  const first = values.length + 1;
+  values.push(claimed.staffId, claimed.epoch, claimed.tokenHash);
+  const role = claimed.adminOnly ? " AND g.role = 'admin'" : "";
+  return `EXISTS (SELECT 1 FROM crm_staff g WHERE g.id = ?${first} AND g.active = 1
+                       AND g.session_epoch = ?${first + 1}${role})
+             AND NOT EXISTS (SELECT 1 FROM revoked_sessions WHERE token_hash = ?${first + 2})`;
+}
+
+/** `judge`: the check's row against the claim: the staff member, or 401 / 403. */
+function judge(check, claimed) {
+  if (!check || check.revoked !== 0 || check.active === 0 || check.session_epoch !== claimed.epoch) throw invalid();
+  if (claimed.adminOnly && check.role !== "admin") throw new ApiError(403, "forbidden", "Forbidden", "This route is for admins.");
   return check;
+}
+
+/** The claim checked in a round trip of its own: what dispatch does before an answer
+ * the handler gave without running its batch (a 400), so a bad session gets its 401 first. */
+async function confirm(c, claimed) {
+  trips(c).d1++;
+  judge(await checkStatement(c.env.DB, claimed).first(), claimed);
+}
+
+/** Runs the route's statements after the check, in one batch; their results once the check holds. */
+async function guarded(c, claimed, statements) {
+  const db = c.env.DB;
+  trips(c).d1++;
+  const [check, ...results] = await db.batch([checkStatement(db, claimed), ...statements]);
+  judge(check.results[0], claimed);
+  return results;
 }
 
 // ---------------------------------------------------------------- the list query (src/domain/listing.rs)
@@ -218,7 +250,7 @@ function pinnedIndex(q) {
   return { created_at: "idx_tickets_status_created", updated_at: "idx_tickets_status_updated", priority: "idx_tickets_status_priority" }[q.sort];
 }
 
-async function page(c, q) {
+async function page(c, claimed, q) {
   const db = c.env.DB;
   const params = new Params();
   const filters = ["1 = 1"];
@@ -250,20 +282,21 @@ async function page(c, q) {
   const limit = params.bind(q.limit + 1);
   const index = pinnedIndex(q);
   const pinned = index ? ` INDEXED BY ${index}` : "";
+  const pageParams = params.values;
+  const pageGuard = guard(claimed, pageParams);
   const statements = [
     db
       .prepare(
-        `SELECT ${T_TICKET_COLUMNS} FROM support_tickets t${pinned} WHERE ${pageSql}
+        `SELECT ${T_TICKET_COLUMNS} FROM support_tickets t${pinned} WHERE ${pageSql} AND ${pageGuard}
              ORDER BY ${sortSql} ${direction}, t.id ${direction} LIMIT ${limit}`,
       )
-      .bind(...params.values),
+      .bind(...pageParams),
   ];
   if (q.includeTotal) {
-    const total = db.prepare(`SELECT count(*) AS total FROM support_tickets t WHERE ${filterSql}`);
-    statements.push(filterParams.length ? total.bind(...filterParams) : total);
+    const totalGuard = guard(claimed, filterParams);
+    statements.push(db.prepare(`SELECT count(*) AS total FROM support_tickets t WHERE ${filterSql} AND ${totalGuard}`).bind(...filterParams));
   }
-  trips(c).d1++;
-  const results = await db.batch(statements);
+  const results = await guarded(c, claimed, statements);
   return { tickets: results[0].results, total: results[1]?.results?.[0]?.total };
 }
 
@@ -294,12 +327,18 @@ const ticketAnswer = (t) => ({
 
 /** `GET /api/crm/tickets`: filters, sort, cursor pagination. */
 export async function listTickets(c) {
-  const staff = await authenticate(c);
+  const claimed = await claim(c);
   const url = c.req.url;
   const q0 = url.indexOf("?");
   const pairs = q0 < 0 ? [] : new URLSearchParams(url.slice(q0 + 1).split("#")[0]);
-  const q = parseQuery(pairs, staff.id);
-  const { tickets, total } = await page(c, q);
+  let q;
+  try {
+    q = parseQuery(pairs, claimed.staffId);
+  } catch (e) {
+    await confirm(c, claimed);
+    throw e;
+  }
+  const { tickets, total } = await page(c, claimed, q);
   let nextCursor = null;
   if (tickets.length > q.limit) {
     tickets.length = q.limit;
@@ -332,30 +371,29 @@ export function ticketRef(segment) {
 
 /** `GET /api/crm/tickets/{id or number}`: the ticket, its allowed actions, timeline and thread. */
 export async function viewTicket(c, ref) {
-  await authenticate(c);
+  const claimed = await claim(c);
   const db = c.env.DB;
   const { condition, value } = ref;
-  trips(c).d1++;
-  const [ticket, events, messages, files] = await db.batch([
-    db.prepare(`SELECT ${T_TICKET_COLUMNS} FROM support_tickets t WHERE ${condition}`).bind(value),
-    db
-      .prepare(
-        `SELECT e.id, e.kind, e.actor_type, e.actor_id, e.data, e.created_at FROM ticket_events e JOIN support_tickets t ON t.id = e.ticket_id
-             WHERE ${condition} ORDER BY e.id`,
-      )
-      .bind(value),
-    db
-      .prepare(
-        `SELECT ${M_MESSAGE_COLUMNS} FROM ticket_messages m JOIN support_tickets t ON t.id = m.ticket_id
-             WHERE ${condition} ORDER BY m.id`,
-      )
-      .bind(value),
-    db
-      .prepare(
-        `SELECT ${A_ATTACHMENT_COLUMNS} FROM ticket_attachments a JOIN support_tickets t ON t.id = a.ticket_id
-             WHERE ${condition} AND a.message_id IS NOT NULL ORDER BY a.id`,
-      )
-      .bind(value),
+  // Each statement: the reference's value as ?1, the guard's parameters after it.
+  const statement = (sql) => {
+    const values = [value];
+    const g = guard(claimed, values);
+    return db.prepare(sql(g)).bind(...values);
+  };
+  const [ticket, events, messages, files] = await guarded(c, claimed, [
+    statement((g) => `SELECT ${T_TICKET_COLUMNS} FROM support_tickets t WHERE ${condition} AND ${g}`),
+    statement(
+      (g) => `SELECT e.id, e.kind, e.actor_type, e.actor_id, e.data, e.created_at FROM ticket_events e JOIN support_tickets t ON t.id = e.ticket_id
+             WHERE ${condition} AND ${g} ORDER BY e.id`,
+    ),
+    statement(
+      (g) => `SELECT ${M_MESSAGE_COLUMNS} FROM ticket_messages m JOIN support_tickets t ON t.id = m.ticket_id
+             WHERE ${condition} AND ${g} ORDER BY m.id`,
+    ),
+    statement(
+      (g) => `SELECT ${A_ATTACHMENT_COLUMNS} FROM ticket_attachments a JOIN support_tickets t ON t.id = a.ticket_id
+             WHERE ${condition} AND a.message_id IS NOT NULL AND ${g} ORDER BY a.id`,
+    ),
   ]);
   const t = ticket.results[0];
   if (!t) throw ticketNotFound();

@@ -664,10 +664,11 @@ async function createTicket(db, c) {
   );
 
   p = claimedParams();
-  const [subject, description, user, name, email, priority, category, status, assignee, creator, now, verified] = [
+  const [subject, description, user, name, email, priority, category, status, assignee, creator, now] = [
     t.subject, t.description, t.userId ?? null, t.customerName, t.customerEmail, t.priority, t.category, "open", null, null, c.now,
-    c.requesterVerified ? 1 : 0,
   ].map((v) => p.bind(v));
+  // A key vouches for its user's own email only (src/store/ticket_create.rs).
+  const verified = c.requesterVerified ? `EXISTS (SELECT 1 FROM users WHERE id = ${user} AND email = ${email} COLLATE NOCASE)` : "0";
   const insert = prep(
     `INSERT INTO support_tickets
            (ticket_number, subject, description, user_id, customer_name, customer_email,
