@@ -101,7 +101,7 @@ lint: setup ## formatting, clippy (warnings are errors), and the layer check of 
 capacity: build ## measure bytes per ticket, creates/s and the CRM list at 100,000 tickets (with query plans); writes bench/results/capacity.md
 	timeout -k 10 1500 node scripts/capacity/run.mjs $(ARGS)
 
-.PHONY: bench bench-compare bench-profile
+.PHONY: bench bench-compare bench-profile bench-sql
 # EDGE=1: the edge mode, every D1 call delayed by EDGE_D1_MS (10) and every KV read by
 # EDGE_KV_MS (3), on the scenarios a deployment's latency shows in (bench/README.md).
 bench: build ## load-test build/ against its yardsticks on loopback (EDGE=1: D1/KV round trips delayed); writes bench/results/latest[-edge].md
@@ -115,6 +115,10 @@ bench-compare: ## compare two bench runs: make bench-compare A=bench/results/sam
 bench-profile: setup ## CPU profile of one scenario in the isolate: make bench-profile [SCENARIO=create] [REF=1]
 	@node scripts/build-worker.mjs --keep-names
 	node bench/profile.mjs $(or $(SCENARIO),create) $(if $(REF),--reference)
+
+bench-sql: setup ## the public create's batch in SQLite alone: time per statement, query plans, against the minimal create
+	CREATE_BATCH_SQL=$(CURDIR)/target/create-batch.json cargo test -q --lib every_statement_binds_exactly_the_parameters_it_uses
+	node --no-warnings bench/create-sql.mjs target/create-batch.json
 
 clean: ## remove build output and local state
 	rm -rf build target .wrangler

@@ -466,6 +466,16 @@ mod tests {
         }
     }
 
+    /// With `CREATE_BATCH_SQL` set, writes an anonymous create's batch (two limits,
+    /// an idempotency key) there as JSON `[[sql, params], ...]`, for
+    /// `bench/create-sql.mjs` (the batch's per-statement SQLite cost and query plans).
+    fn dump_for_profile(statements: &[(String, Vec<Value>)]) {
+        if let Ok(path) = std::env::var("CREATE_BATCH_SQL") {
+            let json = serde_json::to_string(statements).unwrap();
+            std::fs::write(path, json).unwrap();
+        }
+    }
+
     /// D1 refuses a statement bound with more or fewer values than its highest `?N`.
     #[test]
     fn every_statement_binds_exactly_the_parameters_it_uses() {
@@ -512,6 +522,9 @@ mod tests {
                 year: 2026,
             };
             let (statements, outbox_index) = create_statements(&c);
+            if limits.len() == 2 && idempotency {
+                dump_for_profile(&statements);
+            }
             assert!(statements[outbox_index]
                 .0
                 .starts_with("INSERT INTO notifications"));
