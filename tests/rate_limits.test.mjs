@@ -1,7 +1,7 @@
 // Exact sliding-window rate limits on the public create, and the cron cleanup.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, ticket, rows } from "./helpers.mjs";
+import { startWorker, ticket, rows, waitFor } from "./helpers.mjs";
 
 let w;
 before(async () => {
@@ -119,4 +119,26 @@ test("the cron trigger removes expired hits and keeps live ones", async () => {
   assert.equal((await rows(w.db, "SELECT count(*) AS n FROM rate_limit_hits WHERE bucket = 'email:fresh@example.com'"))[0].n, 1);
   assert.equal((await rows(w.db, "SELECT count(*) AS n FROM idempotency_keys WHERE key = 'old'"))[0].n, 0);
   assert.equal((await rows(w.db, "SELECT count(*) AS n FROM revoked_sessions WHERE token_hash = 'gone'"))[0].n, 0);
+});
+
+test("a create is one D1 round trip; a refusal pays a second for its explanation, a replay too", async () => {
+  const d1Of = async (res) => {
+    const id = res.headers.get("x-request-id");
+    const line = await waitFor(() => w.logs.map((l) => l.line).find((l) => l.includes(id)), 5000, `the log line of ${id}`);
+    return JSON.parse(line).d1;
+  };
+  const h = { "X-Test-Now": "2026-04-05T10:00:00Z", "CF-Connecting-IP": "198.51.100.90" };
+  const created = await create({ customer_email: "trips@example.com" }, { ...h, "Idempotency-Key": "trips-1" });
+  assert.equal(created.status, 201, created.text);
+  assert.equal(await d1Of(created), 1);
+  const replay = await create({ customer_email: "trips@example.com" }, { ...h, "Idempotency-Key": "trips-1" });
+  assert.equal(replay.headers.get("idempotent-replayed"), "true");
+  assert.equal(replay.body.data.ticket_number, created.body.data.ticket_number);
+  assert.equal(await d1Of(replay), 2);
+  for (let i = 0; i < 4; i++) assert.equal((await create({ customer_email: "trips@example.com" }, h)).status, 201);
+  const refused = await create({ customer_email: "trips@example.com" }, h);
+  assert.equal(refused.status, 429);
+  assert.equal(refused.headers.get("retry-after"), "3600");
+  assert.match(refused.headers.get("ratelimit"), /^"email";r=0;t=3600, "ip";r=15;t=3600$/);
+  assert.equal(await d1Of(refused), 2);
 });

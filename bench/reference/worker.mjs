@@ -29,7 +29,8 @@
 //     refused form post gets (the bench never sends one);
 //   - SQL: src/store/ticket_create.rs's batch, statement for statement and placeholder for
 //     placeholder (claim under every guard / insert RETURNING / created event / rate-limit
-//     hits / idempotency record / outbox rows / diagnosis), one round trip; the outbox
+//     hits RETURNING each bucket's state / idempotency record / outbox rows), one round
+//     trip, and a refusal's diagnosis in a second; the outbox
 //     rows start as src/store/notifications.rs `enqueue_sql` writes them under
 //     src/notify/mod.rs `outbox_policy`: 'skipped' with the reason for an unconfigured target,
 //     claimed ('pending', one attempt, a lease) for a configured one;
@@ -647,10 +648,26 @@ function outboxPolicy(cfg, clock) {
 }
 
 /**
- * The create batch of src/store/ticket_create.rs: claim (under every guard), ticket,
- * created event, rate-limit hits, idempotency record, outbox rows, diagnosis: one round trip.
+ * The create of src/store/ticket_create.rs: the batch (claim under every guard, ticket,
+ * created event, rate-limit hits with each bucket's state, idempotency record, outbox
+ * rows): one round trip; a refusal explained in a second (the diagnosis alone), and when
+ * that explains nothing, the batch once more with the diagnosis inside it.
  */
-async function createTicket(db, c) {
+async function createTicket(c, create) {
+  const db = c.env.DB;
+  trips(c).d1++;
+  const first = await attempt(db, create, false);
+  if (first.outcome === "created") return first;
+  trips(c).d1++;
+  const p = new Params(create.year, create.requestId);
+  const refused = explain((await db.prepare(diagnosis(p, create)).bind(...p.values).first()) ?? {}, create);
+  if (refused.outcome !== "unexplained") return refused;
+  trips(c).d1++;
+  return attempt(db, create, true);
+}
+
+/** One run of the batch (`attempt`); with `explained`, the diagnosis is its last statement. */
+async function attempt(db, c, explained) {
   const t = c.ticket;
   const prep = (sql, p) => db.prepare(sql).bind(...p.values);
   const claimedParams = () => new Params(c.year, c.requestId);
@@ -698,14 +715,18 @@ async function createTicket(db, c) {
     p = claimedParams();
     const list = p.bind(JSON.stringify(c.limits.map((l) => l.bucket)));
     const hitAt = p.bind(c.now);
+    const windowStart = p.bind(c.windowStart);
+    const inWindow = `FROM rate_limit_hits w WHERE w.bucket = rate_limit_hits.bucket AND w.at > ${windowStart}`;
     statements.push(
       prep(
         `INSERT INTO rate_limit_hits (bucket, at)
-             SELECT b.value, ${hitAt} FROM json_each(${list}) b WHERE ${CLAIMED}`,
+             SELECT b.value, ${hitAt} FROM json_each(${list}) b WHERE ${CLAIMED}
+             RETURNING bucket, (SELECT count(*) ${inWindow}) AS used, (SELECT min(w.at) ${inWindow}) AS frees`,
         p,
       ),
     );
   }
+  const hitsIndex = c.limits.length ? statements.length - 1 : -1;
 
   if (c.idempotency) {
     p = claimedParams();
@@ -732,15 +753,28 @@ async function createTicket(db, c) {
   statements.push(prep(enqueueSql(p, OUTGOING_ON_CREATE, fromWhere, "NULL", c.outbox), p));
   const outboxIndex = statements.length - 1;
 
-  p = claimedParams();
-  statements.push(prep(diagnosis(p, c), p));
+  if (explained) {
+    p = claimedParams();
+    statements.push(prep(diagnosis(p, c), p));
+  }
 
   const results = await db.batch(statements);
   const created = results[1]?.results?.[0];
-  const row = results.at(-1)?.results?.[0] ?? {};
+  if (created) {
+    const hits = hitsIndex >= 0 ? results[hitsIndex].results : [];
+    const buckets = c.limits.map((l) => {
+      const hit = hits.find((h) => h.bucket === l.bucket);
+      return { used: Number(hit?.used ?? 0), freesAt: hit?.frees ?? null };
+    });
+    const claimed = (results[outboxIndex]?.results ?? []).filter((n) => n.status === "pending");
+    return { outcome: "created", ticket: created, buckets, claimed };
+  }
+  return explain(explained ? (results.at(-1)?.results?.[0] ?? {}) : {}, c);
+}
+
+/** A refusal's outcome from the row that explains it (`explain`, `refusal`). */
+function explain(row, c) {
   const buckets = c.limits.map((_, i) => ({ used: Number(row[`used_${i}`] ?? 0), freesAt: row[`frees_${i}`] ?? null }));
-  const claimed = (results[outboxIndex]?.results ?? []).filter((n) => n.status === "pending");
-  if (created) return { outcome: "created", ticket: created, buckets, claimed };
   if (c.idempotency && typeof row.idem_hash === "string") {
     if (row.idem_hash !== c.idempotency.requestHash) return { outcome: "key_reused", buckets };
     try {
@@ -923,8 +957,7 @@ app.post("/api/tickets/create", async (c) => {
       expiresAt: new Date(clock.getTime() + cfg.idempotencyTtl * 1000).toISOString(),
     };
   }
-  trips(c).d1++;
-  const result = await createTicket(c.env.DB, {
+  const result = await createTicket(c, {
     ticket,
     actor: key ? { kind: "integration", id: key.id } : { kind: "public", id: null },
     userLink: key ? "must_exist" : "if_email_matches",

@@ -1,11 +1,13 @@
 //! Creating a ticket: one D1 batch (one transaction, one round trip) that claims a
-//! number only when every guard holds, and reports why when one does not.
+//! number only when every guard holds; a refusal is explained in a round trip of its
+//! own.
 
 use serde_json::Value;
 
 use super::notifications::{claimed, enqueue_sql, OutboxPolicy, Outgoing};
 use super::rate_limits::{bucket_states, state_columns, BucketSql};
 use super::rows::{Notification, Ticket, TICKET_COLUMNS, TICKET_FIELDS};
+use super::Rows;
 use super::{int, prepare, text, time, Database, Params};
 use crate::domain::abuse::{BucketState, Limit};
 use crate::domain::notification::Kind;
@@ -87,65 +89,136 @@ pub struct CreateResult {
 ///    no live idempotency record), marking the counter row with this request's id;
 /// 2. insert the ticket numbered from the row this request claimed;
 /// 3. append its `created` event;
-/// 4. count a hit in each rate-limit bucket;
+/// 4. count a hit in each rate-limit bucket, reading back each bucket's state;
 /// 5. keep the idempotency record;
-/// 6. queue the customer's confirmation and the team's notification;
-/// 7. read back what explains the outcome.
+/// 6. queue the customer's confirmation and the team's notification.
 ///
 /// When a guard fails, statement 1 changes nothing, so 2 to 6 find no claimed row
 /// and write nothing: no number is used up, no gap appears. D1 runs one batch at a
 /// time, so the guards are exact under any concurrency.
+///
+/// A success costs that one round trip. A refusal costs a second: the statement that
+/// says which guard failed (a replay's ticket, the full bucket and when it frees). If
+/// by then nothing refuses any more (a hit left the window, a record expired), the
+/// batch runs once more with that statement inside it, where its answer is the
+/// batch's own.
 pub async fn create(db: &Database, c: &CreateTicket<'_>) -> worker::Result<CreateResult> {
-    let (statements, outbox_index) = create_statements(c);
-    let statements = statements
+    if let Some(result) = attempt(db, c, false).await?.into_created() {
+        return Ok(result);
+    }
+    let refused = explain(&diagnosis(db, c).await?, c);
+    if !matches!(refused.outcome, CreateOutcome::Unexplained) {
+        return Ok(refused);
+    }
+    let mut again = attempt(db, c, true).await?;
+    let row = std::mem::take(&mut again.diagnosis);
+    Ok(again.into_created().unwrap_or_else(|| explain(&row, c)))
+}
+
+/// One run of the batch.
+struct Attempt {
+    created: Option<Ticket>,
+    /// The buckets' states after this create's hits (when it was created).
+    buckets: Vec<BucketState>,
+    notifications: Vec<Notification>,
+    /// The explaining row, when the batch was asked to read it (else null).
+    diagnosis: Value,
+}
+
+impl Attempt {
+    /// The answer, when the ticket was created.
+    fn into_created(self) -> Option<CreateResult> {
+        Some(CreateResult {
+            outcome: CreateOutcome::Created(self.created?),
+            buckets: self.buckets,
+            notifications: self.notifications,
+        })
+    }
+}
+
+async fn attempt(db: &Database, c: &CreateTicket<'_>, explained: bool) -> worker::Result<Attempt> {
+    let batch = create_statements(c, explained);
+    let statements = batch
+        .statements
         .iter()
         .map(|(sql, params)| db.prepare(sql, params))
         .collect::<worker::Result<Vec<_>>>()?;
     let results = db.batch(statements).await?;
-    let created = results[1].rows::<Ticket>()?.into_iter().next();
-    let row = results
-        .last()
-        .map(|r| r.rows::<Value>())
-        .transpose()?
-        .and_then(|rows| rows.into_iter().next())
-        .unwrap_or(Value::Null);
-    let notifications = claimed(results[outbox_index].rows()?);
-    let (outcome, buckets) = explain(created, &row, c);
-    Ok(CreateResult {
-        outcome,
-        buckets,
-        notifications,
+    let first_row = |r: &Rows| -> worker::Result<Value> {
+        Ok(r.rows::<Value>()?.into_iter().next().unwrap_or(Value::Null))
+    };
+    Ok(Attempt {
+        created: results[1].rows::<Ticket>()?.into_iter().next(),
+        buckets: match batch.hits {
+            Some(i) => hit_states(&results[i].rows()?, c),
+            None => vec![],
+        },
+        notifications: claimed(results[batch.outbox].rows()?),
+        diagnosis: match batch.diagnosis {
+            Some(i) => first_row(&results[i])?,
+            None => Value::Null,
+        },
     })
 }
 
+/// The buckets' states from the hits statement's rows (`bucket`, `used`, `frees`), in
+/// the order of `c.limits`.
+fn hit_states(rows: &[Value], c: &CreateTicket<'_>) -> Vec<BucketState> {
+    c.limits
+        .iter()
+        .map(|limit| {
+            let row = rows
+                .iter()
+                .find(|r| r["bucket"].as_str() == Some(limit.bucket.as_str()));
+            BucketState {
+                used: row.and_then(|r| r["used"].as_f64()).unwrap_or(0.0) as u32,
+                frees_at: row
+                    .and_then(|r| r["frees"].as_str())
+                    .and_then(Timestamp::parse),
+            }
+        })
+        .collect()
+}
+
+/// The row that explains a refusal, read in a round trip of its own.
+async fn diagnosis(db: &Database, c: &CreateTicket<'_>) -> worker::Result<Value> {
+    let mut p = Params::default();
+    let sql = diagnosis_sql(&mut p, c);
+    Ok(prepare(db, &sql, &p.values)?
+        .first()
+        .await?
+        .unwrap_or(Value::Null))
+}
+
 /// Before a create that must spend something first (a single-use Turnstile token):
-/// whether this request is a retry of one already answered, by reading what the
-/// batch's last statement reads, and writing nothing. `Some` for a replay or a key
-/// reused with another request; `None` when the create must go ahead.
+/// whether this request is a retry of one already answered, by reading what explains
+/// a refusal, and writing nothing. `Some` for a replay or a key reused with another
+/// request; `None` when the create must go ahead.
 pub async fn earlier_answer(
     db: &Database,
     c: &CreateTicket<'_>,
 ) -> worker::Result<Option<CreateResult>> {
-    let mut p = Params::default();
-    let diagnosis = diagnosis_sql(&mut p, c);
-    let row: Value = prepare(db, &diagnosis, &p.values)?
-        .first()
-        .await?
-        .unwrap_or(Value::Null);
-    let (outcome, buckets) = explain(None, &row, c);
+    let answer = explain(&diagnosis(db, c).await?, c);
     Ok(matches!(
-        outcome,
+        answer.outcome,
         CreateOutcome::Replayed(_) | CreateOutcome::KeyReused
     )
-    .then_some(CreateResult {
-        outcome,
-        buckets,
-        notifications: vec![],
-    }))
+    .then_some(answer))
 }
 
-/// The batch's statements (SQL and parameters) and the index of the outbox insert.
-fn create_statements(c: &CreateTicket<'_>) -> (Vec<(String, Vec<Value>)>, usize) {
+/// A batch's statements (SQL and parameters), and where the results it reads are.
+struct CreateBatch {
+    statements: Vec<(String, Vec<Value>)>,
+    /// The rate-limit hits, with each bucket's state (when there are limits).
+    hits: Option<usize>,
+    /// The outbox insert.
+    outbox: usize,
+    /// The explaining row (when asked for).
+    diagnosis: Option<usize>,
+}
+
+/// The batch's statements; with `explained`, the last one reads what explains a refusal.
+fn create_statements(c: &CreateTicket<'_>, explained: bool) -> CreateBatch {
     let t = c.ticket;
     let status = if c.assigned_to.is_some() {
         Status::Assigned
@@ -232,17 +305,26 @@ fn create_statements(c: &CreateTicket<'_>) -> (Vec<(String, Vec<Value>)>, usize)
     );
     statements.push((event, p.values));
 
-    // 4. One hit per rate-limit bucket.
+    // 4. One hit per rate-limit bucket, and each bucket's state after it: the hits in
+    // the window (this one included) and the oldest of them, whose expiry frees a slot
+    // (a bucket a create got into has room, so the next slot is the oldest hit's).
+    let mut hits_index = None;
     if !c.limits.is_empty() {
         let mut p = claimed_params();
         let buckets: Vec<&str> = c.limits.iter().map(|l| l.bucket.as_str()).collect();
         let list = p.bind(text(&serde_json::to_string(&buckets).unwrap_or_default()));
         let now = p.bind(time(c.outbox.now));
+        let window_start = window_start_param(&mut p, c);
+        let in_window = format!(
+            "FROM rate_limit_hits w WHERE w.bucket = rate_limit_hits.bucket AND w.at > {window_start}"
+        );
         let hits = format!(
             "INSERT INTO rate_limit_hits (bucket, at)
-             SELECT b.value, {now} FROM json_each({list}) b WHERE {claimed}"
+             SELECT b.value, {now} FROM json_each({list}) b WHERE {claimed}
+             RETURNING bucket, (SELECT count(*) {in_window}) AS used, (SELECT min(w.at) {in_window}) AS frees"
         );
         statements.push((hits, p.values));
+        hits_index = Some(statements.len() - 1);
     }
 
     // 5. The idempotency record: the ticket as created, for replays.
@@ -297,12 +379,21 @@ fn create_statements(c: &CreateTicket<'_>) -> (Vec<(String, Vec<Value>)>, usize)
     statements.push((outbox, p.values));
     let outbox_index = statements.len() - 1;
 
-    // 7. What explains the outcome.
-    let mut p = claimed_params();
-    let diagnosis = diagnosis_sql(&mut p, c);
-    statements.push((diagnosis, p.values));
+    // 7. What explains a refusal.
+    let mut diagnosis_index = None;
+    if explained {
+        let mut p = claimed_params();
+        let diagnosis = diagnosis_sql(&mut p, c);
+        statements.push((diagnosis, p.values));
+        diagnosis_index = Some(statements.len() - 1);
+    }
 
-    (statements, outbox_index)
+    CreateBatch {
+        statements,
+        hits: hits_index,
+        outbox: outbox_index,
+        diagnosis: diagnosis_index,
+    }
 }
 
 /// The claim's WHERE: every condition a create must meet.
@@ -395,17 +486,14 @@ fn diagnosis_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
     format!("SELECT {}", columns.join(", "))
 }
 
-fn explain(
-    created: Option<Ticket>,
-    row: &Value,
-    c: &CreateTicket<'_>,
-) -> (CreateOutcome, Vec<BucketState>) {
+/// A refused create's answer, from the row that explains it (`diagnosis_sql`).
+fn explain(row: &Value, c: &CreateTicket<'_>) -> CreateResult {
     let buckets = bucket_states(row, c.limits.len());
-    let outcome = match created {
-        Some(ticket) => CreateOutcome::Created(ticket),
-        None => refusal(row, c, &buckets),
-    };
-    (outcome, buckets)
+    CreateResult {
+        outcome: refusal(row, c, &buckets),
+        buckets,
+        notifications: vec![],
+    }
 }
 
 /// Why nothing was created, most specific first: a retry, a bad reference, a full bucket.
@@ -466,8 +554,8 @@ mod tests {
         }
     }
 
-    /// With `CREATE_BATCH_SQL` set, writes an anonymous create's batch (two limits,
-    /// an idempotency key) there as JSON `[[sql, params], ...]`, for
+    /// With `CREATE_BATCH_SQL` set, writes an anonymous create's batch as a success runs
+    /// it (two limits, an idempotency key) there as JSON `[[sql, params], ...]`, for
     /// `bench/create-sql.mjs` (the batch's per-statement SQLite cost and query plans).
     fn dump_for_profile(statements: &[(String, Vec<Value>)]) {
         if let Ok(path) = std::env::var("CREATE_BATCH_SQL") {
@@ -521,19 +609,30 @@ mod tests {
                 request_id: "r1",
                 year: 2026,
             };
-            let (statements, outbox_index) = create_statements(&c);
-            if limits.len() == 2 && idempotency {
-                dump_for_profile(&statements);
-            }
-            assert!(statements[outbox_index]
-                .0
-                .starts_with("INSERT INTO notifications"));
-            for (sql, params) in &statements {
-                assert_eq!(
-                    super::super::highest_placeholder(sql),
-                    params.len(),
-                    "{sql}"
-                );
+            for explained in [false, true] {
+                let batch = create_statements(&c, explained);
+                if limits.len() == 2 && idempotency && !explained {
+                    dump_for_profile(&batch.statements);
+                }
+                let sql = |i: usize| batch.statements[i].0.as_str();
+                assert!(sql(batch.outbox).starts_with("INSERT INTO notifications"));
+                assert_eq!(batch.hits.is_some(), !limits.is_empty());
+                if let Some(hits) = batch.hits {
+                    assert!(sql(hits).contains("RETURNING bucket"));
+                }
+                // Only an explained batch reads the explanation: a success never pays for it.
+                assert_eq!(batch.diagnosis.is_some(), explained);
+                if let Some(diagnosis) = batch.diagnosis {
+                    assert!(sql(diagnosis).starts_with("SELECT"));
+                    assert_eq!(diagnosis, batch.statements.len() - 1);
+                }
+                for (sql, params) in &batch.statements {
+                    assert_eq!(
+                        super::super::highest_placeholder(sql),
+                        params.len(),
+                        "{sql}"
+                    );
+                }
             }
         }
     }

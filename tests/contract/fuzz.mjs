@@ -5,7 +5,7 @@
 // in time. Fails on any finding. Run by `make test` (after `make setup` made the venv).
 //
 //   node tests/contract/fuzz.mjs [--max-time SECONDS]
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -101,8 +101,10 @@ try {
     ...EXCLUDED.flatMap((id) => ["--exclude-operation-id", id]),
   ];
   console.log(`fuzz: schemathesis against ${url} (at most ${maxTime} s; left out: ${EXCLUDED.join(", ")})`);
-  const run = spawnSync(schemathesis, args, { stdio: "inherit", env: { ...process.env, NO_COLOR: "1" } });
-  status = run.status ?? 1;
+  // Not spawnSync: the worker's logs reach this process through a pipe, and a blocked
+  // event loop would leave workerd waiting on a full one.
+  const run = spawn(schemathesis, args, { stdio: "inherit", env: { ...process.env, NO_COLOR: "1" } });
+  status = await new Promise((resolve) => run.on("close", (code) => resolve(code ?? 1)));
   try {
     const report = JSON.parse(readFileSync(path.join(dir, "report.json"), "utf8"));
     console.log(`fuzz: report ${path.join(dir, "report.json")}: ${JSON.stringify(report.summary ?? report.stats ?? {}).slice(0, 400)}`);
