@@ -99,9 +99,9 @@ pub struct CreateResult {
 ///
 /// A success costs that one round trip. A refusal costs a second: the statement that
 /// says which guard failed (a replay's ticket, the full bucket and when it frees). If
-/// by then nothing refuses any more (a hit left the window, a record expired), the
-/// batch runs once more with that statement inside it, where its answer is the
-/// batch's own.
+/// by then nothing refuses any more (another request changed what refused it: the
+/// user was added, the assignee reactivated), the batch runs once more with that
+/// statement inside it, where its answer is the batch's own.
 pub async fn create(db: &Database, c: &CreateTicket<'_>) -> worker::Result<CreateResult> {
     if let Some(result) = attempt(db, c, false).await?.into_created() {
         return Ok(result);
