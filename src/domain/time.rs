@@ -102,6 +102,23 @@ impl Timestamp {
         // Only ASCII digits and separators were written.
         String::from_utf8(out.to_vec()).unwrap_or_default()
     }
+
+    /// For a person reading a page: `2 Dec 2026, 08:24 UTC`.
+    pub fn human(self) -> String {
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let date = self.date();
+        let minutes = self.0.rem_euclid(MS_PER_DAY) / 60_000;
+        format!(
+            "{} {} {}, {:02}:{:02} UTC",
+            date.day(),
+            MONTHS[date.month0() as usize],
+            date.year(),
+            minutes / 60,
+            minutes % 60
+        )
+    }
 }
 
 /// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
@@ -177,6 +194,18 @@ mod tests {
 
     fn at(text: &str) -> Timestamp {
         Timestamp::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_person_reads_day_month_year_and_minutes_in_utc() {
+        assert_eq!(
+            at("2026-12-02T08:04:59.999Z").human(),
+            "2 Dec 2026, 08:04 UTC"
+        );
+        assert_eq!(
+            at("2027-01-31T23:59:00.000Z").human(),
+            "31 Jan 2027, 23:59 UTC"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 use std::sync::LazyLock;
 
 use super::html::{document, escape, CONTENT_SECURITY_POLICY};
+use crate::domain::time::Timestamp;
 
 /// The page's policy: the pages' own, plus scripts from this origin (the upload
 /// control) that may only call this origin.
@@ -17,7 +18,7 @@ pub static STATUS_PAGE_CSP: LazyLock<String> =
 pub struct PageMessage<'a> {
     pub author: &'a str,
     pub body: &'a str,
-    pub created_at: &'a str,
+    pub created_at: Timestamp,
     pub attachments: Vec<PageAttachment<'a>>,
 }
 
@@ -43,8 +44,8 @@ pub struct StatusPage<'a> {
     pub subject: &'a str,
     pub status: &'a str,
     pub priority: &'a str,
-    pub created_at: &'a str,
-    pub updated_at: &'a str,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub description: &'a str,
     pub messages: Vec<PageMessage<'a>>,
     /// Where the reply form posts (with the token as a hidden field); `None` when
@@ -88,7 +89,7 @@ pub fn status_page(p: &StatusPage) -> String {
             format!(
                 "<article class=\"{class}\"><p class=\"who\">{who} <span class=\"meta\">{}</span></p>\
                  <div class=\"body\" dir=\"auto\">{}</div>{}</article>",
-                escape(m.created_at),
+                time(m.created_at),
                 escape(m.body),
                 attachment_list(&m.attachments)
             )
@@ -129,13 +130,13 @@ pub fn status_page(p: &StatusPage) -> String {
     let body = format!(
         "{banner}<h1><bdi>{subject}</bdi></h1><p class=\"meta\">Ticket {number} &middot; status <strong>{status}</strong> &middot; \
          priority {priority} &middot; opened {created} &middot; updated {updated}</p>\
-         <article class=\"msg\"><p class=\"who\">You</p><div class=\"body\" dir=\"auto\">{description}</div></article>\
+         <article class=\"msg\"><p class=\"who\">You <span class=\"meta\">{created}</span></p><div class=\"body\" dir=\"auto\">{description}</div></article>\
          {messages}{reply}<p class=\"meta\"><a href=\"/support\">Open another ticket</a></p>",
         subject = escape(p.subject),
         status = escape(p.status),
         priority = escape(p.priority),
-        created = escape(p.created_at),
-        updated = escape(p.updated_at),
+        created = time(p.created_at),
+        updated = time(p.updated_at),
         description = escape(p.description),
     );
     let script = if p.reply_action.is_some() {
@@ -144,6 +145,11 @@ pub fn status_page(p: &StatusPage) -> String {
         ""
     };
     document(p.ticket_number, script, &body)
+}
+
+/// A time for a person, with its exact value for machines.
+fn time(at: Timestamp) -> String {
+    format!("<time datetime=\"{}\">{}</time>", at.rfc3339(), at.human())
 }
 
 /// A message's files as a list of download links.
@@ -203,13 +209,13 @@ mod tests {
             subject: evil,
             status: "open",
             priority: "low",
-            created_at: "2026-01-01T00:00:00.000Z",
-            updated_at: "2026-01-01T00:00:00.000Z",
+            created_at: Timestamp::parse("2026-01-01T00:00:00.000Z").unwrap(),
+            updated_at: Timestamp::parse("2026-01-02T09:30:00.000Z").unwrap(),
             description: evil,
             messages: vec![PageMessage {
                 author: "staff",
                 body: evil,
-                created_at: "t",
+                created_at: Timestamp::parse("2026-01-02T09:30:00.000Z").unwrap(),
                 attachments: vec![PageAttachment {
                     filename: evil,
                     size: "1 KB",
@@ -243,6 +249,15 @@ mod tests {
         assert!(page.contains("<ul class=\"files\"><li><a href=\"/api/tickets/TKT-2026-0001/attachments/1?token=&quot;&gt;&lt;script&gt;\" download>"));
         assert!(!page.contains("created-title"), "no banner");
         assert!(page.contains("href=\"/support\">Open another ticket"));
+    }
+
+    #[test]
+    fn times_read_as_a_person_reads_them() {
+        let page = page(None);
+        assert!(page.contains(
+            "opened <time datetime=\"2026-01-01T00:00:00.000Z\">1 Jan 2026, 00:00 UTC</time>"
+        ));
+        assert!(page.contains("Support team <span class=\"meta\"><time datetime=\"2026-01-02T09:30:00.000Z\">2 Jan 2026, 09:30 UTC</time>"));
     }
 
     #[test]

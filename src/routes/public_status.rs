@@ -214,11 +214,6 @@ async fn status_page_answer(
         .just_created
         .then(|| StatusLink::with_token(ctx, &ticket.ticket_number, token.to_owned()).status_url);
     let problem = shown.refused.map(|(error, _)| refusal_text(error));
-    let times: Vec<String> = thread
-        .messages
-        .iter()
-        .map(|m| m.created_at.rfc3339())
-        .collect();
     // Links carry the token: a browser following a link cannot send a header.
     let files: Vec<(i64, String, String)> = thread
         .attachments
@@ -237,17 +232,16 @@ async fn status_page_answer(
         subject: &ticket.subject,
         status: ticket.status.as_str(),
         priority: ticket.priority.as_str(),
-        created_at: &ticket.created_at.rfc3339(),
-        updated_at: &ticket.updated_at.rfc3339(),
+        created_at: ticket.created_at,
+        updated_at: ticket.updated_at,
         description: &ticket.description,
         messages: thread
             .messages
             .iter()
-            .zip(&times)
-            .map(|(m, at)| PageMessage {
+            .map(|m| PageMessage {
                 author: m.author_type.as_str(),
                 body: &m.body,
-                created_at: at,
+                created_at: m.created_at,
                 attachments: thread
                     .attachments
                     .iter()
