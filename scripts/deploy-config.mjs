@@ -24,14 +24,15 @@ export async function readWranglerToml(configPath = path.join(root, "wrangler.to
   return experimental_readRawConfig({ config: configPath }).rawConfig;
 }
 
-const ZEROS = /^0+(-0+)*$/;
+/** Whether a resource id is missing or still the placeholder (all zeros). */
+export const isPlaceholderId = (id) => !id || /^0+(-0+)*$/.test(id);
 
-/** The ids of an environment that are still the placeholders (all zeros), by field. */
+/** The ids of an environment that are still the placeholders, by field. */
 export function placeholderIds(config, env) {
   const e = config.env?.[env] ?? {};
   const left = [];
-  for (const d of e.d1_databases ?? []) if (!d.database_id || ZEROS.test(d.database_id)) left.push(`d1_databases ${d.binding}.database_id`);
-  for (const k of e.kv_namespaces ?? []) if (!k.id || ZEROS.test(k.id)) left.push(`kv_namespaces ${k.binding}.id`);
+  for (const d of e.d1_databases ?? []) if (isPlaceholderId(d.database_id)) left.push(`d1_databases ${d.binding}.database_id`);
+  for (const k of e.kv_namespaces ?? []) if (isPlaceholderId(k.id)) left.push(`kv_namespaces ${k.binding}.id`);
   return left;
 }
 

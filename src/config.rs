@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::domain::attachment::{AllowedTypes, DEFAULT_TYPES};
+use crate::domain::attachment::AllowedTypes;
 use crate::domain::email::EmailAddress;
 use crate::domain::password::MAX_ITERATIONS;
 
@@ -122,9 +122,8 @@ pub struct NotifyConfig {
     /// An HTTP email API taking Resend's request format.
     pub email_api_url: String,
     pub email_api_key: Option<String>,
+    /// `EMAIL_FROM`, or the placeholder `DEFAULT_EMAIL_FROM` when it is not set.
     pub email_from: String,
-    /// Whether `EMAIL_FROM` was set to something other than the placeholder.
-    pub email_from_set: bool,
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
     pub max_attempts: u32,
@@ -298,7 +297,6 @@ impl Config {
                 email_api_key: secret("EMAIL_API_KEY"),
                 email_from: non_empty("EMAIL_FROM")
                     .unwrap_or_else(|| DEFAULT_EMAIL_FROM.to_owned()),
-                email_from_set: non_empty("EMAIL_FROM").is_some_and(|f| f != DEFAULT_EMAIL_FROM),
                 webhook_url: non_empty("WEBHOOK_URL"),
                 webhook_secret: secret("WEBHOOK_SECRET"),
                 max_attempts: number("NOTIFY_MAX_ATTEMPTS", 5, 1, 50) as u32,
@@ -313,9 +311,8 @@ impl Config {
             lookups_per_email: number("LOOKUPS_PER_EMAIL", 3, 1, 100_000) as u32,
             lookups_per_ip: number("LOOKUPS_PER_IP", 10, 1, 100_000) as u32,
             attachments: AttachmentConfig {
-                types: AllowedTypes::parse(
-                    &non_empty("ATTACHMENT_TYPES").unwrap_or_else(|| DEFAULT_TYPES.to_owned()),
-                ),
+                // An empty list means the defaults (`AllowedTypes::parse`).
+                types: AllowedTypes::parse(&non_empty("ATTACHMENT_TYPES").unwrap_or_default()),
                 max_bytes: number("MAX_ATTACHMENT_BYTES", 10 << 20, 1, ATTACHMENT_BYTES_CAP),
                 max_bytes_per_ticket: number(
                     "MAX_ATTACHMENT_BYTES_PER_TICKET",
@@ -384,7 +381,7 @@ impl Config {
                 "EMAIL_API_KEY is set but EMAIL_FROM is the example sender or not an address: set EMAIL_FROM to a sender the email provider verified.",
             );
         }
-        if notify.email_api_key.is_none() && notify.email_from_set {
+        if notify.email_api_key.is_none() && notify.email_from != DEFAULT_EMAIL_FROM {
             add(
                 &["EMAIL_FROM", "EMAIL_API_KEY"],
                 "half_configured",

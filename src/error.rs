@@ -119,7 +119,32 @@ impl ApiError {
 
     /// The failure envelope: `{success: false, error, message, code, details?}`.
     pub fn body(&self) -> Value {
-        let (error, message) = match self {
+        let (error, message) = self.title_and_message();
+        let mut body = json!({
+            "success": false,
+            "error": error,
+            "message": message,
+            "code": self.code(),
+        });
+        match self {
+            ApiError::Validation(v) => body["details"] = json!(v.details),
+            ApiError::Conflict {
+                details: Some(details),
+                ..
+            } => body["details"] = details.clone(),
+            _ => {}
+        }
+        body
+    }
+
+    /// What the error says to a person, as the envelope's `message` says it.
+    pub fn message(&self) -> String {
+        self.title_and_message().1
+    }
+
+    /// The envelope's `error` (a title) and `message`.
+    fn title_and_message(&self) -> (String, String) {
+        match self {
             ApiError::Validation(v) => (v.headline.clone(), v.summary()),
             ApiError::BadRequest { message, .. } => ("Bad request".to_owned(), message.clone()),
             ApiError::Unauthorized { message } => {
@@ -162,22 +187,7 @@ impl ApiError {
                 ("Service unavailable".to_owned(), CONTACT_SUPPORT.to_owned())
             }
             ApiError::Internal(_) => ("Internal error".to_owned(), CONTACT_SUPPORT.to_owned()),
-        };
-        let mut body = json!({
-            "success": false,
-            "error": error,
-            "message": message,
-            "code": self.code(),
-        });
-        match self {
-            ApiError::Validation(v) => body["details"] = json!(v.details),
-            ApiError::Conflict {
-                details: Some(details),
-                ..
-            } => body["details"] = details.clone(),
-            _ => {}
         }
-        body
     }
 
     /// Headers the status code calls for.

@@ -13,19 +13,22 @@ const compatibilityDate = readFileSync(path.join(root, "wrangler.toml"), "utf8")
   /^compatibility_date = "([^"]+)"/m,
 )[1];
 
-/** The migration files' statements, in order (comments removed, split on `;`). */
+/** A SQL file's statements (comments removed, split on `;` at a line's end). */
+export function sqlStatements(text) {
+  return text
+    .replace(/--[^\n]*/g, "")
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** The migration files' statements, in order. */
 export function migrationStatements() {
   const dir = path.join(root, "migrations");
   return readdirSync(dir)
     .filter((f) => f.endsWith(".sql"))
     .sort()
-    .flatMap((f) =>
-      readFileSync(path.join(dir, f), "utf8")
-        .replace(/--[^\n]*/g, "")
-        .split(/;\s*(?:\n|$)/)
-        .map((s) => s.trim())
-        .filter(Boolean),
-    );
+    .flatMap((f) => sqlStatements(readFileSync(path.join(dir, f), "utf8")));
 }
 
 /**

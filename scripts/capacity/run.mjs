@@ -27,7 +27,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSyn
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { createStaff, migrationStatements, ticket } from "../../tests/helpers.mjs";
+import { createStaff, migrationStatements, sqlStatements, ticket } from "../../tests/helpers.mjs";
 import { root } from "../deploy-config.mjs";
 import { seedTickets, prng, textGenerator } from "./seed-tickets.mjs";
 import { startCapacityWorker } from "./worker.mjs";
@@ -42,7 +42,8 @@ const listTickets = Number(option("--tickets", 100_000));
 const sizeTickets = Number(option("--size-tickets", 300));
 const stepSeconds = Number(option("--step-seconds", 4));
 const beforeBuild = option("--before-build", null);
-const indexFile = option("--indexes", readdirSync(path.join(root, "migrations")).find((f) => f.startsWith("0007_")) && `migrations/${readdirSync(path.join(root, "migrations")).find((f) => f.startsWith("0007_"))}`);
+const listIndexes = readdirSync(path.join(root, "migrations")).find((f) => f.startsWith("0007_"));
+const indexFile = option("--indexes", listIndexes && `migrations/${listIndexes}`);
 
 const PASSWORD = "capacity-password-123";
 const SECRET_VARS = { TICKET_TOKEN_SECRET: "capacity-only-ticket-token-secret-0123456789", PUBLIC_BASE_URL: "https://help.capacity.example" };
@@ -51,14 +52,7 @@ const report = { machine: { cpus: (await import("node:os")).cpus().length, node:
 
 const fmt = (n, digits = 1) => (n == null ? "-" : Number(n).toFixed(digits));
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const statementsOf = (files) =>
-  files.flatMap((f) =>
-    readFileSync(path.join(root, f), "utf8")
-      .replace(/--[^\n]*/g, "")
-      .split(/;\s*(?:\n|$)/)
-      .map((s) => s.trim())
-      .filter(Boolean),
-  );
+const statementsOf = (files) => files.flatMap((f) => sqlStatements(readFileSync(path.join(root, f), "utf8")));
 
 /** A fresh worker with its D1 in a temporary directory, migrated (optionally without the index migration). */
 async function freshWorker({ bindings = {}, outbound, withoutIndexes = false } = {}) {

@@ -90,7 +90,7 @@ pub struct Uploading<'a> {
 }
 
 fn bucket(ctx: &Ctx) -> Result<Bucket, ApiError> {
-    Bucket::from_env(&ctx.env).ok_or_else(|| {
+    Bucket::from_env(&ctx.env, ctx.r2_trips.clone()).ok_or_else(|| {
         ApiError::Internal("the R2 binding ATTACHMENTS is missing (wrangler.toml)".into())
     })
 }
@@ -178,7 +178,6 @@ pub async fn upload(
         ("ticket_id", who.ticket_id.to_string()),
         ("attachment_id", row.id.to_string()),
     ];
-    ctx.r2_trips.add();
     let stored = match bucket
         .put_body(&r2_key, req, file.content_type, &metadata)
         .await
@@ -227,7 +226,6 @@ fn incomplete(ctx: &Ctx, cause: &str) -> ApiError {
 
 /// Removes a failed upload's row and object; a failure here is the cron's to finish.
 async fn discard(ctx: &Ctx, db: &Database, bucket: &Bucket, row: &Attachment) {
-    ctx.r2_trips.add();
     if let Err(e) = bucket.delete(std::slice::from_ref(&row.r2_key)).await {
         ctx.note(format!(
             "attachment {}: removing the object failed: {e}",
@@ -270,7 +268,6 @@ pub async fn download(ctx: &Ctx, req: &Request, row: &Attachment) -> Result<Resp
         RangeAnswer::Unsatisfiable => return Err(ApiError::RangeNotSatisfiable { size: row.size }),
     };
     let bucket = bucket(ctx)?;
-    ctx.r2_trips.add();
     match bucket.get(&row.r2_key, range).await {
         Ok(Some(object)) => Ok(download::file(object.body, &file, range)),
         Ok(None) => {
@@ -291,7 +288,6 @@ pub async fn delete(ctx: &Ctx, id: i64, staff_id: i64) -> Result<Option<Attachme
         return Ok(None);
     };
     let bucket = bucket(ctx)?;
-    ctx.r2_trips.add();
     bucket
         .delete(std::slice::from_ref(&row.r2_key))
         .await
@@ -327,9 +323,9 @@ pub async fn remove_expired(
     if expired.is_empty() {
         return Ok(0);
     }
-    let bucket = Bucket::from_env(env).ok_or("the R2 binding ATTACHMENTS is missing")?;
+    let bucket =
+        Bucket::from_env(env, r2_trips.clone()).ok_or("the R2 binding ATTACHMENTS is missing")?;
     let keys: Vec<String> = expired.iter().map(|e| e.r2_key.clone()).collect();
-    r2_trips.add();
     bucket.delete(&keys).await?;
     let ids: Vec<i64> = expired.iter().map(|e| e.id).collect();
     attachments::remove_withdrawn(&db, &ids)

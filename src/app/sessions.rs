@@ -76,6 +76,12 @@ impl Claim {
     pub fn confirmed(&self) -> bool {
         self.confirmed.get()
     }
+
+    /// Judges the claim by its check's row, and remembers that it was.
+    fn judge(&self, check: Option<SessionCheck>) -> Result<StaffMember, ApiError> {
+        self.confirmed.set(true);
+        judge(check, self.record.epoch, self.needs)
+    }
 }
 
 /// The staff member a CRM operation runs for, however the session was checked.
@@ -126,17 +132,18 @@ impl Staff<'_> {
     pub fn confirm(&self, check: Option<SessionCheck>) -> Result<(), ApiError> {
         match self {
             Staff::Checked(session) => judge(check, session.epoch, Role::Agent).map(drop),
-            Staff::Claimed(claim) => {
-                claim.confirmed.set(true);
-                judge(check, claim.record.epoch, claim.needs).map(drop)
-            }
+            Staff::Claimed(claim) => claim.judge(check).map(drop),
         }
     }
 }
 
-fn sessions(ctx: &Ctx) -> Result<Kv, ApiError> {
-    Kv::from_env(&ctx.env, "SESSIONS", ctx.kv_trips.clone()).map_err(ApiError::from)
+/// The KV binding staff sessions live in (`SESSIONS`); health reports it missing.
+pub fn sessions(ctx: &Ctx) -> Result<Kv, ApiError> {
+    Kv::from_env(&ctx.env, SESSIONS_BINDING, ctx.kv_trips.clone()).map_err(ApiError::from)
 }
+
+/// The binding's name in wrangler.toml.
+pub const SESSIONS_BINDING: &str = "SESSIONS";
 
 fn kv_key(token_hash: &str) -> String {
     format!("session:{token_hash}")
@@ -231,10 +238,9 @@ pub async fn check_alone(claim: &Claim, ctx: &Ctx) -> Result<Session, ApiError> 
     confirmed_session(claim, check)
 }
 
-/// Turns a claim confirmed by its batch's check into the session (see `Staff::confirm`).
-pub fn confirmed_session(claim: &Claim, check: Option<SessionCheck>) -> Result<Session, ApiError> {
-    claim.confirmed.set(true);
-    let staff = judge(check, claim.record.epoch, claim.needs)?;
+/// Turns a claim confirmed by its check into the session.
+fn confirmed_session(claim: &Claim, check: Option<SessionCheck>) -> Result<Session, ApiError> {
+    let staff = claim.judge(check)?;
     Ok(Session {
         staff,
         token_hash: claim.token_hash.clone(),

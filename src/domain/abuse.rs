@@ -17,6 +17,11 @@ pub fn email_bucket(email: &EmailAddress) -> String {
     format!("email:{local}@{domain}")
 }
 
+/// The rate-limit key of an integration key (also the scope of its idempotency keys).
+pub fn key_bucket(key_id: i64) -> String {
+    format!("key:{key_id}")
+}
+
 /// The rate-limit key of a client address (see `client_network`).
 pub fn ip_bucket(ip: &str) -> String {
     format!("ip:{}", client_network(ip))

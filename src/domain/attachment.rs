@@ -16,6 +16,7 @@ application/vnd.oasis.opendocument.presentation";
 
 use serde::{Deserialize, Serialize};
 
+use super::fields::{id_from_text, id_value};
 use super::time::Timestamp;
 
 /// Who uploaded a file: only the same party may send it with a message.
@@ -160,12 +161,7 @@ pub fn sanitize_filename(raw: &str, content_type: &str) -> String {
     if fits {
         truncate_keeping_extension(name, MAX_FILENAME_BYTES)
     } else {
-        let usual = allowed[0];
-        let stem = &name[..floor_char_boundary(name, MAX_FILENAME_BYTES - usual.len() - 1)];
-        format!(
-            "{}.{usual}",
-            stem.trim_end_matches(|c: char| c.is_whitespace() || c == '.')
-        )
+        cut_with_extension(name, allowed[0], MAX_FILENAME_BYTES)
     }
 }
 
@@ -177,13 +173,19 @@ fn truncate_keeping_extension(name: &str, max: usize) -> String {
         Some((stem, ext)) if !stem.is_empty() && (1..=16).contains(&ext.len()) => (stem, ext),
         _ => (name, ""),
     };
+    cut_with_extension(stem, ext, max)
+}
+
+/// `stem` cut to leave room for `.ext` within `max` bytes (on a character boundary,
+/// without trailing space or dots), then `.ext` (nothing when `ext` is empty).
+fn cut_with_extension(stem: &str, ext: &str, max: usize) -> String {
     let room = if ext.is_empty() {
         max
     } else {
         max - ext.len() - 1
     };
-    let cut = floor_char_boundary(stem, room);
-    let stem = stem[..cut].trim_end_matches(|c: char| c.is_whitespace() || c == '.');
+    let stem = stem[..floor_char_boundary(stem, room)]
+        .trim_end_matches(|c: char| c.is_whitespace() || c == '.');
     if ext.is_empty() {
         stem.to_owned()
     } else {
@@ -486,38 +488,23 @@ pub fn parse_ids(
     max: usize,
 ) -> Result<Vec<i64>, (&'static str, String)> {
     use serde_json::Value;
-    const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
     let invalid = || {
         (
             "invalid_type",
             "attachment_ids must be a list of attachment ids".to_owned(),
         )
     };
-    let id_of = |v: &Value| -> Option<i64> {
-        let id = match v {
-            Value::Number(n) => n.as_i64()?,
-            Value::String(s) => {
-                let s = s.trim();
-                if s.is_empty() || s.len() > 16 || !s.bytes().all(|b| b.is_ascii_digit()) {
-                    return None;
-                }
-                s.parse().ok()?
-            }
-            _ => return None,
-        };
-        (1..=MAX_SAFE_INTEGER).contains(&id).then_some(id)
-    };
     let ids: Vec<i64> = match value {
         Value::Null => vec![],
         Value::Array(items) => items
             .iter()
-            .map(id_of)
+            .map(id_value)
             .collect::<Option<_>>()
             .ok_or_else(invalid)?,
         Value::String(s) if s.trim().is_empty() => vec![],
         Value::String(s) => s
             .split(',')
-            .map(|part| id_of(&Value::String(part.to_owned())))
+            .map(id_from_text)
             .collect::<Option<_>>()
             .ok_or_else(invalid)?,
         _ => return Err(invalid()),

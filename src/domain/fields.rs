@@ -88,6 +88,30 @@ pub fn required_text(
     value
 }
 
+/// Ids are stored as SQLite integers and bound as JS numbers: keep them exact.
+const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// A positive id from a JSON integer or a decimal string (HTML forms can only send
+/// strings), at most `MAX_SAFE_INTEGER`.
+pub fn id_value(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64().filter(|id| (1..=MAX_SAFE_INTEGER).contains(id)),
+        Value::String(s) => id_from_text(s),
+        _ => None,
+    }
+}
+
+/// A positive id written in decimal (surrounding space ignored).
+pub fn id_from_text(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse::<i64>()
+        .ok()
+        .filter(|id| (1..=MAX_SAFE_INTEGER).contains(id))
+}
+
 /// Reads an optional positive integer id: a JSON integer, or a decimal string
 /// (HTML forms can only send strings).
 pub fn optional_id(
@@ -98,16 +122,8 @@ pub fn optional_id(
 ) -> Option<i64> {
     let parsed = match fields.get(name) {
         None | Some(Value::Null) => return None,
-        Some(Value::Number(n)) => n.as_i64(),
         Some(Value::String(s)) if s.trim().is_empty() => return None,
-        Some(Value::String(s)) => {
-            let s = s.trim();
-            if s.bytes().all(|b| b.is_ascii_digit()) {
-                s.parse::<i64>().ok()
-            } else {
-                None
-            }
-        }
+        Some(v @ (Value::Number(_) | Value::String(_))) => id_value(v),
         Some(other) => {
             errors.push(FieldError::new(
                 name,
@@ -117,19 +133,14 @@ pub fn optional_id(
             return None;
         }
     };
-    // Ids are stored as SQLite integers and bound as JS numbers: keep them exact.
-    const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
-    match parsed {
-        Some(id) if (1..=MAX_SAFE_INTEGER).contains(&id) => Some(id),
-        _ => {
-            errors.push(FieldError::new(
-                name,
-                "invalid_integer",
-                format!("{label} must be a positive integer"),
-            ));
-            None
-        }
+    if parsed.is_none() {
+        errors.push(FieldError::new(
+            name,
+            "invalid_integer",
+            format!("{label} must be a positive integer"),
+        ));
     }
+    parsed
 }
 
 /// Names a JSON value's type the way a client developer would.

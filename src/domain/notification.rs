@@ -128,11 +128,17 @@ pub struct TicketFacts {
 }
 
 impl TicketFacts {
+    /// What the requester wrote that an email may carry: nothing until they proved
+    /// the address (see `requester_verified`).
+    fn requester_text(&self) -> Option<(&str, &str)> {
+        self.requester_verified
+            .then_some((self.subject.as_str(), self.customer_name.as_str()))
+    }
+
     fn greeting(&self) -> String {
-        if self.requester_verified && !self.customer_name.is_empty() {
-            format!("Hello {},", self.customer_name)
-        } else {
-            "Hello,".to_owned()
+        match self.requester_text() {
+            Some((_, name)) if !name.is_empty() => format!("Hello {name},"),
+            _ => "Hello,".to_owned(),
         }
     }
 
@@ -145,16 +151,15 @@ impl TicketFacts {
 }
 
 pub fn ticket_created_email(to: &str, t: &TicketFacts) -> Email {
-    let (subject, request) = if t.requester_verified {
-        (
-            format!("[{}] We received your request: {}", t.number, t.subject),
-            format!("\nYour request: {}\n", t.subject),
-        )
-    } else {
-        (
+    let (subject, request) = match t.requester_text() {
+        Some((subject, _)) => (
+            format!("[{}] We received your request: {subject}", t.number),
+            format!("\nYour request: {subject}\n"),
+        ),
+        None => (
             format!("[{}] We received your support request", t.number),
             "\nIf you did not contact us, you can ignore this email.\n".to_owned(),
-        )
+        ),
     };
     Email {
         to: to.to_owned(),
@@ -171,10 +176,9 @@ pub fn ticket_created_email(to: &str, t: &TicketFacts) -> Email {
 /// The body and the staff member's name are the team's words; the subject is the
 /// requester's, so it is left out until they proved the address (as in every email).
 pub fn staff_reply_email(to: &str, t: &TicketFacts, staff_name: &str, body: &str) -> Email {
-    let subject = if t.requester_verified {
-        format!("[{}] New reply to your request: {}", t.number, t.subject)
-    } else {
-        format!("[{}] New reply to your support request", t.number)
+    let subject = match t.requester_text() {
+        Some((subject, _)) => format!("[{}] New reply to your request: {subject}", t.number),
+        None => format!("[{}] New reply to your support request", t.number),
     };
     Email {
         to: to.to_owned(),
@@ -192,11 +196,9 @@ pub fn lookup_email(to: &str, tickets: &[TicketFacts]) -> Email {
     let list: String = tickets
         .iter()
         .map(|t| {
-            let subject = if t.requester_verified {
-                format!(": {}", t.subject)
-            } else {
-                String::new()
-            };
+            let subject = t
+                .requester_text()
+                .map_or(String::new(), |(subject, _)| format!(": {subject}"));
             let url = t
                 .status_url
                 .as_deref()

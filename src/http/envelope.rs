@@ -43,7 +43,12 @@ pub struct Nothing {}
 
 /// Renders an error as the failure envelope, with the headers its status calls for.
 pub fn error_response(error: &ApiError) -> Response {
-    let mut response = Response::json(error.status(), &error.body());
+    with_error_headers(Response::json(error.status(), &error.body()), error)
+}
+
+/// `response` (the envelope, or a page that explains the error) with the headers
+/// the error's status calls for (`Retry-After`, `Allow`, ...).
+pub fn with_error_headers(mut response: Response, error: &ApiError) -> Response {
     for (name, value) in error.headers() {
         response.set_header(name, value);
     }

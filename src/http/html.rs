@@ -47,6 +47,17 @@ pub fn scripted_csp(turnstile: bool) -> String {
     )
 }
 
+/// The banner a page opens with right after the support form created ticket `number`;
+/// `more` (HTML) finishes its paragraph.
+pub fn created_notice(number: &str, more: &str) -> String {
+    format!(
+        "<section class=\"notice\" role=\"status\" aria-labelledby=\"created-title\">\
+         <h2 id=\"created-title\">Ticket {} is open</h2><p>We have your request and will \
+         answer by email. {more}</section>",
+        escape(number)
+    )
+}
+
 /// The public pages' stylesheet (`ui/site.css`, built into `web/assets/`).
 const STYLESHEET: &str = "/assets/site.css";
 

@@ -13,5 +13,5 @@ pub mod status_page;
 pub mod support_page;
 
 pub use body::{decode_fields, BodyKind};
-pub use envelope::{error_response, success, Named, Nothing};
+pub use envelope::{error_response, success, with_error_headers, Named, Nothing};
 pub use response::{Response, Stream};

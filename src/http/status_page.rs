@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-use super::html::{document, escape, CONTENT_SECURITY_POLICY};
+use super::html::{created_notice, document, escape, CONTENT_SECURITY_POLICY};
 use crate::domain::time::Timestamp;
 
 /// The page's policy: the pages' own, plus scripts from this origin (the upload
@@ -25,8 +25,8 @@ pub struct PageMessage<'a> {
 /// A file in the thread: a link to download it (with the token), and its size.
 pub struct PageAttachment<'a> {
     pub filename: &'a str,
-    pub size: &'a str,
-    pub url: &'a str,
+    pub size: String,
+    pub url: String,
 }
 
 /// What the upload control needs to know (the script reads it from the page).
@@ -67,13 +67,13 @@ pub struct StatusPage<'a> {
 pub fn status_page(p: &StatusPage) -> String {
     let number = escape(p.ticket_number);
     let banner = match p.just_created {
-        Some(link) => format!(
-            "<section class=\"notice\" role=\"status\" aria-labelledby=\"created-title\">\
-             <h2 id=\"created-title\">Ticket {number} is open</h2>\
-             <p>We have your request and will answer by email. This page is your private \
-             link to follow the ticket and reply; keep it, and do not share it:</p>\
-             <p class=\"link\"><a href=\"{link}\">{link}</a></p></section>",
-            link = escape(link)
+        Some(link) => created_notice(
+            p.ticket_number,
+            &format!(
+                "This page is your private link to follow the ticket and reply; keep it, \
+                 and do not share it:</p><p class=\"link\"><a href=\"{link}\">{link}</a></p>",
+                link = escape(link)
+            ),
         ),
         None => String::new(),
     };
@@ -119,13 +119,10 @@ pub fn status_page(p: &StatusPage) -> String {
             upload_control(&p.upload)
         ),
         // Closed: the refusal (if any) says so above the note.
-        None if p.problem.is_some() => format!(
+        None => format!(
             "{problem}<p>This ticket is closed. Please <a href=\"/support\">open a new ticket</a> \
              if you need more help.</p>"
         ),
-        None => "<p>This ticket is closed. Please <a href=\"/support\">open a new ticket</a> \
-                 if you need more help.</p>"
-            .to_owned(),
     };
     let body = format!(
         "{banner}<h1><bdi>{subject}</bdi></h1><p class=\"meta\">Ticket {number} &middot; status <strong>{status}</strong> &middot; \
@@ -162,9 +159,9 @@ fn attachment_list(files: &[PageAttachment]) -> String {
         .map(|f| {
             format!(
                 "<li><a href=\"{}\" download><bdi>{}</bdi></a> <span class=\"meta\">({})</span></li>",
-                escape(f.url),
+                escape(&f.url),
                 escape(f.filename),
-                escape(f.size)
+                escape(&f.size)
             )
         })
         .collect();
@@ -218,8 +215,8 @@ mod tests {
                 created_at: Timestamp::parse("2026-01-02T09:30:00.000Z").unwrap(),
                 attachments: vec![PageAttachment {
                     filename: evil,
-                    size: "1 KB",
-                    url: "/api/tickets/TKT-2026-0001/attachments/1?token=\"><script>",
+                    size: "1 KB".into(),
+                    url: "/api/tickets/TKT-2026-0001/attachments/1?token=\"><script>".into(),
                 }],
             }],
             reply_action: Some("/api/tickets/TKT-2026-0001/messages"),

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::html::{document, escape, TURNSTILE_ORIGIN};
+use super::html::{created_notice, document, escape, TURNSTILE_ORIGIN};
 use crate::domain::abuse::HONEYPOT_FIELD;
 use crate::domain::fields::Fields;
 use crate::domain::ticket_input::{CUSTOMER_NAME, DESCRIPTION, SUBJECT};
@@ -105,11 +105,12 @@ pub fn support_page(p: &SupportPage) -> String {
     };
 
     let banner = p.created.map_or(String::new(), |number| {
-        format!(
-            "<section class=\"notice\" role=\"status\" aria-labelledby=\"created-title\">\
-             <h2 id=\"created-title\">Ticket {n} is open</h2><p>We have your request and will \
-             answer by email. Please keep the number {n} for reference.</p></section>",
-            n = escape(number)
+        created_notice(
+            number,
+            &format!(
+                "Please keep the number {} for reference.</p>",
+                escape(number)
+            ),
         )
     });
     let summary = p.problem.as_ref().map_or(String::new(), |problem| {

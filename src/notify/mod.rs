@@ -34,12 +34,12 @@ const WEBHOOK_OFF: &str = "WEBHOOK_URL or WEBHOOK_SECRET is not set";
 
 /// New outbox rows for configured targets start claimed by the request that writes
 /// them; rows for unconfigured targets are recorded as skipped.
-pub fn outbox_policy(config: &Config, now: Timestamp) -> OutboxPolicy {
+pub fn outbox_policy(config: &'static Config, now: Timestamp) -> OutboxPolicy {
     let notify = &config.notify;
     OutboxPolicy {
         now,
         lease_until: now.plus_seconds(lease_seconds(config)),
-        link_base: config.public_base_url.clone(),
+        link_base: config.public_base_url.as_deref(),
         email_skip: notify.email_api_key.is_none().then_some(EMAIL_OFF),
         webhook_skip: (notify.webhook_url.is_none() || notify.webhook_secret.is_none())
             .then_some(WEBHOOK_OFF),
@@ -73,7 +73,6 @@ impl Tally {
             } => self.retried += 1,
             Delivery::Failed { retry_at: None, .. } => self.given_up += 1,
         }
-        self.failed = self.retried + self.given_up;
     }
 }
 

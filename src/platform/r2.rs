@@ -20,6 +20,7 @@ use worker::{web_sys, Env};
 
 use super::js_message;
 use super::request::Request;
+use super::trips::RoundTrips;
 use crate::http::Stream;
 
 /// The binding's name in wrangler.toml.
@@ -28,22 +29,28 @@ pub const BINDING: &str = "ATTACHMENTS";
 #[wasm_bindgen]
 extern "C" {
     /// The `R2Bucket` binding.
-    #[derive(Clone)]
-    pub type Bucket;
+    type R2Binding;
 
     #[wasm_bindgen(method, catch, js_name = put)]
     fn put_raw(
-        this: &Bucket,
+        this: &R2Binding,
         key: &str,
         value: &JsValue,
         options: &JsValue,
     ) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(method, catch, js_name = get)]
-    fn get_raw(this: &Bucket, key: &str, options: &JsValue) -> Result<Promise, JsValue>;
+    fn get_raw(this: &R2Binding, key: &str, options: &JsValue) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(method, catch, js_name = delete)]
-    fn delete_raw(this: &Bucket, keys: &JsValue) -> Result<Promise, JsValue>;
+    fn delete_raw(this: &R2Binding, keys: &JsValue) -> Result<Promise, JsValue>;
+}
+
+/// The bucket, with the count its round trips go to (as `Database` and the KV
+/// handle count theirs).
+pub struct Bucket {
+    binding: R2Binding,
+    trips: RoundTrips,
 }
 
 /// What R2 says about an object it stored.
@@ -87,13 +94,17 @@ fn number(value: &JsValue, name: &str) -> Option<f64> {
 }
 
 impl Bucket {
-    /// The `ATTACHMENTS` binding; `None` when the worker has none.
-    pub fn from_env(env: &Env) -> Option<Bucket> {
+    /// The `ATTACHMENTS` binding; `None` when the worker has none. Its round trips
+    /// are added to `trips`.
+    pub fn from_env(env: &Env, trips: RoundTrips) -> Option<Bucket> {
         let binding = Reflect::get(env, &JsValue::from_str(BINDING)).ok()?;
         if binding.is_undefined() || binding.is_null() {
             return None;
         }
-        Some(binding.unchecked_into())
+        Some(Bucket {
+            binding: binding.unchecked_into(),
+            trips,
+        })
     }
 
     /// Stores the request's body under `key` as it comes, R2 reading the stream
@@ -116,8 +127,10 @@ impl Bucket {
         })
         .map_err(|e| e.to_string())?;
         let options = JSON::parse(&options).map_err(|e| js_message(&e))?;
+        self.trips.add();
         let stored = JsFuture::from(
-            self.put_raw(key, &body, &options)
+            self.binding
+                .put_raw(key, &body, &options)
                 .map_err(|e| js_message(&e))?,
         )
         .await
@@ -147,9 +160,14 @@ impl Bucket {
             None => "{}".to_owned(),
         };
         let options = JSON::parse(&options).map_err(|e| js_message(&e))?;
-        let object = JsFuture::from(self.get_raw(key, &options).map_err(|e| js_message(&e))?)
-            .await
-            .map_err(|e| js_message(&e))?;
+        self.trips.add();
+        let object = JsFuture::from(
+            self.binding
+                .get_raw(key, &options)
+                .map_err(|e| js_message(&e))?,
+        )
+        .await
+        .map_err(|e| js_message(&e))?;
         if object.is_null() || object.is_undefined() {
             return Ok(None);
         }
@@ -168,7 +186,8 @@ impl Bucket {
             return Ok(());
         }
         let list: Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
-        JsFuture::from(self.delete_raw(&list).map_err(|e| js_message(&e))?)
+        self.trips.add();
+        JsFuture::from(self.binding.delete_raw(&list).map_err(|e| js_message(&e))?)
             .await
             .map_err(|e| js_message(&e))?;
         Ok(())

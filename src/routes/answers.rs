@@ -188,7 +188,7 @@ impl<'a> From<&'a Attachment> for AttachmentAnswer<'a> {
             internal: a.internal,
             created_at: a.created_at,
             uploaded_at: a.uploaded_at,
-            download_url: format!("/api/crm/attachments/{}", a.id),
+            download_url: staff_download_path(a.id),
         }
     }
 }
@@ -222,6 +222,11 @@ impl PublicAttachmentAnswer<'_> {
     pub fn download_url(&self) -> &str {
         &self.download_url
     }
+}
+
+/// Where staff download a file.
+pub fn staff_download_path(id: i64) -> String {
+    format!("/api/crm/attachments/{id}")
 }
 
 /// Where a customer downloads a file (add the token).

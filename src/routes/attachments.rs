@@ -2,16 +2,18 @@
 //! request body; downloads; an admin's delete. Sending a file is a second step: a
 //! message that references its id (`attachment_ids`).
 
-use super::answers::{AttachmentAnswer, PublicAttachmentAnswer};
+use super::answers::{staff_download_path, AttachmentAnswer, PublicAttachmentAnswer};
 use super::call::{Answer, Call, StaffCall};
 use super::crm_tickets::ticket_id;
-use super::public_status::{authorize, not_found, presented_token, reply_limits, Client};
+use super::public_status::{
+    authorize, not_found, presented_token, public_ticket, reply_limits, Client,
+};
 use crate::app::attachments::{self, incoming, Uploading};
 use crate::domain::attachment::{UploadStatus, Uploader};
 use crate::error::ApiError;
 use crate::http::{success, Named};
 use crate::store::attachments as stored;
-use crate::store::tickets::{reads, TicketRef};
+use crate::store::tickets::TicketRef;
 
 fn no_attachment() -> ApiError {
     ApiError::NotFound {
@@ -28,10 +30,7 @@ pub async fn customer_upload(call: Call<'_>) -> Answer {
     let file = incoming(&req, ctx.config)?;
     let token = presented_token(&req, None);
     let db = ctx.db()?;
-    let found = reads::one(&db, &TicketRef::Number(number.clone()))
-        .await?
-        .map(|t| (t, ()));
-    let (ticket, ()) = authorize(ctx, &db, found, &number, token.as_deref()).await?;
+    let ticket = public_ticket(ctx, &db, &number, token.as_deref()).await?;
     let limits = reply_limits(ctx, &Client::address(&req.client_ip()), ticket.id);
     let row = attachments::upload(
         ctx,
@@ -96,7 +95,7 @@ pub async fn staff_upload(call: StaffCall<'_>) -> Answer {
         "File uploaded; send it by listing its id in a message's attachment_ids",
         &Named("attachment", AttachmentAnswer::from(&row)),
     )
-    .with_header("Location", format!("/api/crm/attachments/{}", row.id)))
+    .with_header("Location", staff_download_path(row.id)))
 }
 
 /// `GET /api/crm/attachments/{id}`: any uploaded file, internal ones included.

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use super::answers::{all, EventAnswer, MessageAnswer, TicketAnswer};
 use super::call::{Answer, ClaimCall, StaffCall};
-use super::input::{attachment_ids, body_kind, read_json, read_optional_json, version};
+use super::input::{attachment_ids, read_json, read_optional_json, require_json, version};
 use super::public_tickets::CREATED_MESSAGE;
 use crate::app::attachments::expiry;
 use crate::app::create::{settle, Idempotency, RequestIdentity};
@@ -22,7 +22,6 @@ use crate::domain::ticket::{Actor, Priority, Status};
 use crate::domain::ticket_input::{CreatePolicy, NewTicket, TicketEdit};
 use crate::domain::validation::{FieldError, ValidationError};
 use crate::error::ApiError;
-use crate::http::body::JSON_ONLY;
 use crate::http::headers::idempotency_key;
 use crate::http::{decode_fields, success, BodyKind, Named};
 use crate::store::messages::{self, StaffMessage, StaffMessageOutcome};
@@ -51,13 +50,9 @@ struct CreatedTicket<'a> {
 /// Staff are not rate limited; `Idempotency-Key` is scoped to the staff member.
 pub async fn create(call: StaffCall<'_>) -> Answer {
     let (req, ctx, session, _) = call.parts();
-    if body_kind(&req)? != BodyKind::Json {
-        return Err(ApiError::UnsupportedMediaType {
-            accepted: JSON_ONLY,
-        });
-    }
+    require_json(&req)?;
     let idempotency_key = idempotency_key(req.header("Idempotency-Key"))?;
-    let body = req.body(ctx.config.max_body_bytes).await?;
+    let body = super::input::body(&req, ctx).await?;
     let fields = decode_fields(BodyKind::Json, &body)?;
     let request = RequestIdentity {
         path: req.path(),

@@ -4,11 +4,11 @@
 use serde::Serialize;
 
 use super::call::{Answer, Call};
+use crate::app::sessions;
 use crate::config::ConfigProblem;
 use crate::domain::time::Timestamp;
 use crate::error::ApiError;
 use crate::http::success;
-use crate::platform::kv::Kv;
 use crate::platform::version::{build_version, BuildVersion};
 use crate::store::{self, Database};
 
@@ -25,7 +25,7 @@ struct Health {
 
 /// A binding the worker cannot run without, as a configuration problem.
 const SESSIONS_MISSING: ConfigProblem = ConfigProblem {
-    names: &["SESSIONS"],
+    names: &[sessions::SESSIONS_BINDING],
     problem: "binding_missing",
     message: "The KV namespace for staff sessions is not bound: no one can log in to the CRM.",
 };
@@ -37,7 +37,7 @@ pub async fn get(call: Call<'_>) -> Answer {
     let db = Database::from_env(&ctx.env, ctx.d1_trips.clone()).map_err(unavailable)?;
     store::health::ping(&db).await.map_err(unavailable)?;
     let mut config = ctx.config.problems();
-    if Kv::from_env(&ctx.env, "SESSIONS", ctx.kv_trips.clone()).is_err() {
+    if sessions::sessions(ctx).is_err() {
         config.push(SESSIONS_MISSING);
     }
     Ok(success(

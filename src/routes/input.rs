@@ -28,7 +28,15 @@ pub async fn read_fields(
     req: &Request,
     ctx: &Ctx,
 ) -> Result<(BodyKind, Vec<u8>, Fields), ApiError> {
-    let kind = body_kind(req)?;
+    read_fields_as(body_kind(req)?, req, ctx).await
+}
+
+/// `read_fields` for a caller that already read the body's kind.
+pub async fn read_fields_as(
+    kind: BodyKind,
+    req: &Request,
+    ctx: &Ctx,
+) -> Result<(BodyKind, Vec<u8>, Fields), ApiError> {
     let bytes = body(req, ctx).await?;
     let fields = decode_fields(kind, &bytes)?;
     Ok((kind, bytes, fields))
@@ -40,11 +48,17 @@ fn json_only() -> ApiError {
     }
 }
 
-/// A JSON object body (the CRM API speaks JSON only).
-pub async fn read_json(req: &Request, ctx: &Ctx) -> Result<Fields, ApiError> {
+/// A 415 unless the body is declared JSON.
+pub fn require_json(req: &Request) -> Result<(), ApiError> {
     if body_kind(req)? != BodyKind::Json {
         return Err(json_only());
     }
+    Ok(())
+}
+
+/// A JSON object body (the CRM API speaks JSON only).
+pub async fn read_json(req: &Request, ctx: &Ctx) -> Result<Fields, ApiError> {
+    require_json(req)?;
     decode_fields(BodyKind::Json, &body(req, ctx).await?)
 }
 

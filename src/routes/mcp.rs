@@ -16,7 +16,7 @@ use crate::app::create::RequestIdentity;
 use crate::app::mcp::{self, bare_error, code, Reply, Step};
 use crate::app::sessions::{self, Session, Staff};
 use crate::app::Ctx;
-use crate::domain::abuse::valid_idempotency_key;
+use crate::domain::abuse::{key_bucket, valid_idempotency_key};
 use crate::domain::lifecycle::Action;
 use crate::domain::staff::Role;
 use crate::domain::ticket::TicketNumber;
@@ -58,11 +58,7 @@ pub async fn endpoint(call: Call<'_>) -> Answer {
         ));
     }
     let caller = authenticate(&req, ctx).await?;
-    if input::body_kind(&req)? != BodyKind::Json {
-        return Err(ApiError::UnsupportedMediaType {
-            accepted: crate::http::body::JSON_ONLY,
-        });
-    }
+    input::require_json(&req)?;
     let body = input::body(&req, ctx).await?;
     let Ok(message) = serde_json::from_slice::<Value>(&body) else {
         return Ok(rpc(400, &bare_error(code::PARSE_ERROR, "Parse error.")));
@@ -166,9 +162,7 @@ async fn run(
                 // The answer is a tool result, not an error: the log line gets the cause.
                 ctx.note(format!("mcp {name}: {cause}"));
             }
-            let envelope = error.body();
-            let message = envelope["message"].as_str().unwrap_or_default();
-            reply.tool_refusal(message, &envelope)
+            reply.tool_refusal(&error.message(), &error.body())
         }
     }
 }
@@ -191,10 +185,9 @@ async fn tool(
     mut args: Map<String, Value>,
 ) -> Answer {
     let client = match caller {
-        Caller::Integration(key) => Client::named(
-            format!("key:{}", key.id),
-            Some(u32::try_from(key.rate_limit).unwrap_or(u32::MAX)),
-        ),
+        Caller::Integration(key) => {
+            Client::named(key_bucket(key.id), Some(public_tickets::key_allowance(key)))
+        }
         Caller::Staff(session) => Client::named(format!("staff:{}", session.staff_id()), None),
     };
     match (name, caller) {

@@ -26,7 +26,7 @@ use crate::http::status_page::{
     not_found_page, status_page, PageAttachment, PageMessage, StatusPage, UploadControl,
     STATUS_PAGE_CSP,
 };
-use crate::http::{success, BodyKind, Nothing, Response};
+use crate::http::{success, with_error_headers, BodyKind, Nothing, Response};
 use crate::platform::request::Request;
 use crate::store::link_requests::{self, LookupOutcome};
 use crate::store::messages::{self, CustomerReply, ReplyOutcome};
@@ -84,6 +84,30 @@ pub(super) async fn authorize<T>(
         }
         _ => Err(not_found()),
     }
+}
+
+/// The ticket with its public thread, for the holder of its token (see `authorize`).
+async fn public_thread(
+    ctx: &Ctx,
+    db: &Database,
+    number: &TicketNumber,
+    token: Option<&str>,
+) -> Result<(Ticket, Thread), ApiError> {
+    let found = reads::with_public_thread(db, &TicketRef::Number(number.clone())).await?;
+    authorize(ctx, db, found, number, token).await
+}
+
+/// The ticket alone, for the holder of its token (see `authorize`).
+pub(super) async fn public_ticket(
+    ctx: &Ctx,
+    db: &Database,
+    number: &TicketNumber,
+    token: Option<&str>,
+) -> Result<Ticket, ApiError> {
+    let found = reads::one(db, &TicketRef::Number(number.clone()))
+        .await?
+        .map(|t| (t, ()));
+    Ok(authorize(ctx, db, found, number, token).await?.0)
 }
 
 /// A message as customers see it (internal notes never get this far), with the
@@ -146,9 +170,7 @@ pub async fn status(call: Call<'_>) -> Answer {
 
 /// A ticket's status and public thread, for the holder of its token.
 pub async fn ticket_status(ctx: &Ctx, number: TicketNumber, token: Option<&str>) -> Answer {
-    let db = ctx.db()?;
-    let found = reads::with_public_thread(&db, &TicketRef::Number(number.clone())).await?;
-    let (ticket, thread) = authorize(ctx, &db, found, &number, token).await?;
+    let (ticket, thread) = public_thread(ctx, &ctx.db()?, &number, token).await?;
     Ok(success(
         200,
         "Ticket status",
@@ -200,9 +222,7 @@ async fn status_page_answer(
     token: Option<&str>,
     shown: Shown<'_>,
 ) -> Answer {
-    let db = ctx.db()?;
-    let found = reads::with_public_thread(&db, &TicketRef::Number(number.clone())).await?;
-    let (ticket, thread) = match authorize(ctx, &db, found, &number, token).await {
+    let (ticket, thread) = match public_thread(ctx, &ctx.db()?, &number, token).await {
         Ok(found) => found,
         Err(ApiError::NotFound { .. }) => return Ok(html_response(404, not_found_page())),
         Err(e) => return Err(e),
@@ -214,18 +234,6 @@ async fn status_page_answer(
         .just_created
         .then(|| StatusLink::with_token(ctx, &ticket.ticket_number, token.to_owned()).status_url);
     let problem = shown.refused.map(|(error, _)| refusal_text(error));
-    // Links carry the token: a browser following a link cannot send a header.
-    let files: Vec<(i64, String, String)> = thread
-        .attachments
-        .iter()
-        .map(|a| {
-            let url = format!(
-                "{}?token={token}",
-                public_download_path(&ticket.ticket_number, a.id)
-            );
-            (a.message_id.unwrap_or(0), url, human_size(a.size))
-        })
-        .collect();
     let limits = &ctx.config.attachments;
     let page = status_page(&StatusPage {
         ticket_number: ticket.ticket_number.as_str(),
@@ -243,14 +251,15 @@ async fn status_page_answer(
                 body: &m.body,
                 created_at: m.created_at,
                 attachments: thread
-                    .attachments
-                    .iter()
-                    .zip(&files)
-                    .filter(|(_, (message, _, _))| *message == m.id)
-                    .map(|(a, (_, url, size))| PageAttachment {
+                    .attachments_of(m.id)
+                    .map(|a| PageAttachment {
                         filename: &a.filename,
-                        size,
-                        url,
+                        size: human_size(a.size),
+                        // A link carries the token: a browser following it sends no header.
+                        url: format!(
+                            "{}?token={token}",
+                            public_download_path(&ticket.ticket_number, a.id)
+                        ),
                     })
                     .collect(),
             })
@@ -272,11 +281,10 @@ async fn status_page_answer(
     let Some((error, _)) = shown.refused else {
         return Ok(html_response(200, page));
     };
-    let mut response = html_response(error.status(), page);
-    for (name, value) in error.headers() {
-        response.set_header(name, value);
-    }
-    Ok(response)
+    Ok(with_error_headers(
+        html_response(error.status(), page),
+        error,
+    ))
 }
 
 /// A refusal as a sentence for the page: the API's message, and each field's.
@@ -288,10 +296,7 @@ fn refusal_text(error: &ApiError) -> String {
             .map(|d| d.message.as_str())
             .collect::<Vec<_>>()
             .join(" "),
-        _ => error.body()["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
+        _ => error.message(),
     }
 }
 
@@ -373,10 +378,7 @@ pub async fn customer_reply(
     kind: BodyKind,
 ) -> Answer {
     let db = ctx.db()?;
-    let found = reads::one(&db, &TicketRef::Number(number.clone()))
-        .await?
-        .map(|t| (t, ()));
-    let (ticket, ()) = authorize(ctx, &db, found, &number, token).await?;
+    let ticket = public_ticket(ctx, &db, &number, token).await?;
     let rule = TextRule {
         label: "Message",
         max_chars: ctx.config.message_max_chars,

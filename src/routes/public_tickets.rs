@@ -4,14 +4,16 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::call::{Answer, Call};
-use super::input::read_fields;
+use super::input::{body_kind, read_fields_as};
 use super::public_pages::support_form;
 use crate::app::create::{add_rate_headers, settle, Idempotency, RequestIdentity};
 use crate::app::links::StatusLink;
 use crate::app::turnstile::{self, Verdict};
 use crate::app::Ctx;
 use crate::config::TurnstileConfig;
-use crate::domain::abuse::{email_bucket, ip_bucket, BucketState, Limit, HONEYPOT_FIELD};
+use crate::domain::abuse::{
+    email_bucket, ip_bucket, key_bucket, BucketState, Limit, HONEYPOT_FIELD,
+};
 use crate::domain::encoding::{base64url, hex};
 use crate::domain::fields::Fields;
 use crate::domain::hash::sha256;
@@ -22,7 +24,7 @@ use crate::error::ApiError;
 use crate::http::form_post::{FormClient, Sender};
 use crate::http::headers::{bearer, idempotency_key};
 use crate::http::support_page::Problem;
-use crate::http::{success, BodyKind, Response};
+use crate::http::{success, with_error_headers, BodyKind, Response};
 use crate::platform::request::Request;
 use crate::platform::webcrypto::random_bytes;
 use crate::store::api_keys;
@@ -76,7 +78,8 @@ pub struct PublicCreate<'a> {
 /// A browser's form post is answered with pages (`http::form_post` has the rule).
 pub async fn create(call: Call<'_>) -> Answer {
     let (req, ctx, _) = call.parts();
-    let is_form = super::input::body_kind(&req).is_ok_and(|kind| kind == BodyKind::Form);
+    let kind = body_kind(&req);
+    let is_form = kind.as_ref().is_ok_and(|kind| *kind == BodyKind::Form);
     let accept = req.header("Accept");
     let fetch_site = req.header("Sec-Fetch-Site");
     let sender = Sender {
@@ -85,7 +88,7 @@ pub async fn create(call: Call<'_>) -> Answer {
         fetch_site: fetch_site.as_deref(),
     };
     let client = FormClient::of(&sender, ctx.config.form_success_url.is_some());
-    let input = match read_create(&req, ctx).await {
+    let input = match read_create(&req, ctx, kind).await {
         Ok(input) => input,
         Err(error) => return refused(ctx, client, error, None),
     };
@@ -122,12 +125,17 @@ struct CreateInput {
     body: (BodyKind, Vec<u8>, Fields),
 }
 
-async fn read_create(req: &Request, ctx: &Ctx) -> Result<CreateInput, ApiError> {
-    super::input::body_kind(req)?;
+/// Reads the request whose body's kind is `kind` (a 415 before anything else).
+async fn read_create(
+    req: &Request,
+    ctx: &Ctx,
+    kind: Result<BodyKind, ApiError>,
+) -> Result<CreateInput, ApiError> {
+    let kind = kind?;
     Ok(CreateInput {
         key: integration_key(req.header("Authorization").as_deref(), ctx).await?,
         idempotency_key: idempotency_key(req.header("Idempotency-Key"))?,
-        body: read_fields(req, ctx).await?,
+        body: read_fields_as(kind, req, ctx).await?,
     })
 }
 
@@ -142,20 +150,22 @@ fn refused(ctx: &Ctx, client: FormClient, error: ApiError, fields: Option<&Field
     if let Some(cause) = error.internal_cause() {
         ctx.note(format!("create_ticket: {cause}"));
     }
-    let body = error.body();
+    let message = error.message();
     let (message, details) = match &error {
         ApiError::Validation(v) => ("Please correct the fields marked below.", &v.details[..]),
-        _ => (body["message"].as_str().unwrap_or_default(), &[][..]),
+        _ => (message.as_str(), &[][..]),
     };
     let problem = Problem {
         message,
         fields: details,
     };
-    let mut page = support_form(ctx, error.status(), fields, Some(problem), None);
-    for (name, value) in error.headers() {
-        page.set_header(name, value);
-    }
-    Ok(page)
+    let page = support_form(ctx, error.status(), fields, Some(problem), None);
+    Ok(with_error_headers(page, &error))
+}
+
+/// How many creates an integration key may make per window.
+pub(super) fn key_allowance(key: &ApiKey) -> u32 {
+    u32::try_from(key.rate_limit).unwrap_or(u32::MAX)
 }
 
 /// Validates a public create, checks its abuse controls and writes it (see `create`).
@@ -176,8 +186,8 @@ pub async fn create_ticket(ctx: &Ctx, input: PublicCreate<'_>) -> Answer {
     let limits = match key {
         Some(key) => vec![Limit {
             name: "key",
-            bucket: format!("key:{}", key.id),
-            max: u32::try_from(key.rate_limit).unwrap_or(u32::MAX),
+            bucket: key_bucket(key.id),
+            max: key_allowance(key),
         }],
         None => vec![
             Limit {
@@ -202,7 +212,7 @@ pub async fn create_ticket(ctx: &Ctx, input: PublicCreate<'_>) -> Answer {
     // Scoped to the caller: the integration key, or the customer's email.
     let idempotency = idempotency.map(|(idem_key, request)| {
         let scope = match key {
-            Some(key) => format!("key:{}", key.id),
+            Some(key) => key_bucket(key.id),
             None => email_bucket(&ticket.customer_email),
         };
         Idempotency::new(ctx, idem_key, scope, &request)

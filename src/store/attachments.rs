@@ -8,12 +8,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::guard::Guard;
-use super::rate_limits::{bucket_states, record_hits_sql, state_columns, BucketSql};
+use super::rate_limits::{all_have_room, bind_all, bucket_states, record_hits_sql, state_columns};
 use super::rows::{Attachment, Ticket, ATTACHMENT_COLUMNS, A_ATTACHMENT_COLUMNS, T_TICKET_COLUMNS};
 use super::tickets::TicketRef;
 use super::{int, prepare, status_in, text, time, Database, Params, Statement};
 use crate::domain::abuse::{BucketState, Limit};
-use crate::domain::attachment::{Candidate, UploadStatus, Uploader};
+use crate::domain::attachment::{why_unusable, Candidate, Unusable, UploadStatus, Uploader};
 use crate::domain::lifecycle::{statuses_where_reply, ReplyEffect};
 use crate::domain::ticket::{Actor, Status};
 use crate::domain::time::Timestamp;
@@ -71,20 +71,9 @@ pub async fn reserve(db: &Database, u: &NewUpload<'_>) -> worker::Result<Reserve
     let start = p.bind(time(u.window_start));
     let size = p.bind(Value::from(u.size));
     let key = p.bind(text(u.r2_key));
-    let buckets: Vec<BucketSql> = u
-        .limits
-        .iter()
-        .map(|l| BucketSql::bind(&mut p, &l.bucket, l.max, &start))
-        .collect();
+    let buckets = bind_all(&mut p, u.limits, &start);
     // Staff uploads have no buckets.
-    let room = match buckets.is_empty() {
-        true => "1".to_owned(),
-        false => buckets
-            .iter()
-            .map(BucketSql::has_room)
-            .collect::<Vec<_>>()
-            .join(" AND "),
-    };
+    let room = all_have_room(&buckets);
     let max_count = p.bind(Value::from(u.max_per_ticket));
     let max_bytes = p.bind(Value::from(u.max_bytes_per_ticket));
     // A customer's files count in full (sent, unsent or in progress): that is what
@@ -226,6 +215,7 @@ pub async fn public_one(
     id: i64,
 ) -> worker::Result<Option<(Ticket, Option<Attachment>)>> {
     let (condition, value) = reference.condition();
+    // Not `tickets::reads::ticket`: reads imports this module (no cycles).
     let ticket = db.prepare(
         &format!(
             "SELECT {} FROM support_tickets t WHERE {condition}",
@@ -464,8 +454,31 @@ pub(super) struct CandidateRow {
     created_at: Timestamp,
 }
 
-/// The rows of `Link::states` for the domain's `why_unusable`.
-pub(super) fn candidates(rows: Vec<CandidateRow>) -> Vec<Candidate> {
+/// The first of `ids` that cannot go with a message on `ticket_id` from `sender`, and
+/// why (the domain's `why_unusable`), judged on the rows of `Link::states`.
+pub(super) fn first_unusable(
+    rows: Vec<CandidateRow>,
+    ids: &[i64],
+    ticket_id: i64,
+    sender: Uploader,
+    sender_staff_id: Option<i64>,
+    expired_at_or_before: Timestamp,
+) -> Option<(i64, Unusable)> {
+    let found = candidates(rows);
+    ids.iter().find_map(|&id| {
+        why_unusable(
+            id,
+            &found,
+            ticket_id,
+            sender,
+            sender_staff_id,
+            expired_at_or_before,
+        )
+        .map(|why| (id, why))
+    })
+}
+
+fn candidates(rows: Vec<CandidateRow>) -> Vec<Candidate> {
     rows.into_iter()
         .map(|r| Candidate {
             id: r.id,

@@ -3,7 +3,7 @@
 //! it has. One batch.
 
 use super::notifications::{claimed, enqueue_sql, OutboxPolicy, Outgoing};
-use super::rate_limits::{bucket_states, record_hits_sql, state_columns, BucketSql};
+use super::rate_limits::{all_have_room, bind_all, bucket_states, record_hits_sql, state_columns};
 use super::rows::Notification;
 use super::{prepare, text, time, Database, Params};
 use crate::domain::abuse::{BucketState, Limit};
@@ -28,15 +28,8 @@ pub async fn request_links(
     let window = p.bind(time(window_start));
     let email_p = p.bind(text(email));
     let now_p = p.bind(time(outbox.now));
-    let buckets: Vec<BucketSql> = limits
-        .iter()
-        .map(|l| BucketSql::bind(&mut p, &l.bucket, l.max, &window))
-        .collect();
-    let guard = buckets
-        .iter()
-        .map(BucketSql::has_room)
-        .collect::<Vec<_>>()
-        .join(" AND ");
+    let buckets = bind_all(&mut p, limits, &window);
+    let guard = all_have_room(&buckets);
     let check = format!("SELECT ({guard}) AS ok, {}", state_columns(&buckets));
     let notify = enqueue_sql(
         &mut p,

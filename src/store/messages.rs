@@ -4,13 +4,13 @@
 use serde::de::IgnoredAny;
 use serde_json::Value;
 
-use super::attachments::{candidates, Link};
+use super::attachments::{first_unusable, Link};
 use super::notifications::{claimed, enqueue_sql, OutboxPolicy, Outgoing};
-use super::rate_limits::{bucket_states, record_hits_sql, state_columns, BucketSql};
+use super::rate_limits::{all_have_room, bind_all, bucket_states, record_hits_sql, state_columns};
 use super::rows::{Attachment, Message, Notification, MESSAGE_COLUMNS};
 use super::{int, prepare, status_in, text, time, Database, Params, Statement};
 use crate::domain::abuse::{BucketState, Limit};
-use crate::domain::attachment::{why_unusable, Unusable, Uploader};
+use crate::domain::attachment::{Unusable, Uploader};
 use crate::domain::lifecycle::{customer_reply_effect, statuses_where_reply, Action, ReplyEffect};
 use crate::domain::notification::Kind;
 use crate::domain::ticket::{Actor, MessageAuthor, Status};
@@ -65,11 +65,7 @@ pub async fn customer_reply(
     p.bind(int(Some(reply.ticket_id)));
     p.bind(time(outbox.now));
     let start = p.bind(time(reply.window_start));
-    let buckets: Vec<BucketSql> = reply
-        .limits
-        .iter()
-        .map(|l| BucketSql::bind(&mut p, &l.bucket, l.max, &start))
-        .collect();
+    let buckets = bind_all(&mut p, reply.limits, &start);
     let link = Link::bind(
         &mut p,
         reply.attachment_ids,
@@ -80,11 +76,10 @@ pub async fn customer_reply(
     );
     let shared = p.values;
 
-    let room: Vec<String> = buckets.iter().map(BucketSql::has_room).collect();
     let takes_replies = format!(
         "t.id = ?1 AND NOT {} AND {}",
         status_in(&statuses_where_reply(ReplyEffect::Refused)),
-        room.join(" AND ")
+        all_have_room(&buckets)
     );
     let guard = match &link {
         Some(link) => format!("{takes_replies} AND {}", link.all_claimed()),
@@ -190,19 +185,16 @@ pub async fn customer_reply(
         return Ok(ReplyOutcome::Closed);
     }
     if let Some(i) = link_states {
-        let found = candidates(results[i].rows()?);
-        for id in reply.attachment_ids {
-            let why = why_unusable(
-                *id,
-                &found,
-                reply.ticket_id,
-                Uploader::Customer,
-                None,
-                reply.expired_at_or_before,
-            );
-            if let Some(why) = why {
-                return Ok(ReplyOutcome::Unusable(*id, why));
-            }
+        let unusable = first_unusable(
+            results[i].rows()?,
+            reply.attachment_ids,
+            reply.ticket_id,
+            Uploader::Customer,
+            None,
+            reply.expired_at_or_before,
+        );
+        if let Some((id, why)) = unusable {
+            return Ok(ReplyOutcome::Unusable(id, why));
         }
     }
     Ok(ReplyOutcome::RateLimited(bucket_states(
@@ -324,19 +316,16 @@ pub async fn staff_message(
     if results[i].rows::<IgnoredAny>()?.is_empty() {
         return Ok(StaffMessageOutcome::NoTicket);
     }
-    let found = candidates(results[i + 1].rows()?);
-    for id in m.attachment_ids {
-        let why = why_unusable(
-            *id,
-            &found,
-            m.ticket_id,
-            Uploader::Staff,
-            Some(m.staff_id),
-            m.expired_at_or_before,
-        );
-        if let Some(why) = why {
-            return Ok(StaffMessageOutcome::Unusable(*id, why));
-        }
+    let unusable = first_unusable(
+        results[i + 1].rows()?,
+        m.attachment_ids,
+        m.ticket_id,
+        Uploader::Staff,
+        Some(m.staff_id),
+        m.expired_at_or_before,
+    );
+    if let Some((id, why)) = unusable {
+        return Ok(StaffMessageOutcome::Unusable(id, why));
     }
     Err(worker::Error::RustError(
         "a staff message was refused with every file usable".into(),

@@ -24,7 +24,7 @@ pub struct OutboxPolicy {
     pub lease_until: Timestamp,
     /// The configured base of status links (`PUBLIC_BASE_URL`), kept with each row
     /// for the record; emails build their links from the configuration.
-    pub link_base: Option<String>,
+    pub link_base: Option<&'static str>,
     pub email_skip: Option<&'static str>,
     pub webhook_skip: Option<&'static str>,
 }
@@ -51,7 +51,7 @@ pub(super) fn enqueue_sql(
 ) -> String {
     let now = p.bind(time(policy.now));
     let lease = p.bind(time(policy.lease_until));
-    let link_base = p.bind(opt_text(policy.link_base.as_deref()));
+    let link_base = p.bind(opt_text(policy.link_base));
     let selects: Vec<String> = rows
         .iter()
         .map(|o| {

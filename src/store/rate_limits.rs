@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::{int, text, Params};
-use crate::domain::abuse::BucketState;
+use crate::domain::abuse::{BucketState, Limit};
 use crate::domain::time::Timestamp;
 
 /// One bucket's placeholders inside a statement.
@@ -56,6 +56,26 @@ impl BucketSql {
     }
 }
 
+/// Every limit's placeholders; `window_start` is a placeholder already bound.
+pub(super) fn bind_all(p: &mut Params, limits: &[Limit], window_start: &str) -> Vec<BucketSql> {
+    limits
+        .iter()
+        .map(|l| BucketSql::bind(p, &l.bucket, l.max, window_start))
+        .collect()
+}
+
+/// True while every bucket has room (always, without buckets).
+pub(super) fn all_have_room(buckets: &[BucketSql]) -> String {
+    if buckets.is_empty() {
+        return "1".to_owned();
+    }
+    buckets
+        .iter()
+        .map(BucketSql::has_room)
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
 /// `used_<i>, frees_<i>` columns of every bucket, for a statement that explains a
 /// refusal (read back with `bucket_states`).
 pub(super) fn state_columns(buckets: &[BucketSql]) -> String {
@@ -89,4 +109,44 @@ pub(super) fn record_hits_sql(buckets: &[BucketSql], now: &str, condition: &str)
         "INSERT INTO rate_limit_hits (bucket, at) SELECT b, {now} FROM ({}) WHERE {condition}",
         names.join(" UNION ALL ")
     )
+}
+
+/// Counts one hit at `now` in each bucket of `list` (a bound JSON array of bucket
+/// names) when `condition` holds, and returns each bucket's state after it: the hits
+/// in the window (this one included) and the oldest of them, whose expiry frees a
+/// slot (a bucket that took a hit had room, so the next slot is the oldest hit's).
+/// Read back with `returned_states`.
+pub(super) fn record_hits_returning_states(
+    list: &str,
+    now: &str,
+    window_start: &str,
+    condition: &str,
+) -> String {
+    let in_window = format!(
+        "FROM rate_limit_hits w WHERE w.bucket = rate_limit_hits.bucket AND w.at > {window_start}"
+    );
+    format!(
+        "INSERT INTO rate_limit_hits (bucket, at)
+             SELECT b.value, {now} FROM json_each({list}) b WHERE {condition}
+             RETURNING bucket, (SELECT count(*) {in_window}) AS used, (SELECT min(w.at) {in_window}) AS frees"
+    )
+}
+
+/// The buckets' states from `record_hits_returning_states`' rows, in the order of
+/// `limits`.
+pub(super) fn returned_states(rows: &[Value], limits: &[Limit]) -> Vec<BucketState> {
+    limits
+        .iter()
+        .map(|limit| {
+            let row = rows
+                .iter()
+                .find(|r| r["bucket"].as_str() == Some(limit.bucket.as_str()));
+            BucketState {
+                used: row.and_then(|r| r["used"].as_f64()).unwrap_or(0.0) as u32,
+                frees_at: row
+                    .and_then(|r| r["frees"].as_str())
+                    .and_then(Timestamp::parse),
+            }
+        })
+        .collect()
 }

@@ -5,7 +5,10 @@
 use serde_json::Value;
 
 use super::notifications::{claimed, enqueue_sql, OutboxPolicy, Outgoing};
-use super::rate_limits::{bucket_states, state_columns, BucketSql};
+use super::rate_limits::{
+    all_have_room, bind_all, bucket_states, record_hits_returning_states, returned_states,
+    state_columns,
+};
 use super::rows::{Notification, Ticket, TICKET_COLUMNS, TICKET_FIELDS};
 use super::Rows;
 use super::{int, prepare, text, time, Database, Params};
@@ -150,7 +153,7 @@ async fn attempt(db: &Database, c: &CreateTicket<'_>, explained: bool) -> worker
     Ok(Attempt {
         created: results[1].rows::<Ticket>()?.into_iter().next(),
         buckets: match batch.hits {
-            Some(i) => hit_states(&results[i].rows()?, c),
+            Some(i) => returned_states(&results[i].rows()?, c.limits),
             None => vec![],
         },
         notifications: claimed(results[batch.outbox].rows()?),
@@ -159,25 +162,6 @@ async fn attempt(db: &Database, c: &CreateTicket<'_>, explained: bool) -> worker
             None => Value::Null,
         },
     })
-}
-
-/// The buckets' states from the hits statement's rows (`bucket`, `used`, `frees`), in
-/// the order of `c.limits`.
-fn hit_states(rows: &[Value], c: &CreateTicket<'_>) -> Vec<BucketState> {
-    c.limits
-        .iter()
-        .map(|limit| {
-            let row = rows
-                .iter()
-                .find(|r| r["bucket"].as_str() == Some(limit.bucket.as_str()));
-            BucketState {
-                used: row.and_then(|r| r["used"].as_f64()).unwrap_or(0.0) as u32,
-                frees_at: row
-                    .and_then(|r| r["frees"].as_str())
-                    .and_then(Timestamp::parse),
-            }
-        })
-        .collect()
 }
 
 /// The row that explains a refusal, read in a round trip of its own.
@@ -263,7 +247,7 @@ fn create_statements(c: &CreateTicket<'_>, explained: bool) -> CreateBatch {
     let [subject, description, user, name, email, priority, category, status_p, assignee, creator, now] =
         values;
     let verified = if c.requester_verified {
-        format!("EXISTS (SELECT 1 FROM users WHERE id = {user} AND email = {email} COLLATE NOCASE)")
+        format!("EXISTS (SELECT 1 {})", user_with_email(&user, &email))
     } else {
         "0".to_owned()
     };
@@ -305,9 +289,7 @@ fn create_statements(c: &CreateTicket<'_>, explained: bool) -> CreateBatch {
     );
     statements.push((event, p.values));
 
-    // 4. One hit per rate-limit bucket, and each bucket's state after it: the hits in
-    // the window (this one included) and the oldest of them, whose expiry frees a slot
-    // (a bucket a create got into has room, so the next slot is the oldest hit's).
+    // 4. One hit per rate-limit bucket, and each bucket's state after it.
     let mut hits_index = None;
     if !c.limits.is_empty() {
         let mut p = claimed_params();
@@ -315,14 +297,7 @@ fn create_statements(c: &CreateTicket<'_>, explained: bool) -> CreateBatch {
         let list = p.bind(text(&serde_json::to_string(&buckets).unwrap_or_default()));
         let now = p.bind(time(c.outbox.now));
         let window_start = window_start_param(&mut p, c);
-        let in_window = format!(
-            "FROM rate_limit_hits w WHERE w.bucket = rate_limit_hits.bucket AND w.at > {window_start}"
-        );
-        let hits = format!(
-            "INSERT INTO rate_limit_hits (bucket, at)
-             SELECT b.value, {now} FROM json_each({list}) b WHERE {claimed}
-             RETURNING bucket, (SELECT count(*) {in_window}) AS used, (SELECT min(w.at) {in_window}) AS frees"
-        );
+        let hits = record_hits_returning_states(&list, &now, &window_start, claimed);
         statements.push((hits, p.values));
         hits_index = Some(statements.len() - 1);
     }
@@ -400,9 +375,7 @@ fn create_statements(c: &CreateTicket<'_>, explained: bool) -> CreateBatch {
 fn guard_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
     let mut guards = vec![user_ok_sql(p, c), assignee_ok_sql(p, c)];
     let window_start = window_start_param(p, c);
-    for limit in c.limits {
-        guards.push(BucketSql::bind(p, &limit.bucket, limit.max, &window_start).has_room());
-    }
+    guards.push(all_have_room(&bind_all(p, c.limits, &window_start)));
     if let Some(idem) = &c.idempotency {
         guards.push(format!(
             "NOT {}",
@@ -438,9 +411,14 @@ fn stored_user_sql(c: &CreateTicket<'_>, user: &str, email: &str) -> String {
     match c.user_link {
         UserLink::MustExist => user.to_owned(),
         UserLink::IfEmailMatches => {
-            format!("(SELECT id FROM users WHERE id = {user} AND email = {email} COLLATE NOCASE)")
+            format!("(SELECT id {})", user_with_email(user, email))
         }
     }
+}
+
+/// The user `user` names, when their email is `email` (the ticket's, in any case).
+fn user_with_email(user: &str, email: &str) -> String {
+    format!("FROM users WHERE id = {user} AND email = {email} COLLATE NOCASE")
 }
 
 fn assignee_ok_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
@@ -475,11 +453,7 @@ fn diagnosis_sql(p: &mut Params, c: &CreateTicket<'_>) -> String {
         columns.push(format!("(SELECT ticket {record}) AS idem_ticket"));
     }
     let window_start = window_start_param(p, c);
-    let buckets: Vec<BucketSql> = c
-        .limits
-        .iter()
-        .map(|limit| BucketSql::bind(p, &limit.bucket, limit.max, &window_start))
-        .collect();
+    let buckets = bind_all(p, c.limits, &window_start);
     if !buckets.is_empty() {
         columns.push(state_columns(&buckets));
     }
@@ -548,7 +522,7 @@ mod tests {
         OutboxPolicy {
             now: at("2026-12-01T00:00:00.000Z"),
             lease_until: at("2026-12-01T00:02:00.000Z"),
-            link_base: Some("https://help.example".into()),
+            link_base: Some("https://help.example"),
             email_skip,
             webhook_skip: Some("WEBHOOK_URL or WEBHOOK_SECRET is not set"),
         }

@@ -31,7 +31,10 @@ export function wait(seconds) {
 }
 
 /** "5 min ago", "just now". */
-export const ago = (iso) => (age(iso) === "now" ? "just now" : `${age(iso)} ago`);
+export function ago(iso) {
+  const a = age(iso);
+  return a === "now" ? "just now" : `${a} ago`;
+}
 
 /** "812 B", "4.2 KB", "12 MB": the same rounding as the status page. */
 export function fileSize(bytes) {

@@ -55,6 +55,11 @@ function App() {
   const route = useRoute();
   const online = useOnline();
   const opener = useRef(null);
+  // The shortcuts dialog, from `?` or the header's button; focus returns to the opener.
+  const openShortcuts = () => {
+    opener.current = document.activeElement;
+    setShortcuts(true);
+  };
 
   useEffect(() => {
     whenUnauthorized(() => {
@@ -63,10 +68,7 @@ function App() {
     });
     interceptLinks();
     installKeyboard({
-      "?": () => {
-        opener.current = document.activeElement;
-        setShortcuts(true);
-      },
+      "?": openShortcuts,
       "/": () => {
         if (!focusSearch()) {
           navigate(lastListUrl);
@@ -137,10 +139,7 @@ function App() {
       </nav>
       <div class="who">
         <span><span class="visually-hidden">Signed in as </span>${me.name} <span class="muted">(${me.role})</span></span>
-        <button type="button" class="quiet" onClick=${() => {
-          opener.current = document.activeElement;
-          setShortcuts(true);
-        }} aria-label="Keyboard shortcuts">?</button>
+        <button type="button" class="quiet" onClick=${openShortcuts} aria-label="Keyboard shortcuts">?</button>
         <button type="button" class="quiet" onClick=${signOut}>Sign out</button>
       </div>
     </header>

@@ -81,6 +81,8 @@ function seenMap() {
 }
 // The ticket last opened from the list: back on the list, focus returns to its row.
 let lastOpened = null;
+/** Assignee ids this tab has asked the names of (see the list's effect). */
+const askedForNames = new Set();
 
 export function markSeen(ticket) {
   lastOpened = ticket.ticket_number;
@@ -102,8 +104,6 @@ export function Queue({ route, me }) {
   const [stats, setStats] = useState({ data: null, error: null });
   const [search, setSearch] = useState(f.q);
   const [staff, setStaff] = useState(() => session.assignees() ?? []);
-  const loadMoreRef = useRef(null);
-  const searchRef = useRef(null);
   const seen = useMemo(seenMap, [list.tickets]);
 
   async function loadList() {
@@ -140,10 +140,13 @@ export function Queue({ route, me }) {
     const timer = setTimeout(() => navigate(urlWith(f, { q: search }), { replace: true }), 250);
     return () => clearTimeout(timer);
   }, [search]);
-  // A ticket assigned to someone this tab does not know yet: ask for the names again.
+  // A ticket assigned to someone this tab does not know yet: ask for the names again,
+  // once per id (a deactivated member is never among the assignees).
   useEffect(() => {
     const known = new Set(staff.map((s) => s.id));
-    if (list.tickets?.some((t) => t.assigned_to && !known.has(t.assigned_to))) {
+    const unknown = (list.tickets ?? []).map((t) => t.assigned_to).filter((id) => id && !known.has(id) && !askedForNames.has(id));
+    if (unknown.length) {
+      for (const id of unknown) askedForNames.add(id);
       loadAssignees(true).then(setStaff, () => {});
     }
   }, [list.tickets]);
@@ -217,7 +220,6 @@ export function Queue({ route, me }) {
         <input
           id="search"
           type="search"
-          ref=${searchRef}
           value=${search}
           placeholder="Number, subject, email… (press /)"
           onInput=${(e) => setSearch(e.currentTarget.value)}
@@ -319,7 +321,6 @@ export function Queue({ route, me }) {
               ? html`<p class="more">
                   <button
                     type="button"
-                    ref=${loadMoreRef}
                     onClick=${() => !list.busy && loadMore()}
                     aria-disabled=${list.busy ? "true" : "false"}
                   >

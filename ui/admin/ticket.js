@@ -324,13 +324,14 @@ function Timeline({ events, nameOf }) {
   return html`<section aria-labelledby="timeline-title" class="timeline">
     <h2 id="timeline-title">Timeline</h2>
     <ol>
-      ${events.map(
-        (e) => html`<li key=${e.id}>
+      ${events.map((e) => {
+        const details = describe(e, nameOf);
+        return html`<li key=${e.id}>
           <strong>${capitalized(e.kind.replaceAll("_", " "))}</strong>
-          ${describe(e, nameOf) ? html` <span>(${describe(e, nameOf)})</span>` : null}${` by ${actorOf(e, nameOf)}, `}
+          ${details ? html` <span>(${details})</span>` : null}${` by ${actorOf(e, nameOf)}, `}
           <time datetime=${e.created_at} title=${dateTime(e.created_at)}>${ago(e.created_at)}</time>
-        </li>`,
-      )}
+        </li>`;
+      })}
     </ol>
   </section>`;
 }
